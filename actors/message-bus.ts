@@ -6,7 +6,7 @@
  */
 import { Subject } from 'rxjs';
 import type { Outbox, PostedEvent } from '../machines/outbox';
-import type { PartId } from '../machines/part-events';
+import type { PartId, PartInbox } from '../machines/part-events';
 import type { VirtualClock } from './virtual-clock';
 
 /** Anything that takes events: an XState actor ref, or a plain function in a spec. */
@@ -45,7 +45,7 @@ export class MessageBus {
   }
 
   /** Schedule `event` for `to` after `delayMs` of virtual time. */
-  post(from: PartId | 'user', to: PartId, event: PostedEvent, delayMs = 0): void {
+  post<P extends PartId>(from: PartId | 'user', to: P, event: PartInbox[P], delayMs = 0): void {
     this.clock.setTimeout(() => this.deliver(from, to, event), delayMs);
   }
 

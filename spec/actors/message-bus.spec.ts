@@ -4,17 +4,17 @@ import type { PostedEvent } from '../../machines/outbox';
 
 describe('MessageBus', () => {
   it('delivers by (virtual time, send order), not depth-first', () => {
-    // A sends to B then to C; B, on receipt, sends to C. With XState's synchronous sendTo C would
-    // see FROM_B before FROM_A; on the bus C sees FROM_A first, because it was sent first.
+    // A (channel) sends to B (device) then to C (guest); B, on receipt, sends to C. With XState's
+    // synchronous sendTo C would see B's message first; on the bus C sees A's first, as it was sent first.
     const clock = new VirtualClock();
     const bus = new MessageBus(clock);
     const seenByC: string[] = [];
-    bus.attach('device', { send: () => bus.post('device', 'guest', { type: 'FROM_B' }) });
+    bus.attach('device', { send: () => bus.post('device', 'guest', { type: 'guest.channel-closed' }) });
     bus.attach('guest', { send: (e: PostedEvent) => seenByC.push(e.type) });
-    bus.post('channel', 'device', { type: 'PING' });
-    bus.post('channel', 'guest', { type: 'FROM_A' });
+    bus.post('channel', 'device', { type: 'device.notify' });
+    bus.post('channel', 'guest', { type: 'guest.interrupt' });
     clock.advance(1);
-    expect(seenByC).toEqual(['FROM_A', 'FROM_B']);
+    expect(seenByC).toEqual(['guest.interrupt', 'guest.channel-closed']);
   });
 
   it('applies the latency on the virtual clock and traces every delivery', () => {

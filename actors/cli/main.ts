@@ -1,0 +1,84 @@
+/**
+ * The hv-balloon-sim command line. Each command lives in its own file under commands/ and is
+ * registered here; main() only parses, dispatches and turns errors into one line on stderr.
+ */
+
+import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json';
+import { ProtocolError } from '../../protocol/errors';
+import { CliError } from './cli-error';
+import { processIo, type CliIo } from './cli-io';
+import { registerBenchCommand } from './commands/bench';
+import { registerDecodeCommand } from './commands/decode';
+import { registerEncodeCommand } from './commands/encode';
+import { registerQuickstartCommand } from './commands/quickstart';
+
+export const PROGRAM_NAME = 'hv-balloon-sim';
+
+/** Adds one command to the program. Commands must use program.command() so they inherit the output and exit settings. */
+export type RegisterCommand = (program: Command, io: CliIo) => void;
+
+/** Every command, in the order `--help` lists them. Add new commands here. */
+const COMMANDS: readonly RegisterCommand[] = [registerQuickstartCommand, registerDecodeCommand, registerEncodeCommand, registerBenchCommand];
+
+/** Usage errors and bad input exit with 2; an unexpected failure (a bug) with 1. */
+const EXIT_USAGE = 2;
+const EXIT_INTERNAL = 1;
+
+export function createProgram(io: CliIo): Command {
+  const program = new Command(PROGRAM_NAME)
+    .description("An emulator of the Hyper-V Dynamic Memory protocol as QEMU's hv-balloon device implements it.")
+    .version(packageJson.version)
+    // Both settings are inherited by commands created afterwards with program.command().
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout(text),
+      writeErr: (text) => io.stderr(text),
+      // runCli prints the one error line itself.
+      outputError: () => undefined,
+    });
+  for (const register of COMMANDS) register(program, io);
+  return program;
+}
+
+/** Runs one command line; resolves to the exit code and never rejects. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    await createProgram(io).parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; a missing command has printed help already.
+      if (error.exitCode === 0) return 0;
+      if (error.code === 'commander.help') return EXIT_USAGE;
+      printError(io, error.message.replace(/^error: /, ''));
+      return EXIT_USAGE;
+    }
+    if (error instanceof CliError) {
+      printError(io, error.message);
+      return error.exitCode;
+    }
+    if (error instanceof ProtocolError) {
+      printError(io, error.message);
+      return EXIT_USAGE;
+    }
+    printError(io, `internal error: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_INTERNAL;
+  }
+}
+
+function printError(io: CliIo, message: string): void {
+  io.stderr(`${PROGRAM_NAME}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+}
+
+/** The bin entry point: runs argv against the process streams and sets the exit code. */
+export function main(argv: string[]): void {
+  // A reader that goes away (`... | head`) is not an error worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') printError(processIo, `cannot write output: ${error.message}`);
+    process.exit(error.code === 'EPIPE' ? 0 : EXIT_INTERNAL);
+  });
+  void runCli(argv, processIo).then((code) => {
+    process.exitCode = code;
+  });
+}
