@@ -100,6 +100,6 @@ export interface PartInbox {
   device: DeviceChannelEvent | DeviceControlEvent;
   channel: ChannelEvent;
   guest: GuestChannelEvent | GuestMemoryEvent | JobDoneEvent | { type: 'system.reset' };
-  memctl: MemctlEvent;
+  memctl: MemctlEvent | JobDoneEvent;
   vcpu: VcpuEvent;
 }

@@ -1,0 +1,586 @@
+/**
+ * The memory of one VM: the guest-physical map (machines/pc-memory-map.ts), the guest's page
+ * states and the host's backing, all as page-range trees, never per page. It is both the host's
+ * view (what QEMU's memory core offers hv-balloon) and the guest's (what the Linux kernel offers
+ * the hv_balloon driver and the workload).
+ *
+ * Guest page states, pairwise disjoint:
+ *   free       online, in the buddy allocator
+ *   kernel     online, used by the kernel (the boot reservation; counted as used)
+ *   used       online, allocated by the workload
+ *   ballooned  online but given to the balloon (not managed: Linux adjust_managed_page_count)
+ *   offline    hot-added but not onlined yet
+ *   absent     everything else (holes, ROM/MMIO, device memory nobody added)
+ * Host side: every RAM page of the map (boot RAM and mapped memdev slots) is backed either
+ * resident or discarded. Boot RAM starts resident (the guest touched it at boot: assumption,
+ * configurable); memdev slots start unpopulated (counted as discarded). Discarded pages become
+ * resident when the guest allocates or dirties them.
+ *
+ * Allocation rules (deterministic): balloon units from the highest free memory down, workload
+ * allocations from the lowest up, workload frees from the highest used pages down; no allocation
+ * takes the last min-watermark pages (Linux keeps them for atomic allocations).
+ */
+import BTree from 'sorted-btree';
+import type { PageRange } from '../protocol/messages';
+import { MAX_PAGE_COUNT, PAGE_SIZE } from '../protocol/constants';
+import type { GuestMemoryView, HostMemoryView, MemorySection, RegionKind } from './memory-views';
+import { PageRangeTree } from './page-range-tree';
+import { buildPcMemoryMap, hex, MemoryMapError, type MapRegionKind, type PcMemoryMap } from './pc-memory-map';
+
+const MiB_PAGES = 256;
+
+/** Default kernel reservation: 64 MiB of low RAM (kernel image, memmap, slab at boot). Assumption. */
+export const DEFAULT_KERNEL_RESERVED_PAGES = 64 * MiB_PAGES;
+/** Host page size of a hugepage-backed memdev (x86 2 MiB pages). */
+export const HUGEPAGE_SIZE = 2 * 1024 * 1024;
+
+export interface MachineMemoryConfig {
+  /** `-m` boot RAM in bytes. */
+  ramBytes: number;
+  /** `maxmem=` in bytes; default ramBytes (no device memory). */
+  maxmemBytes?: number;
+  /** `slots=`; pc adds 1 GiB of device-memory area per slot. Default 0. */
+  slots?: number;
+  /** Pages of low RAM the kernel holds from boot (counted as used and committed). Default 64 MiB. */
+  kernelReservedPages?: number;
+  /** Host page size backing boot RAM. Default 4096. */
+  hostPageSize?: number;
+  /** The memdev is hugepage-backed (host page size 2 MiB unless memdevHostPageSize says otherwise). */
+  memdevHugepages?: boolean;
+  /** Host page size backing memdev slots. Default 4096 (2 MiB with memdevHugepages). */
+  memdevHostPageSize?: number;
+  /** Whether the memdev's host addresses are 4 KiB aligned. Default true. */
+  memdevHostAligned?: boolean;
+  /** Boot RAM starts resident on the host (the guest touched it at boot). Default true. */
+  bootRamResident?: boolean;
+}
+
+export type GuestPageState = 'free' | 'kernel' | 'used' | 'ballooned' | 'offline' | 'absent';
+export type TrackedPageState = Exclude<GuestPageState, 'absent'>;
+
+/** Linux zone watermarks in pages. */
+export interface Watermarks {
+  min: number;
+  low: number;
+  high: number;
+}
+
+export interface MappedSlot extends PageRange {
+  name: string;
+}
+
+interface RegionEntry {
+  startPage: number;
+  pageCount: number;
+  kind: MapRegionKind;
+  name: string;
+  hostPageSize: number;
+  hostAligned: boolean;
+  /** A memdev slot mapped by mapDeviceMemory (not part of the static map). */
+  slot: boolean;
+}
+
+/** Estimated heap bytes per region entry (object of 7 fields + B-tree slot); an estimate. */
+export const REGION_ENTRY_BYTES = 120;
+/** Estimated fixed bytes of the model object and its region index. */
+const MODEL_FIXED_BYTES = 600;
+
+export class MemoryModelError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MemoryModelError';
+  }
+}
+
+function checkCount(method: string, field: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new MemoryModelError(field, `MachineMemory.${method}: ${field} must be a non-negative integer, got ${String(value)}`);
+  }
+}
+
+function checkRange(method: string, range: PageRange): void {
+  checkCount(method, 'startPage', range.startPage);
+  checkCount(method, 'pageCount', range.pageCount);
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+function rangeEnd(r: PageRange): number {
+  return r.startPage + r.pageCount;
+}
+
+export class MachineMemory implements HostMemoryView, GuestMemoryView {
+  readonly map: PcMemoryMap;
+  readonly bootRamPages: number;
+  readonly pcDimmPages = 0;
+  readonly kernelReservationPages: number;
+
+  private readonly hostPageSize: number;
+  private readonly memdevHostPageSize: number;
+  private readonly memdevHostAligned: boolean;
+  private readonly bootRamResident: boolean;
+
+  private readonly regions = new BTree<number, RegionEntry>();
+  private mappedRamPages = 0;
+
+  private readonly free = new PageRangeTree();
+  private readonly kernel = new PageRangeTree();
+  private readonly used = new PageRangeTree();
+  private readonly ballooned = new PageRangeTree();
+  private readonly offline = new PageRangeTree();
+  /** Host: RAM pages whose backing is discarded or was never populated. */
+  private readonly discarded = new PageRangeTree();
+
+  constructor(config: MachineMemoryConfig) {
+    this.map = buildPcMemoryMap({ ramBytes: config.ramBytes, maxmemBytes: config.maxmemBytes, slots: config.slots });
+    this.bootRamPages = this.map.bootRamPages;
+
+    this.hostPageSize = config.hostPageSize ?? PAGE_SIZE;
+    if (!isPowerOfTwo(this.hostPageSize) || this.hostPageSize < PAGE_SIZE) {
+      throw new MemoryModelError('hostPageSize', `hostPageSize must be a power of two >= 4096, got ${String(config.hostPageSize)}`);
+    }
+    this.memdevHostPageSize = config.memdevHostPageSize ?? (config.memdevHugepages === true ? HUGEPAGE_SIZE : PAGE_SIZE);
+    if (!isPowerOfTwo(this.memdevHostPageSize) || this.memdevHostPageSize < PAGE_SIZE) {
+      throw new MemoryModelError(
+        'memdevHostPageSize',
+        `memdevHostPageSize must be a power of two >= 4096, got ${String(config.memdevHostPageSize)}`,
+      );
+    }
+    this.memdevHostAligned = config.memdevHostAligned ?? true;
+    this.bootRamResident = config.bootRamResident ?? true;
+
+    for (const r of this.map.regions) {
+      this.regions.set(r.startPage, {
+        startPage: r.startPage,
+        pageCount: r.pageCount,
+        kind: r.kind,
+        name: r.name,
+        hostPageSize: r.kind === 'ram' ? this.hostPageSize : PAGE_SIZE,
+        hostAligned: true,
+        slot: false,
+      });
+      if (r.kind === 'ram') this.mappedRamPages += r.pageCount;
+    }
+
+    const kernelPages = config.kernelReservedPages ?? DEFAULT_KERNEL_RESERVED_PAGES;
+    checkCount('constructor', 'kernelReservedPages', kernelPages);
+    if (kernelPages >= this.mappedRamPages) {
+      throw new MemoryModelError(
+        'kernelReservedPages',
+        `kernelReservedPages (${kernelPages}) must be smaller than the guest's visible RAM (${this.mappedRamPages} pages of ramBytes=${hex(config.ramBytes)})`,
+      );
+    }
+    this.kernelReservationPages = kernelPages;
+    this.initBootGuestState();
+    if (!this.bootRamResident) {
+      for (const r of this.free.toArray()) this.discarded.insert(r.startPage, r.pageCount);
+    }
+  }
+
+  // ---- host view ------------------------------------------------------------------------------
+
+  findSection(page: number, maxPages: number): MemorySection {
+    checkCount('findSection', 'page', page);
+    checkCount('findSection', 'maxPages', maxPages);
+    if (maxPages === 0) throw new MemoryModelError('maxPages', 'MachineMemory.findSection: maxPages must be at least 1, got 0');
+    const windowEnd = page + maxPages;
+    const at = this.regionAt(page);
+    if (at !== undefined) {
+      const kind: RegionKind = at.kind;
+      return {
+        kind,
+        startPage: page,
+        pageCount: Math.min(rangeEnd(at), windowEnd) - page,
+        name: at.name,
+        hostPageSize: at.hostPageSize,
+        hostAligned: at.hostAligned,
+      };
+    }
+    const next = this.regions.nextHigherPair(page);
+    const holeEnd = next === undefined ? windowEnd : Math.min(next[0], windowEnd);
+    return { kind: 'unmapped', startPage: page, pageCount: holeEnd - page, name: 'unmapped', hostPageSize: PAGE_SIZE, hostAligned: false };
+  }
+
+  discard(range: PageRange): boolean {
+    checkRange('discard', range);
+    const end = rangeEnd(range);
+    for (let p = range.startPage; p < end; ) {
+      const at = this.regionAt(p);
+      if (at === undefined || at.kind !== 'ram') return false;
+      p = rangeEnd(at);
+    }
+    this.discarded.insert(range.startPage, range.pageCount);
+    return true;
+  }
+
+  mapDeviceMemory(range: PageRange, name: string): void {
+    checkRange('mapDeviceMemory', range);
+    if (range.pageCount === 0) throw new MemoryModelError('pageCount', 'MachineMemory.mapDeviceMemory: pageCount must be at least 1, got 0');
+    if (typeof name !== 'string' || name === '') {
+      throw new MemoryModelError('name', `MachineMemory.mapDeviceMemory: name must be a non-empty string, got ${String(name)}`);
+    }
+    const area = this.map.deviceMemory;
+    if (area === null || range.startPage < area.startPage || rangeEnd(range) > rangeEnd(area)) {
+      const where = area === null ? 'the machine has no device-memory area (maxmem == ram)' : `the device-memory area is pages [${hex(area.startPage)}, ${hex(rangeEnd(area))})`;
+      throw new MemoryModelError(
+        'range',
+        `MachineMemory.mapDeviceMemory: ${name} pages [${hex(range.startPage)}, ${hex(rangeEnd(range))}) are outside device memory: ${where}`,
+      );
+    }
+    const clash = this.regions.getPairOrNextLower(rangeEnd(range) - 1);
+    if (clash !== undefined && rangeEnd(clash[1]) > range.startPage) {
+      throw new MemoryModelError(
+        'range',
+        `MachineMemory.mapDeviceMemory: ${name} overlaps ${clash[1].name} at pages [${hex(clash[1].startPage)}, ${hex(rangeEnd(clash[1]))})`,
+      );
+    }
+    this.regions.set(range.startPage, {
+      startPage: range.startPage,
+      pageCount: range.pageCount,
+      kind: 'ram',
+      name,
+      hostPageSize: this.memdevHostPageSize,
+      hostAligned: this.memdevHostAligned,
+      slot: true,
+    });
+    this.mappedRamPages += range.pageCount;
+    // A memory-backend-ram is populated lazily: nothing is resident until the guest writes.
+    this.discarded.insert(range.startPage, range.pageCount);
+  }
+
+  releaseDeviceMemory(window: PageRange): void {
+    checkRange('releaseDeviceMemory', window);
+    if (window.pageCount === 0) return;
+    const end = rangeEnd(window);
+    const slots: RegionEntry[] = [];
+    const before = this.regions.getPairOrNextLower(window.startPage);
+    if (before !== undefined && before[1].slot && rangeEnd(before[1]) > window.startPage) slots.push(before[1]);
+    this.regions.forRange(window.startPage, end, false, (_k, v) => {
+      if (v.slot && v !== slots[0]) slots.push(v);
+    });
+    for (const s of slots) {
+      this.regions.delete(s.startPage);
+      this.mappedRamPages -= s.pageCount;
+      this.discarded.subtract(s.startPage, s.pageCount);
+    }
+    // QEMU hv-balloon system reset: the guest is back to boot size, nothing of the window stays.
+    for (const t of this.guestTrees()) t.subtract(window.startPage, window.pageCount);
+  }
+
+  residentPages(): number {
+    return this.mappedRamPages - this.discarded.totalPages;
+  }
+
+  /** Host RAM pages mapped into the guest (boot RAM the guest sees + mapped memdev slots). */
+  mappedRamPageCount(): number {
+    return this.mappedRamPages;
+  }
+
+  /** The host-discarded (or never populated) RAM ranges, ascending. */
+  discardedRanges(): PageRange[] {
+    return this.discarded.toArray();
+  }
+
+  /** The memdev slots currently mapped, ascending. */
+  mappedSlots(): MappedSlot[] {
+    const out: MappedSlot[] = [];
+    for (const [, v] of this.regions.entries()) if (v.slot) out.push({ startPage: v.startPage, pageCount: v.pageCount, name: v.name });
+    return out;
+  }
+
+  // ---- guest view: counters -------------------------------------------------------------------
+
+  managedPages(): number {
+    return this.free.totalPages + this.kernel.totalPages + this.used.totalPages;
+  }
+
+  freePages(): number {
+    return this.free.totalPages;
+  }
+
+  /**
+   * MemAvailable, simplified from Linux si_mem_available(): free - totalreserve (the high
+   * watermark) + reclaimable page cache; no page cache is modelled, so free - high, clamped at 0.
+   */
+  availablePages(): number {
+    return Math.max(0, this.free.totalPages - this.watermarks().high);
+  }
+
+  /** Committed_AS: the kernel reservation plus the workload's pages. */
+  committedPages(): number {
+    return this.kernel.totalPages + this.used.totalPages;
+  }
+
+  balloonedPages(): number {
+    return this.ballooned.totalPages;
+  }
+
+  /** Pages the workload holds (excludes the kernel reservation). */
+  workloadUsedPages(): number {
+    return this.used.totalPages;
+  }
+
+  /** Pages hot-added and not onlined. */
+  offlinePageCount(): number {
+    return this.offline.totalPages;
+  }
+
+  /** Page cache: not modelled (always 0); kept so MemAvailable's formula reads as Linux's. */
+  cachePages(): number {
+    return 0;
+  }
+
+  /**
+   * Zone watermarks, after Linux mm/page_alloc.c: min_free_kbytes = sqrt(16 x KiB) clamped to
+   * [128, 262144]; low = min + gap, high = min + 2 x gap with gap = max(min / 4, pages x
+   * watermark_scale_factor (10) / 10000). Computed from the online pages (Linux recomputes them
+   * when memory is onlined, not when the balloon adjusts managed pages). One zone, no lowmem_reserve.
+   */
+  watermarks(): Watermarks {
+    const managed = this.managedPages() + this.ballooned.totalPages;
+    const minKiB = Math.min(262_144, Math.max(128, Math.floor(Math.sqrt(managed * 4 * 16))));
+    const min = Math.floor(minKiB / 4);
+    const gap = Math.max(Math.floor(min / 4), Math.floor((managed * 10) / 10_000));
+    return { min, low: min + gap, high: min + 2 * gap };
+  }
+
+  /** Free pages an allocation may take: all but the min watermark. */
+  allocatablePages(): number {
+    return Math.max(0, this.free.totalPages - this.watermarks().min);
+  }
+
+  // ---- guest view: balloon and hot-add --------------------------------------------------------
+
+  allocateBalloonUnits(unitPages: number, maxUnits: number): PageRange[] {
+    checkCount('allocateBalloonUnits', 'unitPages', unitPages);
+    checkCount('allocateBalloonUnits', 'maxUnits', maxUnits);
+    if (!isPowerOfTwo(unitPages)) {
+      throw new MemoryModelError('unitPages', `MachineMemory.allocateBalloonUnits: unitPages must be a power of two, got ${unitPages}`);
+    }
+    // Linux buddy allocator: an order-n block is aligned to its size.
+    const want = Math.min(maxUnits, Math.floor(this.allocatablePages() / unitPages));
+    const out: PageRange[] = [];
+    const taken: PageRange[] = [];
+    for (const r of this.free.ranges({ reverse: true })) {
+      if (out.length >= want) break;
+      const hi = Math.floor(rangeEnd(r) / unitPages) * unitPages;
+      const lo = Math.ceil(r.startPage / unitPages) * unitPages;
+      if (hi - lo < unitPages) continue;
+      const n = Math.min((hi - lo) / unitPages, want - out.length);
+      taken.push({ startPage: hi - n * unitPages, pageCount: n * unitPages });
+      for (let i = 1; i <= n; i++) out.push({ startPage: hi - i * unitPages, pageCount: unitPages });
+    }
+    for (const t of taken) this.moveRange(this.free, this.ballooned, t);
+    return out;
+  }
+
+  allocateBalloonContiguous(maxPages: number, maxRanges: number): PageRange[] {
+    checkCount('allocateBalloonContiguous', 'maxPages', maxPages);
+    checkCount('allocateBalloonContiguous', 'maxRanges', maxRanges);
+    let remaining = Math.min(maxPages, this.allocatablePages());
+    const out: PageRange[] = [];
+    if (remaining === 0 || maxRanges === 0) return out;
+    // Windows-like: the largest runs first (ties: the higher run), each taken from its high end.
+    const runs = this.free.toArray().sort((a, b) => b.pageCount - a.pageCount || b.startPage - a.startPage);
+    for (const run of runs) {
+      if (remaining === 0 || out.length >= maxRanges) break;
+      let top = rangeEnd(run);
+      let left = Math.min(remaining, run.pageCount);
+      while (left > 0 && out.length < maxRanges) {
+        const n = Math.min(left, MAX_PAGE_COUNT);
+        const piece = { startPage: top - n, pageCount: n };
+        out.push(piece);
+        this.moveRange(this.free, this.ballooned, piece);
+        top -= n;
+        left -= n;
+        remaining -= n;
+      }
+    }
+    return out;
+  }
+
+  releaseBalloonRange(range: PageRange): number {
+    checkRange('releaseBalloonRange', range);
+    let released = 0;
+    for (const part of this.ballooned.intersection(range.startPage, range.pageCount)) {
+      this.moveRange(this.ballooned, this.free, part);
+      released += part.pageCount;
+    }
+    return released;
+  }
+
+  addMemoryBlock(range: PageRange): 'ok' | 'exists' {
+    checkRange('addMemoryBlock', range);
+    if (range.pageCount === 0) throw new MemoryModelError('pageCount', 'MachineMemory.addMemoryBlock: pageCount must be at least 1, got 0');
+    // Linux add_memory(): -EEXIST when the range collides with present memory or a static
+    // region (a resource already in iomem). Device memory is a hole until somebody adds it.
+    const first = this.regionAt(range.startPage);
+    if (first !== undefined && !first.slot) return 'exists';
+    for (const [, entry] of this.regions.getRange(range.startPage, rangeEnd(range), false)) {
+      if (!entry.slot) return 'exists';
+    }
+    for (const t of this.guestTrees()) if (t.intersectsAny(range.startPage, range.pageCount)) return 'exists';
+    this.offline.insert(range.startPage, range.pageCount);
+    return 'ok';
+  }
+
+  onlinePages(range: PageRange): number {
+    checkRange('onlinePages', range);
+    let onlined = 0;
+    for (const part of this.offline.intersection(range.startPage, range.pageCount)) {
+      this.moveRange(this.offline, this.free, part);
+      onlined += part.pageCount;
+    }
+    return onlined;
+  }
+
+  // ---- workload -------------------------------------------------------------------------------
+
+  /** Allocate up to `pages` for the workload from the lowest free memory up; touches them. */
+  allocateUsed(pages: number): PageRange[] {
+    checkCount('allocateUsed', 'pages', pages);
+    let remaining = Math.min(pages, this.allocatablePages());
+    const taken: PageRange[] = [];
+    for (const r of this.free.ranges()) {
+      if (remaining === 0) break;
+      const n = Math.min(remaining, r.pageCount);
+      taken.push({ startPage: r.startPage, pageCount: n });
+      remaining -= n;
+    }
+    for (const t of taken) {
+      this.moveRange(this.free, this.used, t);
+      // Writing a page faults its host backing back in.
+      this.discarded.subtract(t.startPage, t.pageCount);
+    }
+    return taken;
+  }
+
+  /** Free up to `pages` workload pages, the highest (most recently allocated) first. */
+  freeUsed(pages: number): number {
+    checkCount('freeUsed', 'pages', pages);
+    let freed = 0;
+    while (freed < pages) {
+      const r = this.used.pop(pages - freed);
+      if (r === undefined) break;
+      this.free.insert(r.startPage, r.pageCount);
+      freed += r.pageCount;
+    }
+    return freed;
+  }
+
+  /**
+   * The workload writes `pages` of its memory: up to that many of its pages whose host backing
+   * was discarded become resident again, lowest first. Returns how many became resident.
+   */
+  dirty(pages: number): number {
+    checkCount('dirty', 'pages', pages);
+    if (pages === 0 || this.discarded.isEmpty || this.used.isEmpty) return 0;
+    // Walk whichever tree has fewer ranges, intersecting with the other.
+    const [outer, inner] = this.discarded.rangeCount <= this.used.rangeCount ? [this.discarded, this.used] : [this.used, this.discarded];
+    const hits: PageRange[] = [];
+    let left = pages;
+    for (const r of outer.ranges()) {
+      if (left === 0) break;
+      for (const part of inner.intersection(r.startPage, r.pageCount)) {
+        const n = Math.min(left, part.pageCount);
+        hits.push({ startPage: part.startPage, pageCount: n });
+        left -= n;
+        if (left === 0) break;
+      }
+    }
+    for (const h of hits) this.discarded.subtract(h.startPage, h.pageCount);
+    return pages - left;
+  }
+
+  // ---- lifecycle and inspection ---------------------------------------------------------------
+
+  /**
+   * System reset, guest side: back to the boot page states (free boot RAM minus the kernel
+   * reservation); the workload, the balloon and all hot-added memory are gone. The host side
+   * (mapped slots, discarded backing) is left to releaseDeviceMemory.
+   */
+  resetToBoot(): void {
+    for (const t of this.guestTrees()) t.clear();
+    this.initBootGuestState();
+  }
+
+  /** The ranges in one guest state, ascending (a snapshot). */
+  rangesIn(state: TrackedPageState): PageRange[] {
+    return this.treeOf(state).toArray();
+  }
+
+  /** How many pages of `range` are in each guest state (O(ranges in the window)). */
+  stateCounts(range: PageRange): Record<GuestPageState, number> {
+    checkRange('stateCounts', range);
+    const counts: Record<GuestPageState, number> = { free: 0, kernel: 0, used: 0, ballooned: 0, offline: 0, absent: 0 };
+    let present = 0;
+    for (const state of ['free', 'kernel', 'used', 'ballooned', 'offline'] as const) {
+      const n = this.treeOf(state)
+        .intersection(range.startPage, range.pageCount)
+        .reduce((sum, r) => sum + r.pageCount, 0);
+      counts[state] = n;
+      present += n;
+    }
+    counts.absent = range.pageCount - present;
+    return counts;
+  }
+
+  /** Estimated heap bytes of all the bookkeeping: grows with ranges and regions, never with pages. */
+  metadataBytes(): number {
+    let bytes = MODEL_FIXED_BYTES + REGION_ENTRY_BYTES * this.regions.size;
+    for (const t of this.guestTrees()) bytes += t.metadataBytes();
+    return bytes + this.discarded.metadataBytes();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private initBootGuestState(): void {
+    for (const r of this.map.regions) if (r.kind === 'ram') this.free.insert(r.startPage, r.pageCount);
+    // The kernel reservation comes from the lowest RAM (the kernel is loaded low).
+    let left = this.kernelReservationPages;
+    const taken: PageRange[] = [];
+    for (const r of this.free.ranges()) {
+      if (left === 0) break;
+      const n = Math.min(left, r.pageCount);
+      taken.push({ startPage: r.startPage, pageCount: n });
+      left -= n;
+    }
+    for (const t of taken) this.moveRange(this.free, this.kernel, t);
+  }
+
+  private regionAt(page: number): RegionEntry | undefined {
+    const below = this.regions.getPairOrNextLower(page);
+    return below !== undefined && rangeEnd(below[1]) > page ? below[1] : undefined;
+  }
+
+  private moveRange(from: PageRangeTree, to: PageRangeTree, r: PageRange): void {
+    from.subtract(r.startPage, r.pageCount);
+    to.insert(r.startPage, r.pageCount);
+  }
+
+  private guestTrees(): PageRangeTree[] {
+    return [this.free, this.kernel, this.used, this.ballooned, this.offline];
+  }
+
+  private treeOf(state: TrackedPageState): PageRangeTree {
+    switch (state) {
+      case 'free':
+        return this.free;
+      case 'kernel':
+        return this.kernel;
+      case 'used':
+        return this.used;
+      case 'ballooned':
+        return this.ballooned;
+      case 'offline':
+        return this.offline;
+    }
+  }
+}
+
+export { MemoryMapError };

@@ -1,0 +1,255 @@
+/**
+ * The guest-physical address map of a PC-like machine (QEMU i440fx `pc`), in 4 KiB pages, and the
+ * placement of the hv-balloon memdev window inside its device-memory area.
+ *
+ * Layout rules (QEMU hw/i386/pc_piix.c pc_init1, hw/i386/pc.c):
+ * - RAM split around the PCI hole: with ram_size >= 3.5 GiB (the default max-ram-below-4g) the
+ *   split moves to 3 GiB for gigabyte alignment, so low RAM = 3 GiB and the rest starts at 4 GiB;
+ *   below 3.5 GiB all RAM is low (e.g. `-m 4G` -> 3072M low, 1024M high; `-m 3G` -> all low).
+ * - Inside low RAM the legacy hole 0xA0000-0xFFFFF is not RAM: VGA MMIO at 0xA0000-0xBFFFF,
+ *   option ROMs (pc.rom) at 0xC0000-0xDFFFF, the BIOS alias (isa-bios) at 0xE0000-0xFFFFF.
+ * - The PCI hole (MMIO) runs from the end of low RAM to 4 GiB; the 256 KiB SeaBIOS image (pc.bios)
+ *   is mapped as ROM at its top, 0xFFFC0000-0xFFFFFFFF.
+ * - The device-memory area (hotplug) starts at align_up(4 GiB + high RAM, 1 GiB) and is
+ *   maxmem - ram_size (+ 1 GiB per `slots`) long (pc.c pc_get_device_memory_range). It exists
+ *   only when maxmem > ram_size and is a hole until memory devices map RAM into it.
+ * Not modelled: the AMD 1 TiB HyperTransport-hole relocation (we assume an Intel CPU), SGX EPC,
+ * CXL windows, the 64-bit PCI hole.
+ */
+import type { PageRange } from '../protocol/messages';
+import { DEVICE_MEMORY_ALIGN_BYTES, PAGE_SIZE } from '../protocol/constants';
+
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+const FOUR_GIB = 4 * GiB;
+
+/** QEMU pc: the traditional split (default max-ram-below-4g); RAM at or above it is split at 3 GiB. */
+export const PC_MAX_RAM_BELOW_4G_BYTES = 0xe000_0000;
+/** QEMU pc (gigabyte_align): low RAM ends at 3 GiB when the RAM has to be split. */
+export const PC_GIGABYTE_ALIGNED_LOWMEM_BYTES = 0xc000_0000;
+/** Legacy hole inside low RAM: VGA window start. */
+export const VGA_START_BYTES = 0xa_0000;
+/** pc.rom (option ROMs, QEMU PC_ROM_MIN_VGA..PC_ROM_MAX). */
+export const PC_ROM_START_BYTES = 0xc_0000;
+/** isa-bios: the last 128 KiB of the BIOS image aliased below 1 MiB. */
+export const ISA_BIOS_START_BYTES = 0xe_0000;
+/** End of the legacy hole (1 MiB). */
+export const LEGACY_HOLE_END_BYTES = 0x10_0000;
+/** pc.bios: a 256 KiB SeaBIOS image ends at 4 GiB. */
+export const BIOS_START_BYTES = 0xfffc_0000;
+
+/** What a region of the static map is. A stretch with no region is a hole (unmapped). */
+export type MapRegionKind = 'ram' | 'rom' | 'mmio';
+
+export interface MapRegion extends PageRange {
+  kind: MapRegionKind;
+  /** QEMU's memory-region name as `info mtree` shows it, e.g. "pc.ram", "pc.bios", "pci-hole". */
+  name: string;
+}
+
+export interface PcMemoryMapConfig {
+  /** `-m` size: boot RAM in bytes (QEMU ram_size). A multiple of 4096, at least 1 MiB. */
+  ramBytes: number;
+  /** `-m ...,maxmem=`: the most memory the machine may reach. Defaults to ramBytes (no device memory). */
+  maxmemBytes?: number;
+  /** `-m ...,slots=`: pc adds 1 GiB of device-memory area per slot. Default 0. */
+  slots?: number;
+}
+
+export interface PcMemoryMap {
+  readonly ramBytes: number;
+  readonly maxmemBytes: number;
+  readonly slots: number;
+  /** QEMU machine ram_size >> 12 (it includes the 96 pages the legacy hole hides). */
+  readonly bootRamPages: number;
+  /** RAM below 4 GiB in bytes (QEMU below_4g_mem_size). */
+  readonly belowFourGiBRamBytes: number;
+  /** RAM from 4 GiB up in bytes (QEMU above_4g_mem_size). */
+  readonly aboveFourGiBRamBytes: number;
+  /** The static regions, ascending and disjoint. Device memory is not a region: it is a hole. */
+  readonly regions: readonly MapRegion[];
+  /** The device-memory area in pages; null when maxmem == ram (QEMU: no device_memory). */
+  readonly deviceMemory: PageRange | null;
+}
+
+/** Bad machine or memdev configuration; `field` names the offending option. */
+export class MemoryMapError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MemoryMapError';
+  }
+}
+
+export function hex(value: number): string {
+  return `0x${value.toString(16)}`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes % GiB === 0) return `${bytes / GiB} GiB`;
+  if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  return `${bytes} bytes`;
+}
+
+function requireBytes(field: string, value: number, opts: { min: number; multipleOf: number }): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < opts.min) {
+    throw new MemoryMapError(field, `${field} must be an integer number of bytes >= ${hex(opts.min)}, got ${String(value)}`);
+  }
+  if (value % opts.multipleOf !== 0) {
+    throw new MemoryMapError(field, `${field} must be a multiple of ${hex(opts.multipleOf)} bytes, got ${hex(value)}`);
+  }
+}
+
+function alignUp(value: number, align: number): number {
+  return Math.ceil(value / align) * align;
+}
+
+function region(startBytes: number, endBytes: number, kind: MapRegionKind, name: string): MapRegion {
+  return { startPage: startBytes / PAGE_SIZE, pageCount: (endBytes - startBytes) / PAGE_SIZE, kind, name };
+}
+
+/** Build the static map of a `pc` machine; throws MemoryMapError on a bad size. */
+export function buildPcMemoryMap(config: PcMemoryMapConfig): PcMemoryMap {
+  const ramBytes = config.ramBytes;
+  requireBytes('ramBytes', ramBytes, { min: LEGACY_HOLE_END_BYTES, multipleOf: PAGE_SIZE });
+  const maxmemBytes = config.maxmemBytes ?? ramBytes;
+  requireBytes('maxmemBytes', maxmemBytes, { min: 0, multipleOf: PAGE_SIZE });
+  if (maxmemBytes < ramBytes) {
+    // QEMU hw/core/machine.c wording.
+    throw new MemoryMapError(
+      'maxmemBytes',
+      `invalid value of maxmem: maximum memory size (${hex(maxmemBytes)}) must be at least the initial memory size (${hex(ramBytes)})`,
+    );
+  }
+  const slots = config.slots ?? 0;
+  if (!Number.isSafeInteger(slots) || slots < 0) {
+    throw new MemoryMapError('slots', `slots must be a non-negative integer, got ${String(slots)}`);
+  }
+
+  // QEMU pc_piix.c: split at 3 GiB only when RAM reaches the traditional 3.5 GiB split.
+  const below = ramBytes >= PC_MAX_RAM_BELOW_4G_BYTES ? PC_GIGABYTE_ALIGNED_LOWMEM_BYTES : ramBytes;
+  const above = ramBytes - below;
+
+  const regions: MapRegion[] = [];
+  regions.push(region(0, VGA_START_BYTES, 'ram', 'pc.ram'));
+  regions.push(region(VGA_START_BYTES, PC_ROM_START_BYTES, 'mmio', 'vga-lowmem'));
+  regions.push(region(PC_ROM_START_BYTES, ISA_BIOS_START_BYTES, 'rom', 'pc.rom'));
+  regions.push(region(ISA_BIOS_START_BYTES, LEGACY_HOLE_END_BYTES, 'rom', 'isa-bios'));
+  if (below > LEGACY_HOLE_END_BYTES) regions.push(region(LEGACY_HOLE_END_BYTES, below, 'ram', 'pc.ram'));
+  regions.push(region(below, BIOS_START_BYTES, 'mmio', 'pci-hole'));
+  regions.push(region(BIOS_START_BYTES, FOUR_GIB, 'rom', 'pc.bios'));
+  if (above > 0) regions.push(region(FOUR_GIB, FOUR_GIB + above, 'ram', 'pc.ram'));
+
+  let deviceMemory: PageRange | null = null;
+  if (maxmemBytes > ramBytes) {
+    // QEMU pc.c pc_get_device_memory_range.
+    const base = alignUp(FOUR_GIB + above, GiB);
+    const size = maxmemBytes - ramBytes + GiB * slots;
+    deviceMemory = { startPage: base / PAGE_SIZE, pageCount: size / PAGE_SIZE };
+  }
+
+  return {
+    ramBytes,
+    maxmemBytes,
+    slots,
+    bootRamPages: ramBytes / PAGE_SIZE,
+    belowFourGiBRamBytes: below,
+    aboveFourGiBRamBytes: above,
+    regions,
+    deviceMemory,
+  };
+}
+
+export interface MemdevWindowRequest {
+  /** Size of the memory backend (`-object memory-backend-ram,size=`), in bytes. */
+  memdevBytes: number;
+  /** The device's `addr` property; 0 or absent means "pick one" (QEMU: 0 is auto). */
+  addrBytes?: number;
+  /** Alignment of the window; QEMU hv-balloon asks 32 GiB (DEVICE_MEMORY_ALIGN_BYTES). */
+  alignBytes?: number;
+}
+
+export interface MemdevWindow extends PageRange {
+  /** Guest-physical address in bytes (what `query-memory-devices` shows as memaddr). */
+  addrBytes: number;
+  sizeBytes: number;
+}
+
+/**
+ * Place the hv-balloon memdev window in the device-memory area (QEMU hw/mem/memory-device.c
+ * memory_device_pre_plug / memory_device_get_free_addr, with hv-balloon's 32 GiB minimum
+ * alignment). Auto placement takes the first aligned address of the area; the simulator has no
+ * other memory device, so if the memdev does not fit there it fits nowhere. Error texts start
+ * with QEMU's and then name the config field and sizes.
+ */
+export function placeMemdevWindow(map: PcMemoryMap, request: MemdevWindowRequest): MemdevWindow {
+  const { memdevBytes } = request;
+  const align = request.alignBytes ?? DEVICE_MEMORY_ALIGN_BYTES;
+  if (typeof memdevBytes !== 'number' || !Number.isSafeInteger(memdevBytes) || memdevBytes <= 0) {
+    throw new MemoryMapError('memdevBytes', `memdevBytes must be a positive integer number of bytes, got ${String(memdevBytes)}`);
+  }
+  if (memdevBytes % PAGE_SIZE !== 0) {
+    // QEMU hv-balloon.c realize.
+    throw new MemoryMapError('memdevBytes', `'memdev' property memdev size has to be a multiple of 0x1000, got ${hex(memdevBytes)}`);
+  }
+  if (!Number.isSafeInteger(align) || align < PAGE_SIZE || (align & (align - 1)) !== 0) {
+    throw new MemoryMapError('alignBytes', `alignBytes must be a power of two >= 0x1000, got ${String(align)}`);
+  }
+  const area = map.deviceMemory;
+  if (area === null) {
+    throw new MemoryMapError(
+      'maxmemBytes',
+      'the configuration is not prepared for memory devices (e.g., for memory hotplug), consider specifying the maxmem option' +
+        ` (maxmem=${hex(map.maxmemBytes)} equals ram=${hex(map.ramBytes)}; a ${formatBytes(memdevBytes)} memdev needs maxmem above ram)`,
+    );
+  }
+  const areaBase = area.startPage * PAGE_SIZE;
+  const areaSize = area.pageCount * PAGE_SIZE;
+  const areaEnd = areaBase + areaSize;
+  const spaceForDevices = map.maxmemBytes - map.ramBytes;
+  if (memdevBytes > spaceForDevices) {
+    // QEMU memory_device_check_addable.
+    throw new MemoryMapError(
+      'maxmemBytes',
+      `not enough space, currently 0x0 in use of total space for memory devices ${hex(spaceForDevices)}` +
+        ` (maxmem ${hex(map.maxmemBytes)} - ram ${hex(map.ramBytes)} is smaller than the ${hex(memdevBytes)}-byte memdev)`,
+    );
+  }
+  const hint = request.addrBytes ?? 0;
+  if (!Number.isSafeInteger(hint) || hint < 0) {
+    throw new MemoryMapError('addrBytes', `addrBytes must be a non-negative integer, got ${String(hint)}`);
+  }
+  let addr: number;
+  if (hint !== 0) {
+    if (hint % align !== 0) {
+      throw new MemoryMapError('addrBytes', `address must be aligned to ${hex(align)} bytes (addr=${hex(hint)})`);
+    }
+    if (hint < areaBase || hint + memdevBytes > areaEnd) {
+      throw new MemoryMapError(
+        'addrBytes',
+        `can't add memory device [${hex(hint)}:${hex(memdevBytes)}], usable range for memory devices [${hex(areaBase)}:${hex(areaSize)}]`,
+      );
+    }
+    addr = hint;
+  } else {
+    addr = alignUp(areaBase, align);
+    if (addr + memdevBytes > areaEnd) {
+      const neededMaxmem = map.maxmemBytes + (addr + memdevBytes - areaEnd);
+      throw new MemoryMapError(
+        'maxmemBytes',
+        'could not find position in guest address space for memory device - memory fragmented due to alignments' +
+          ` (maxmem=${hex(map.maxmemBytes)}: the device-memory area [${hex(areaBase)}, ${hex(areaEnd)}) cannot hold` +
+          ` the ${hex(memdevBytes)}-byte memdev at the first ${formatBytes(align)}-aligned address ${hex(addr)};` +
+          ` maxmem must be at least ${hex(neededMaxmem)})`,
+      );
+    }
+  }
+  return { startPage: addr / PAGE_SIZE, pageCount: memdevBytes / PAGE_SIZE, addrBytes: addr, sizeBytes: memdevBytes };
+}
+
+/** Pages of boot RAM the guest can see (ram_size minus what the legacy hole hides). */
+export function visibleBootRamPages(map: PcMemoryMap): number {
+  return map.regions.filter((r) => r.kind === 'ram').reduce((sum, r) => sum + r.pageCount, 0);
+}

@@ -1,0 +1,430 @@
+/**
+ * The guest's vCPU as a statechart (systemId 'vcpu'). Guest work costs time because it runs here:
+ * parts post `vcpu.run` with a job (a list of WorkItems), the vCPU runs one job at a time in FIFO
+ * order, charges its cost from the cost model as an `after` delay, then posts
+ * `{ type: 'job.done', tag, costMs }` to the job's owner.
+ *
+ * It also runs the guest workload (allocate / dirty / free memory, scripted or a seeded steady
+ * churn) as its own jobs, calling the MachineMemory workload operations. A workload operation
+ * takes effect when its job starts (so its cost reflects what really happened) and completes
+ * when the cost has elapsed.
+ *
+ * States: running (idle | busy), halted (the queue waits; a job cut short keeps its remaining
+ * time), resetting (system reset: queued jobs are dropped, the workload restarts from its
+ * beginning once the reset time has passed). A halt survives a reset, as a stopped QEMU VM stays
+ * stopped across system_reset.
+ */
+import { assign, cancel, enqueueActions, setup } from 'xstate';
+import { PAGE_SIZE } from '../protocol/constants';
+import { type CostOverrides, type CostTable, costOf, resolveCostTable } from './cost-model';
+import type { Outbox } from './outbox';
+import type { JobDoneEvent, PartId, VcpuEvent, VcpuJob, WorkItem } from './part-events';
+import { SeededPrng } from './seeded-prng';
+
+/** Virtual ms the vCPU is unavailable during a system reset. Assumption: QEMU's device reset pass. */
+export const DEFAULT_VCPU_RESET_MS = 10;
+
+/** One scripted workload step, `atMs` after the vCPU starts (or after a reset). */
+export interface WorkloadStep {
+  atMs: number;
+  op: 'allocate' | 'dirty' | 'free';
+  bytes: number;
+}
+
+export type WorkloadConfig =
+  /** No workload: the guest only runs what other parts ask. */
+  | { kind: 'idle' }
+  /** Allocate, dirty or free given amounts at given times. */
+  | { kind: 'script'; steps: WorkloadStep[] }
+  /**
+   * A working set of `usedBytes` allocated at `startMs` (default 0), then every `periodMs` the
+   * set moves to usedBytes + a seeded-uniform offset in [-churnBytes, +churnBytes] (allocating
+   * or freeing the difference) and `dirtyBytes` (default 0) of it are written.
+   */
+  | { kind: 'steady'; usedBytes: number; churnBytes: number; periodMs: number; dirtyBytes?: number; startMs?: number };
+
+/** What the workload needs from the memory model (MachineMemory implements it). */
+export interface WorkloadMemory {
+  allocateUsed(pages: number): { startPage: number; pageCount: number }[];
+  freeUsed(pages: number): number;
+  dirty(pages: number): number;
+  workloadUsedPages(): number;
+}
+
+export interface VcpuInput {
+  outbox: Outbox;
+  /** The memory model, by reference (never copied); needed unless the workload is idle. */
+  memory?: WorkloadMemory;
+  workload?: WorkloadConfig;
+  /** Seed of the workload's PRNG. Default 1. */
+  seed?: number;
+  /** Cost-model overrides from the VM config (ns per unit). */
+  costModel?: CostOverrides;
+  /** Reset time in virtual ms. Default {@link DEFAULT_VCPU_RESET_MS}. */
+  resetMs?: number;
+}
+
+type WorkloadOp = { op: 'allocate' | 'dirty' | 'free'; pages: number } | { op: 'churn' };
+
+export type QueueEntry = { source: 'part'; job: VcpuJob } | { source: 'workload'; tag: string; op: WorkloadOp };
+
+interface RunningJob {
+  entry: QueueEntry;
+  costMs: number;
+  /** Time still to run; shrinks when a halt interrupts the job. */
+  remainingMs: number;
+  startedAt: number;
+  /** For workload jobs: pages the operation asked for and pages it really moved. */
+  requestedPages: number;
+  donePages: number;
+}
+
+export interface VcpuContext {
+  outbox: Outbox;
+  memory: WorkloadMemory | null;
+  workload: WorkloadConfig;
+  /** A script's steps sorted by time (stable), computed once. */
+  steps: WorkloadStep[];
+  prng: SeededPrng;
+  costTable: CostTable;
+  resetMs: number;
+  queue: QueueEntry[];
+  current: RunningJob | null;
+  /** A vcpu.halt is in force (kept across a reset). */
+  paused: boolean;
+  /** Script step index / steady tick count since start or reset. */
+  tick: number;
+  /** Workload jobs created so far (for their tags). */
+  workloadSeq: number;
+  jobsDone: number;
+}
+
+type WorkloadTick = { type: 'workload.tick' };
+export type VcpuMachineEvent = VcpuEvent | WorkloadTick;
+
+/** Emitted (actor.on) for tracing; not posted to any part. */
+export type VcpuEmitted =
+  | { type: 'vcpu.job-done'; owner: PartId | 'workload'; tag: string; costMs: number; at: number }
+  | {
+      type: 'vcpu.workload-step';
+      tag: string;
+      op: 'allocate' | 'dirty' | 'free' | 'churn';
+      requestedPages: number;
+      pages: number;
+      /** Pages the workload holds after the step. */
+      usedPages: number;
+      costMs: number;
+      at: number;
+    };
+
+/** Bad workload configuration; `field` names it (e.g. "workload.steps[2].bytes"). */
+export class WorkloadConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WorkloadConfigError';
+  }
+}
+
+function requireNumber(field: string, value: unknown, opts: { min: number; exclusiveMin?: boolean }): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < opts.min || (opts.exclusiveMin === true && value === opts.min)) {
+    const bound = opts.exclusiveMin === true ? `> ${opts.min}` : `>= ${opts.min}`;
+    throw new WorkloadConfigError(field, `${field} must be a number ${bound}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Check a workload config; throws WorkloadConfigError naming the field. */
+export function validateWorkload(workload: WorkloadConfig, hasMemory: boolean): void {
+  switch (workload.kind) {
+    case 'idle':
+      return;
+    case 'script':
+      if (!Array.isArray(workload.steps)) throw new WorkloadConfigError('workload.steps', 'workload.steps must be an array');
+      workload.steps.forEach((s, i) => {
+        requireNumber(`workload.steps[${i}].atMs`, s.atMs, { min: 0 });
+        requireNumber(`workload.steps[${i}].bytes`, s.bytes, { min: 0 });
+        if (s.op !== 'allocate' && s.op !== 'dirty' && s.op !== 'free') {
+          throw new WorkloadConfigError(`workload.steps[${i}].op`, `workload.steps[${i}].op must be allocate, dirty or free, got ${String(s.op)}`);
+        }
+      });
+      break;
+    case 'steady':
+      requireNumber('workload.usedBytes', workload.usedBytes, { min: 0 });
+      requireNumber('workload.churnBytes', workload.churnBytes, { min: 0 });
+      requireNumber('workload.periodMs', workload.periodMs, { min: 0, exclusiveMin: true });
+      if (workload.dirtyBytes !== undefined) requireNumber('workload.dirtyBytes', workload.dirtyBytes, { min: 0 });
+      if (workload.startMs !== undefined) requireNumber('workload.startMs', workload.startMs, { min: 0 });
+      if (Math.floor(workload.churnBytes / PAGE_SIZE) >= 2 ** 31) {
+        throw new WorkloadConfigError('workload.churnBytes', `workload.churnBytes is too large, got ${workload.churnBytes}`);
+      }
+      break;
+    default: {
+      const kind = (workload as { kind?: unknown }).kind;
+      throw new WorkloadConfigError('workload.kind', `workload.kind must be idle, script or steady, got ${String(kind)}`);
+    }
+  }
+  if (!hasMemory) throw new WorkloadConfigError('memory', `a '${workload.kind}' workload needs input.memory`);
+}
+
+const toPages = (bytes: number): number => Math.floor(bytes / PAGE_SIZE);
+
+function sortedSteps(workload: WorkloadConfig): WorkloadStep[] {
+  // Stable sort: steps at the same time keep their order.
+  return workload.kind === 'script' ? workload.steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.atMs - b.s.atMs || a.i - b.i).map((x) => x.s) : [];
+}
+
+/** Run a workload operation on the memory model; returns the work it cost and the pages moved. */
+function runWorkloadOp(
+  memory: WorkloadMemory,
+  op: WorkloadOp,
+  context: VcpuContext,
+): { work: WorkItem[]; requested: number; done: number } {
+  switch (op.op) {
+    case 'allocate': {
+      const ranges = memory.allocateUsed(op.pages);
+      const done = ranges.reduce((sum, r) => sum + r.pageCount, 0);
+      return { work: [{ kind: 'pageAllocated', count: done }, { kind: 'rangeAllocated', count: ranges.length }], requested: op.pages, done };
+    }
+    case 'free': {
+      const done = memory.freeUsed(op.pages);
+      return { work: [{ kind: 'pageFreed', count: done }], requested: op.pages, done };
+    }
+    case 'dirty': {
+      // Every page written costs, whether or not its backing had been discarded.
+      const touched = Math.min(op.pages, memory.workloadUsedPages());
+      memory.dirty(touched);
+      return { work: [{ kind: 'pageDirtied', count: touched }], requested: op.pages, done: touched };
+    }
+    case 'churn': {
+      if (context.workload.kind !== 'steady') return { work: [], requested: 0, done: 0 };
+      const w = context.workload;
+      const churn = toPages(w.churnBytes);
+      const target = Math.max(0, toPages(w.usedBytes) + (churn > 0 ? context.prng.nextInt(-churn, churn) : 0));
+      const have = memory.workloadUsedPages();
+      const work: WorkItem[] = [];
+      let moved = 0;
+      if (target > have) {
+        const ranges = memory.allocateUsed(target - have);
+        moved = ranges.reduce((sum, r) => sum + r.pageCount, 0);
+        work.push({ kind: 'pageAllocated', count: moved }, { kind: 'rangeAllocated', count: ranges.length });
+      } else if (target < have) {
+        moved = memory.freeUsed(have - target);
+        work.push({ kind: 'pageFreed', count: moved });
+      }
+      const dirtyPages = Math.min(toPages(w.dirtyBytes ?? 0), memory.workloadUsedPages());
+      if (dirtyPages > 0) {
+        memory.dirty(dirtyPages);
+        work.push({ kind: 'pageDirtied', count: dirtyPages });
+      }
+      return { work, requested: Math.abs(target - have), done: moved };
+    }
+  }
+}
+
+export const vcpuMachine = setup({
+  types: {
+    input: {} as VcpuInput,
+    context: {} as VcpuContext,
+    events: {} as VcpuMachineEvent,
+    emitted: {} as VcpuEmitted,
+  },
+  delays: {
+    JOB_TIME: ({ context }) => context.current?.remainingMs ?? 0,
+    RESET_TIME: ({ context }) => context.resetMs,
+  },
+  guards: {
+    hasCurrent: ({ context }) => context.current !== null,
+    hasQueued: ({ context }) => context.queue.length > 0,
+    isPaused: ({ context }) => context.paused,
+  },
+  actions: {
+    enqueueJob: assign({
+      queue: ({ context, event }) => (event.type === 'vcpu.run' ? [...context.queue, { source: 'part' as const, job: event.job }] : context.queue),
+    }),
+    /** Take the next job off the queue, run its effect (workload) and price it. */
+    startNext: assign(({ context }) => {
+      const [entry, ...rest] = context.queue;
+      let work: WorkItem[];
+      let requested = 0;
+      let done = 0;
+      if (entry.source === 'part') {
+        work = entry.job.work;
+      } else {
+        // The memory model is mutated here, once, when the job starts.
+        const result = context.memory === null ? { work: [], requested: 0, done: 0 } : runWorkloadOp(context.memory, entry.op, context);
+        ({ work, requested, done } = result);
+      }
+      const costMs = costOf(work, context.costTable);
+      const current: RunningJob = {
+        entry,
+        costMs,
+        remainingMs: costMs,
+        startedAt: context.outbox.now(),
+        requestedPages: requested,
+        donePages: done,
+      };
+      return { queue: rest, current };
+    }),
+    resumeCurrent: assign({
+      current: ({ context }) => (context.current === null ? null : { ...context.current, startedAt: context.outbox.now() }),
+    }),
+    /** A halt cuts the running job short: keep what is left of its time. */
+    suspendCurrent: assign({
+      current: ({ context }) => {
+        const c = context.current;
+        if (c === null) return null;
+        const elapsed = context.outbox.now() - c.startedAt;
+        return { ...c, remainingMs: Math.max(0, c.remainingMs - elapsed) };
+      },
+    }),
+    finishCurrent: enqueueActions(({ context, enqueue }) => {
+      const c = context.current;
+      if (c === null) return;
+      const at = context.outbox.now();
+      if (c.entry.source === 'part') {
+        const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
+        context.outbox.post(c.entry.job.owner, done);
+        enqueue.emit({ type: 'vcpu.job-done', owner: c.entry.job.owner, tag: c.entry.job.tag, costMs: c.costMs, at });
+      } else {
+        enqueue.emit({
+          type: 'vcpu.workload-step',
+          tag: c.entry.tag,
+          op: c.entry.op.op,
+          requestedPages: c.requestedPages,
+          pages: c.donePages,
+          usedPages: context.memory?.workloadUsedPages() ?? 0,
+          costMs: c.costMs,
+          at,
+        });
+        enqueue.emit({ type: 'vcpu.job-done', owner: 'workload', tag: c.entry.tag, costMs: c.costMs, at });
+      }
+      enqueue.assign({ current: null, jobsDone: context.jobsDone + 1 });
+    }),
+    setPaused: assign({ paused: true }),
+    clearPaused: assign({ paused: false }),
+    dropAll: assign({ queue: [], current: null }),
+    /** (Re)start the workload schedule from its beginning. */
+    startWorkload: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ tick: 0 });
+      const w = context.workload;
+      if (w.kind === 'script') {
+        const steps = context.steps;
+        if (steps.length > 0) enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: steps[0].atMs });
+      } else if (w.kind === 'steady') {
+        enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: w.startMs ?? 0 });
+      }
+    }),
+    stopWorkload: cancel('workload-tick'),
+    /** A workload tick: queue its operations and arm the next tick. */
+    workloadTick: enqueueActions(({ context, enqueue }) => {
+      const w = context.workload;
+      const newEntries: QueueEntry[] = [];
+      let seq = context.workloadSeq;
+      let tick = context.tick;
+      const add = (op: WorkloadOp): void => {
+        seq += 1;
+        newEntries.push({ source: 'workload', tag: `workload-${seq}-${op.op}`, op });
+      };
+      if (w.kind === 'script') {
+        const steps = context.steps;
+        const at = steps[tick]?.atMs;
+        while (tick < steps.length && steps[tick].atMs === at) {
+          add({ op: steps[tick].op, pages: toPages(steps[tick].bytes) });
+          tick += 1;
+        }
+        if (tick < steps.length && at !== undefined) {
+          enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: steps[tick].atMs - at });
+        }
+      } else if (w.kind === 'steady') {
+        if (tick === 0) add({ op: 'allocate', pages: toPages(w.usedBytes) });
+        // A churn still waiting in the queue (e.g. while halted) absorbs this one: no pile-up.
+        else if (!context.queue.some((e) => e.source === 'workload' && e.op.op === 'churn')) add({ op: 'churn' });
+        tick += 1;
+        enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: w.periodMs });
+      }
+      enqueue.assign({ queue: [...context.queue, ...newEntries], workloadSeq: seq, tick });
+    }),
+  },
+}).createMachine({
+  id: 'vcpu',
+  context: ({ input }) => {
+    const workload = input.workload ?? { kind: 'idle' };
+    validateWorkload(workload, input.memory !== undefined);
+    const resetMs = input.resetMs ?? DEFAULT_VCPU_RESET_MS;
+    if (!Number.isFinite(resetMs) || resetMs < 0) {
+      throw new WorkloadConfigError('resetMs', `resetMs must be a number >= 0, got ${String(resetMs)}`);
+    }
+    return {
+      outbox: input.outbox,
+      memory: input.memory ?? null,
+      workload,
+      steps: sortedSteps(workload),
+      prng: new SeededPrng(input.seed ?? 1),
+      costTable: resolveCostTable(input.costModel),
+      resetMs,
+      queue: [],
+      current: null,
+      paused: false,
+      tick: 0,
+      workloadSeq: 0,
+      jobsDone: 0,
+    };
+  },
+  entry: 'startWorkload',
+  initial: 'running',
+  on: {
+    'vcpu.run': { actions: 'enqueueJob' },
+    'workload.tick': { actions: 'workloadTick' },
+    // Not reenter: the root's entry (start the workload) must not run again; a reset while
+    // resetting still restarts the reset time (the resetting child is exited and re-entered).
+    'system.reset': { target: '.resetting', actions: ['dropAll', 'stopWorkload'] },
+  },
+  states: {
+    running: {
+      initial: 'pick',
+      on: {
+        'vcpu.halt': { target: 'halted', actions: ['suspendCurrent', 'setPaused'] },
+        'vcpu.resume': {},
+      },
+      states: {
+        pick: {
+          always: [
+            { guard: 'hasCurrent', target: 'busy', actions: 'resumeCurrent' },
+            { guard: 'hasQueued', target: 'busy', actions: 'startNext' },
+            { target: 'idle' },
+          ],
+        },
+        idle: {
+          on: {
+            'vcpu.run': { target: 'pick', actions: 'enqueueJob' },
+            'workload.tick': { target: 'pick', actions: 'workloadTick' },
+          },
+        },
+        busy: {
+          after: { JOB_TIME: { target: 'pick', actions: 'finishCurrent' } },
+        },
+      },
+    },
+    halted: {
+      on: {
+        'vcpu.resume': { target: 'running', actions: 'clearPaused' },
+        'vcpu.halt': {},
+      },
+    },
+    resetting: {
+      on: {
+        'vcpu.halt': { actions: 'setPaused' },
+        'vcpu.resume': { actions: 'clearPaused' },
+      },
+      after: {
+        RESET_TIME: [
+          { guard: 'isPaused', target: 'halted', actions: 'startWorkload' },
+          { target: 'running', actions: 'startWorkload' },
+        ],
+      },
+    },
+  },
+});
