@@ -1,0 +1,97 @@
+/**
+ * `qmp --listen tcp:127.0.0.1:4444`: a simulated VM behind a QMP server, driven like QEMU started
+ * with `-qmp tcp:...,server=on,wait=off`. Virtual time follows wall time (times --speed) while the
+ * VM runs; `stop`/`cont` pause and resume it. Runs until a client sends `quit`, or SIGINT/SIGTERM.
+ */
+
+import type { Command } from 'commander';
+import { parseListenAddress, startQmpServer, type WallClockFollower } from '../../qmp/qmp-server';
+import type { VmControl } from '../../qmp/qmp-types';
+import { createVmFromOptions } from '../../vm-factory';
+import { CliError } from '../cli-error';
+import type { CliIo } from '../cli-io';
+import { addVmOptions, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
+
+export const DEFAULT_LISTEN = 'tcp:127.0.0.1:4444';
+
+interface QmpCliOptions extends RawVmOptions {
+  listen: string;
+  speed: string;
+  allowRemote?: boolean;
+}
+
+/** What serveQmp needs of a VM: the control surface, real-time following and teardown. */
+export type ServedVm = VmControl & { followWallClock(speed: number): WallClockFollower; dispose(): void };
+
+export function registerQmpCommand(program: Command, io: CliIo): void {
+  const command = program
+    .command('qmp')
+    .description('run a simulated VM behind a QMP server, as QEMU -qmp does')
+    .option('--listen <addr>', 'tcp:HOST:PORT or unix:PATH (loopback only unless --allow-remote)', DEFAULT_LISTEN)
+    .option('--speed <factor>', 'virtual ms per wall ms; 0: time moves only with x-sim-advance', '1')
+    .option('--allow-remote', 'allow a non-loopback --listen address (QMP has no authentication)');
+  addVmOptions(command)
+    .addHelpText('after', '\nExample:\n  hv-balloon-sim qmp --listen tcp:127.0.0.1:4444 --memory 4G --memdev 8G --status-report\n  socat - tcp:127.0.0.1:4444')
+    .action(async (raw: QmpCliOptions) => {
+      const speed = parseSpeed(raw.speed);
+      try {
+        parseListenAddress(raw.listen);
+      } catch (error) {
+        throw new CliError(error instanceof Error ? error.message : String(error));
+      }
+      const vm = createVmFromOptions(vmOptionsFromCli(raw));
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        io.stderr(`terminating on ${signal}\n`);
+        stop.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await serveQmp(vm, { listen: raw.listen, speed, allowRemote: raw.allowRemote === true, signal: stop.signal }, io);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
+
+/**
+ * Serves `vm` over QMP until a client quits or `signal` aborts; prints the listening address;
+ * disposes the VM at the end.
+ */
+export async function serveQmp(
+  vm: ServedVm,
+  options: { listen: string; speed: number; allowRemote?: boolean; signal?: AbortSignal },
+  io: CliIo,
+): Promise<void> {
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  let server;
+  try {
+    server = await startQmpServer(vm, {
+      listen: options.listen,
+      speed: options.speed,
+      allowRemote: options.allowRemote ?? false,
+      followWallClock: (speed) => vm.followWallClock(speed),
+      onQuit: () => finish(),
+    });
+  } catch (error) {
+    vm.dispose();
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+  io.stdout(`QMP listening on ${server.address}\n`);
+  if (options.signal?.aborted) finish();
+  options.signal?.addEventListener('abort', () => finish(), { once: true });
+  await finished;
+  await server.close();
+  vm.dispose();
+}
+
+function parseSpeed(text: string): number {
+  const speed = Number(text);
+  if (text.trim() === '' || !Number.isFinite(speed) || speed < 0) {
+    throw new CliError(`--speed ${JSON.stringify(text)}: expected a number >= 0 (1 = real time, 0 = only x-sim-advance moves time)`);
+  }
+  return speed;
+}

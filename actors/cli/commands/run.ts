@@ -1,0 +1,76 @@
+/**
+ * `run <scenario.json> [--json] [--verbose] [--inspect]`: runs a scenario to its end. Without
+ * --json: a readable timeline and a summary table, and a progress bar (on stderr) when the run
+ * takes more than a second of wall time. With --json: one JSON object (see docs/scenarios.md).
+ */
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { CliError } from '../cli-error';
+import type { CliIo } from '../cli-io';
+import { loadScenarioFile, runScenario, ScenarioError, type ScenarioResult } from '../../scenario/scenario';
+import { stepLine, summaryTable, traceLine } from '../../scenario/timeline';
+import { startInspectorForCli } from '../inspect-option';
+
+interface RunFlags {
+  json?: boolean;
+  verbose?: boolean;
+  inspect?: boolean;
+}
+
+export function registerRunCommand(program: Command, io: CliIo): void {
+  program
+    .command('run')
+    .description('run a scenario file (JSON): a VM, HMP/QMP steps at virtual times, a final time')
+    .argument('<scenario>', 'path of the scenario JSON file')
+    .option('--json', 'print one JSON object instead of the timeline')
+    .option('--verbose', 'also show device state changes, DM packets and status reports')
+    .option('--inspect', 'show the VM in the Stately inspector (needs internet for the hosted UI)')
+    .action(async (file: string, flags: RunFlags) => {
+      await runCommand(file, flags, io);
+    });
+}
+
+export async function runCommand(file: string, flags: RunFlags, io: CliIo): Promise<ScenarioResult> {
+  let scenario;
+  try {
+    scenario = loadScenarioFile(file);
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new CliError(err.message);
+    throw err;
+  }
+  const inspector = flags.inspect ? await startInspectorForCli(io) : undefined;
+  const show = (line: string | undefined): void => {
+    if (line === undefined || flags.json) return;
+    io.stdout(line + '\n');
+  };
+  if (!flags.json) show(`hv-balloon-sim: ${scenario.name}${scenario.description ? ` — ${scenario.description}` : ''}`);
+  const wallStart = performance.now();
+  let bar: SingleBar | undefined;
+  try {
+    const result = runScenario(scenario, {
+      ...(inspector ? { inspect: inspector.inspect } : {}),
+      onTrace: flags.json ? undefined : (r) => show(traceLine(r, flags.verbose === true)),
+      onStep: (s) => show(stepLine(s)),
+      onProgress: (t, until) => {
+        if (flags.json || until <= 0) return;
+        if (!bar && performance.now() - wallStart > 1000 && process.stderr.isTTY) {
+          bar = new SingleBar({ format: 'virtual time {bar} {percentage}% | {value}/{total} s', stream: process.stderr, clearOnComplete: true });
+          bar.start(Math.round(until / 1000), 0);
+        }
+        bar?.update(Math.round(t / 1000));
+      },
+    });
+    bar?.stop();
+    const { vm, ...plain } = result;
+    vm.dispose();
+    if (flags.json) io.stdout(JSON.stringify(plain, null, 2) + '\n');
+    else show('\n' + summaryTable(plain));
+    return plain;
+  } catch (err) {
+    bar?.stop();
+    if (err instanceof ScenarioError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    await inspector?.stop();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The VM flags shared by `qmp`, `monitor` (and any command that builds a VM from the command line),
+ * modelled on QEMU's: `-m 4G,maxmem=8G` becomes `--memory 4G --maxmem 8G`, the hv-balloon memdev
+ * and status-report properties become `--memdev` and `--status-report`.
+ */
+
+import { Option, type Command } from 'commander';
+import { parseSize } from '../units';
+import { CliError } from './cli-error';
+
+export const GUEST_KINDS = ['linux', 'windows', 'malicious'] as const;
+export type GuestKind = (typeof GUEST_KINDS)[number];
+
+/** A VM as the command line describes it; sizes in bytes. The lead's actors/vm-factory.ts builds it. */
+export interface VmCliOptions {
+  /** Boot RAM (QEMU -m), bytes. */
+  memory: number;
+  /** Upper bound for boot RAM plus hot-added memory (QEMU -m maxmem=), bytes; absent: no hot-add room beyond memdev. */
+  maxmem?: number;
+  /** Size of the hv-balloon memdev (the memory-backend hot-add draws from), bytes; absent: no hot-add. */
+  memdev?: number;
+  /** hv-balloon status-report=on: HV_BALLOON_STATUS_REPORT events and query-hv-balloon-status-report. */
+  statusReport: boolean;
+  /** Which guest driver profile runs in the VM. */
+  guest: GuestKind;
+  /** Seed of the VM's PRNG (guest workload, malicious guest choices). */
+  seed: number;
+  /** A scenario file to load into the VM (guest workload, scripted steps), if any. */
+  scenario?: string;
+  /** Connect the Stately inspector. */
+  inspect: boolean;
+}
+
+export const DEFAULT_MEMORY = '4G';
+const PAGE = 4096;
+const MAX_SEED = 0xffff_ffff;
+
+/** Adds the VM flags (plus --scenario and --inspect) to a command. */
+export function addVmOptions(command: Command): Command {
+  return command
+    .option('--memory <size>', 'boot RAM, like QEMU -m (K/M/G/T binary suffixes; a plain number is bytes)', DEFAULT_MEMORY)
+    .option('--maxmem <size>', 'maximum memory incl. hot-add, like QEMU -m maxmem=')
+    .option('--memdev <size>', 'size of the memory backend the hv-balloon device hot-adds from (its memdev=)')
+    .option('--status-report', 'hv-balloon status-report=on: the guest sends memory status reports')
+    .addOption(new Option('--guest <kind>', 'guest driver profile').choices(GUEST_KINDS).default('linux'))
+    .option('--seed <n>', 'seed of the simulation PRNG', '1')
+    .option('--scenario <file>', 'load a scenario file into the VM')
+    .option('--inspect', 'connect the Stately inspector');
+}
+
+/** Commander's raw option values for the VM flags. */
+export interface RawVmOptions {
+  memory?: string;
+  maxmem?: string;
+  memdev?: string;
+  statusReport?: boolean;
+  guest?: string;
+  seed?: string;
+  scenario?: string;
+  inspect?: boolean;
+}
+
+/** Validates the raw flags; throws CliError naming the flag and value. */
+export function vmOptionsFromCli(raw: RawVmOptions): VmCliOptions {
+  const memory = size(raw.memory ?? DEFAULT_MEMORY, '--memory');
+  if (memory === 0) throw new CliError('--memory: must be more than 0');
+  const options: VmCliOptions = {
+    memory,
+    statusReport: raw.statusReport === true,
+    guest: guest(raw.guest ?? 'linux'),
+    seed: seed(raw.seed ?? '1'),
+    inspect: raw.inspect === true,
+  };
+  if (raw.maxmem !== undefined) {
+    const maxmem = size(raw.maxmem, '--maxmem');
+    // QEMU vl.c: maxmem below the initial memory size is refused.
+    if (maxmem < memory) throw new CliError(`--maxmem ${raw.maxmem} is below --memory ${raw.memory ?? DEFAULT_MEMORY}: maxmem must be at least the boot memory`);
+    options.maxmem = maxmem;
+  }
+  if (raw.memdev !== undefined) {
+    const memdev = size(raw.memdev, '--memdev');
+    if (memdev === 0) throw new CliError('--memdev: must be more than 0');
+    options.memdev = memdev;
+  }
+  if (raw.scenario !== undefined) options.scenario = raw.scenario;
+  return options;
+}
+
+function size(text: string, flag: string): number {
+  let bytes: number;
+  try {
+    bytes = parseSize(text, flag);
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+  if (bytes % PAGE !== 0) throw new CliError(`${flag} ${text}: must be a whole number of 4 KiB pages`);
+  return bytes;
+}
+
+function guest(text: string): GuestKind {
+  const found = GUEST_KINDS.find((kind) => kind === text);
+  if (!found) throw new CliError(`--guest ${JSON.stringify(text)}: expected one of ${GUEST_KINDS.join(', ')}`);
+  return found;
+}
+
+function seed(text: string): number {
+  const value = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value > MAX_SEED) {
+    throw new CliError(`--seed ${JSON.stringify(text)}: expected an integer from 0 to ${MAX_SEED}`);
+  }
+  return value;
+}

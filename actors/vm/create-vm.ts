@@ -1,0 +1,352 @@
+/**
+ * createVm: one VM as one XState actor system on one virtual clock. It builds the shared models
+ * (guest memory, the DM channel's rings), the message bus, and the root actor that invokes every
+ * part; then it offers what a user of QEMU expects: `balloon`, the `query-*` commands, HMP, QMP
+ * events, system_reset, stop/cont/quit — all in virtual time, all deterministic for a given seed.
+ */
+import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { Subject, type Observable } from 'rxjs';
+import { MachineMemory } from '../../machines/machine-memory';
+import { ChannelLink } from '../../machines/vmbus-ring';
+import {
+  deviceCounters,
+  hmpInfoBalloon,
+  hmpInfoMemoryDevices,
+  queryBalloon,
+  queryHvBalloonStatusReport,
+  queryMemoryDevices,
+  type DeviceSnapshotLike,
+} from '../../machines/hv-balloon-device/queries';
+import type { HvBalloonEmitted } from '../../machines/hv-balloon-device/output';
+import type { DmGuestDriverEmitted } from '../../machines/dm-guest-driver.machine';
+import { decodeHeader, messageTypeName } from '../../protocol/codec';
+import { DM_MESSAGE_TYPE_NAMES, type DmMessageTypeName } from '../../protocol/messages';
+import { PAGE_SIZE, STATUS_EVENT_RATE_LIMIT_MS } from '../../protocol/constants';
+import { MessageBus, type BusDelivery } from '../message-bus';
+import { VirtualClock, followWallClock, type TimerHandle } from '../virtual-clock';
+import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
+import { executeCommand } from '../qmp/qmp-dispatcher';
+import { runHmp } from '../hmp/hmp';
+import { createVmMachine, type VmPartInputs } from './vm.machine';
+import { normalizeVmConfig, type VmConfig, type VmConfigInput } from './vm-config';
+
+/** One line of the VM's trace: everything that happened, in virtual-time order. */
+export type VmTraceRecord =
+  | ({ kind: 'bus' } & BusDelivery)
+  | { kind: 'packet'; time: number; from: 'host' | 'guest'; type: string; size: number; transId: number }
+  | { kind: 'device'; time: number; event: HvBalloonEmitted }
+  | { kind: 'guest'; time: number; event: DmGuestDriverEmitted }
+  | { kind: 'qmp-event'; time: number; event: QmpEvent };
+
+export interface CreateVmOptions {
+  /** XState inspection observer for the root actor (e.g. the Stately inspector's). */
+  inspect?: (event: InspectionEvent) => void;
+  /** Epoch of virtual time 0 for QMP timestamps, ms since 1970 (default 0: timestamps are virtual time). */
+  epochMs?: number;
+}
+
+/** A running VM. */
+export interface Vm extends VmControl {
+  readonly config: VmConfig;
+  readonly clock: VirtualClock;
+  readonly bus: MessageBus;
+  readonly memory: MachineMemory;
+  /** The root actor (systemId 'vm'); `root.system.get('device')` etc. reach the parts. */
+  readonly root: AnyActorRef;
+  /** Advance virtual time by `ms` (QMP x-sim-advance). */
+  run(ms: number): void;
+  /** A QMP command, answered exactly as QEMU's monitor would. */
+  execute(command: unknown): QmpReply;
+  /** An HMP command line; returns the text QEMU's HMP prints. */
+  hmp(line: string): string;
+  /** Everything that happened: bus deliveries, DM packets, device warnings/traces, guest log lines, QMP events. */
+  readonly trace$: Observable<VmTraceRecord>;
+  /** DM messages that crossed the channel, per type name. */
+  messageCounts(): Partial<Record<DmMessageTypeName, number>>;
+  /** The device's QEMU state name, or null without a device. */
+  deviceState(): string | null;
+  /** Follow wall time times `speed` (real-time mode). */
+  followWallClock(speed: number): { stop(): void; setSpeed(speed: number): void; pause(): void; resume(): void };
+  /** Stop every actor and timer. */
+  dispose(): void;
+}
+
+export function createVm(input: VmConfigInput = {}, options: CreateVmOptions = {}): Vm {
+  const config = normalizeVmConfig(input);
+  return new VmImpl(config, options);
+}
+
+class VmImpl implements Vm {
+  readonly clock = new VirtualClock();
+  readonly bus: MessageBus;
+  readonly memory: MachineMemory;
+  readonly root: AnyActorRef;
+  private readonly events = new Subject<QmpEvent>();
+  readonly events$: Observable<QmpEvent> = this.events.asObservable();
+  private readonly traceSubject = new Subject<VmTraceRecord>();
+  readonly trace$: Observable<VmTraceRecord> = this.traceSubject.asObservable();
+  private readonly counts: Partial<Record<DmMessageTypeName, number>> = {};
+  private state: RunState = 'running';
+  private readonly epochMs: number;
+  private statusThrottle: { timer: TimerHandle | undefined; pending: QmpEvent | undefined } = { timer: undefined, pending: undefined };
+  private disposed = false;
+
+  constructor(
+    readonly config: VmConfig,
+    options: CreateVmOptions,
+  ) {
+    this.epochMs = options.epochMs ?? 0;
+    this.bus = new MessageBus(this.clock);
+    this.bus.trace$.subscribe((d) => this.traceSubject.observed && this.traceSubject.next({ kind: 'bus', ...d }));
+    this.memory = new MachineMemory({
+      ramBytes: config.memoryBytes,
+      maxmemBytes: config.maxmemBytes,
+      slots: config.slots,
+      memdevHugepages: config.memdevHugepages,
+    });
+    const hasDevice = config.device !== null;
+    const link = new ChannelLink(config.ringBytes);
+    link.onPacket = (p) => this.countPacket(p.from, p.payload);
+    const parts: VmPartInputs = {
+      memctl: {
+        outbox: this.bus.outboxFor('memctl'),
+        memory: this.memory,
+        onlineDelayMs: config.onlineDelayMs,
+        // Linux hv_online_page: the driver onlines only the backed pages of a block itself.
+        onlineMode: 'notify-only',
+      },
+      vcpu: {
+        outbox: this.bus.outboxFor('vcpu'),
+        memory: this.memory,
+        workload: config.workload,
+        seed: config.seed,
+        costModel: config.costModel,
+      },
+      device: hasDevice
+        ? { endpoint: link.endpoint('host', this.bus.outboxFor('device')), memory: this.memory, outbox: this.bus.outboxFor('device'), config: config.device! }
+        : null,
+      channel: hasDevice
+        ? { link, outbox: this.bus.outboxFor('channel'), signalLatencyMs: config.signalLatencyMs, offerDelayMs: config.offerDelayMs }
+        : null,
+      guest: hasDevice
+        ? { endpoint: link.endpoint('guest', this.bus.outboxFor('guest')), memory: this.memory, outbox: this.bus.outboxFor('guest'), profile: config.guest, seed: config.seed }
+        : null,
+    };
+    this.root = createActor(createVmMachine(hasDevice), {
+      input: { outbox: this.bus.outboxFor('vm'), parts },
+      clock: this.clock,
+      systemId: 'vm',
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.bus.attach('vm', this.root);
+    this.root.start();
+    for (const part of ['device', 'channel', 'guest', 'memctl', 'vcpu'] as const) {
+      const ref = this.root.system.get(part) as AnyActorRef | undefined;
+      if (ref) this.bus.attach(part, ref);
+    }
+    const device = this.part('device');
+    device?.on('*', (e: HvBalloonEmitted) => this.onDeviceEmitted(e));
+    const guest = this.part('guest');
+    guest?.on('*', (e: DmGuestDriverEmitted) => {
+      if (this.traceSubject.observed) this.traceSubject.next({ kind: 'guest', time: this.clock.now(), event: e });
+    });
+  }
+
+  // ---- time -------------------------------------------------------------------------------------
+  now(): number {
+    return this.clock.now();
+  }
+  runState(): RunState {
+    return this.state;
+  }
+  run(ms: number): void {
+    this.advance(ms);
+  }
+  advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new QmpError('GenericError', `Parameter 'ms' expects a time >= 0, got ${ms}`);
+    this.runUntil(this.clock.now() + ms);
+  }
+  runUntil(t: number): void {
+    this.requireTimeCanPass();
+    if (!Number.isFinite(t)) throw new QmpError('GenericError', `Parameter 't' expects a finite time, got ${t}`);
+    this.clock.runUntil(t);
+  }
+  followWallClock(speed: number) {
+    return followWallClock(this.clock, { speed });
+  }
+
+  // ---- QMP-shaped control ---------------------------------------------------------------------------
+  balloon(bytes: number): void {
+    if (!this.part('device')) throw new QmpError('DeviceNotActive', 'No balloon device has been activated');
+    // QEMU hv_balloon_to_target: target_pages = bytes >> 12; 0 pages does nothing.
+    const targetPages = Math.floor(bytes / PAGE_SIZE);
+    if (targetPages === 0) return;
+    this.bus.post('vm', 'device', { type: 'device.set-target', targetPages });
+  }
+  queryBalloon(): { actual: number } {
+    const snap = this.deviceSnapshot();
+    if (!snap) throw new QmpError('DeviceNotActive', 'No balloon device has been activated');
+    return queryBalloon(snap);
+  }
+  queryHvBalloonStatusReport(): { committed: number; available: number } {
+    const result = queryHvBalloonStatusReport(this.deviceSnapshot());
+    if (!result.ok) throw new QmpError('GenericError', result.error.desc);
+    return result.value;
+  }
+  queryMemoryDevices(): unknown[] {
+    const snap = this.deviceSnapshot();
+    return snap ? [queryMemoryDevices(snap)] : [];
+  }
+  hmpInfoBalloon(): string {
+    const snap = this.deviceSnapshot();
+    if (!snap) throw new QmpError('DeviceNotActive', 'No balloon device has been activated');
+    return hmpInfoBalloon(snap).replace(/\n$/, '');
+  }
+  hmpInfoMemoryDevices(): string {
+    const snap = this.deviceSnapshot();
+    return snap ? hmpInfoMemoryDevices(snap).replace(/\n$/, '') : '';
+  }
+  systemReset(): void {
+    this.requireNotShutdown();
+    // QEMU qmp_system_reset: the RESET event goes out before the reply.
+    this.emitEvent('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+    this.root.send({ type: 'vm.system-reset' });
+  }
+  stop(): void {
+    if (this.state !== 'running') return;
+    this.state = 'paused';
+    this.root.send({ type: 'vm.stop' });
+    this.emitEvent('STOP');
+  }
+  cont(): void {
+    this.requireNotShutdown();
+    if (this.state === 'running') return;
+    this.state = 'running';
+    this.root.send({ type: 'vm.cont' });
+    this.emitEvent('RESUME');
+  }
+  quit(): void {
+    if (this.state === 'shutdown') return;
+    this.emitEvent('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
+    this.state = 'shutdown';
+    this.root.send({ type: 'vm.quit' });
+  }
+  execute(command: unknown): QmpReply {
+    return executeCommand(this, command);
+  }
+  hmp(line: string): string {
+    return runHmp(this, line);
+  }
+
+  // ---- observation ------------------------------------------------------------------------------------
+  messageCounts(): Partial<Record<DmMessageTypeName, number>> {
+    const out: Partial<Record<DmMessageTypeName, number>> = {};
+    for (const name of DM_MESSAGE_TYPE_NAMES) if (this.counts[name]) out[name] = this.counts[name];
+    return out;
+  }
+  deviceState(): string | null {
+    return this.deviceSnapshot()?.context.state ?? null;
+  }
+  counters(): Record<string, unknown> {
+    const snap = this.deviceSnapshot();
+    const guest = this.part('guest')?.getSnapshot() as { context?: { dmState?: string; stats?: unknown; failure?: unknown } } | undefined;
+    return {
+      virtualTimeMs: this.clock.now(),
+      runState: this.state,
+      device: snap ? deviceCounters(snap) : null,
+      guest: guest?.context ? { state: guest.context.dmState, failure: guest.context.failure, stats: guest.context.stats } : null,
+      memory: {
+        freePages: this.memory.freePages(),
+        availablePages: this.memory.availablePages(),
+        committedPages: this.memory.committedPages(),
+        balloonedPages: this.memory.balloonedPages(),
+        managedPages: this.memory.managedPages(),
+        residentPages: this.memory.residentPages(),
+        metadataBytes: this.memory.metadataBytes(),
+      },
+      messages: this.messageCounts(),
+    };
+  }
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.root.stop();
+    this.events.complete();
+    this.traceSubject.complete();
+  }
+
+  // ---- internals --------------------------------------------------------------------------------------
+  private part(id: 'device' | 'guest' | 'channel' | 'memctl' | 'vcpu'): AnyActorRef | undefined {
+    return this.root.system.get(id) as AnyActorRef | undefined;
+  }
+  private deviceSnapshot(): DeviceSnapshotLike | undefined {
+    return this.part('device')?.getSnapshot() as DeviceSnapshotLike | undefined;
+  }
+  private requireNotShutdown(): void {
+    if (this.state === 'shutdown') throw new QmpError('GenericError', 'The VM has shut down (quit)');
+  }
+  private requireTimeCanPass(): void {
+    this.requireNotShutdown();
+    // QEMU: QEMU_CLOCK_VIRTUAL stands still while the VM is stopped.
+    if (this.state === 'paused') throw new QmpError('GenericError', "The VM is stopped: virtual time does not pass until 'cont'");
+  }
+  private countPacket(from: 'host' | 'guest', payload: Uint8Array): void {
+    let type = 'malformed';
+    let transId = 0;
+    try {
+      const h = decodeHeader(payload);
+      type = messageTypeName(h.typeId) ?? `type ${h.typeId}`;
+      transId = h.transId;
+    } catch {
+      /* shorter than a header: counted as malformed */
+    }
+    if ((DM_MESSAGE_TYPE_NAMES as readonly string[]).includes(type)) {
+      const name = type as DmMessageTypeName;
+      this.counts[name] = (this.counts[name] ?? 0) + 1;
+    }
+    if (this.traceSubject.observed) {
+      this.traceSubject.next({ kind: 'packet', time: this.clock.now(), from, type, size: payload.length, transId });
+    }
+  }
+  private onDeviceEmitted(e: HvBalloonEmitted): void {
+    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'device', time: this.clock.now(), event: e });
+    if (e.type === 'status-report') this.throttledStatusEvent({ committed: e.committed, available: e.available });
+  }
+  /**
+   * QEMU monitor_qapi_event_queue with HV_BALLOON_STATUS_REPORT's 1000 ms rate: the first event goes
+   * out at once; within the window the latest replaces a pending one, sent when the window ends.
+   */
+  private throttledStatusEvent(data: { committed: number; available: number }): void {
+    const event = this.makeEvent('HV_BALLOON_STATUS_REPORT', data);
+    if (this.statusThrottle.timer === undefined) {
+      this.publish(event);
+      this.armStatusWindow();
+    } else {
+      this.statusThrottle.pending = event;
+    }
+  }
+  private armStatusWindow(): void {
+    this.statusThrottle.timer = this.clock.setTimeout(() => {
+      const pending = this.statusThrottle.pending;
+      this.statusThrottle.pending = undefined;
+      this.statusThrottle.timer = undefined;
+      if (pending) {
+        this.publish(pending);
+        this.armStatusWindow();
+      }
+    }, STATUS_EVENT_RATE_LIMIT_MS);
+  }
+  private makeEvent(event: string, data?: Record<string, unknown>): QmpEvent {
+    const t = this.epochMs + this.clock.now();
+    const seconds = Math.floor(t / 1000);
+    const microseconds = Math.round((t - seconds * 1000) * 1000);
+    return { event, ...(data ? { data } : {}), timestamp: { seconds, microseconds } };
+  }
+  private emitEvent(event: string, data?: Record<string, unknown>): void {
+    this.publish(this.makeEvent(event, data));
+  }
+  private publish(event: QmpEvent): void {
+    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'qmp-event', time: this.clock.now(), event });
+    this.events.next(event);
+  }
+}

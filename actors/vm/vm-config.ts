@@ -1,0 +1,230 @@
+/**
+ * A VM's configuration in QEMU's terms — `-m 4G,maxmem=44G`, `-object memory-backend-ram,size=8G`,
+ * `-device hv-balloon,memdev=...,status-report=on` — plus the simulation's own knobs (guest
+ * profile, workload, seed, cost model). `normalizeVmConfig` reads what a user wrote (sizes as
+ * "4G", times as "100ms") and checks it, with errors that name the field and the value; where
+ * QEMU refuses a configuration, the text is QEMU's.
+ */
+import type { CostOverrides } from '../../machines/cost-model';
+import { COST_KINDS } from '../../machines/cost-model';
+import { validateGuestProfile, type GuestProfileConfig } from '../../machines/dm-guest/profiles';
+import { validateDeviceConfig, type HvBalloonDeviceConfig } from '../../machines/hv-balloon-device/config';
+import { buildPcMemoryMap, placeMemdevWindow, type PcMemoryMap } from '../../machines/pc-memory-map';
+import { validateWorkload, type WorkloadConfig } from '../../machines/vcpu.machine';
+import { DEFAULT_RING_DATA_BYTES } from '../../protocol/constants';
+import { parseDuration, parseSize } from '../units';
+
+/** What a user may write (scenario files, library callers). Sizes: bytes or "4G"; times: ms or "10s". */
+export interface VmConfigInput {
+  machine?: { memory?: string | number; maxmem?: string | number; slots?: number };
+  /** The hv-balloon device; `null` builds a VM without one (query-balloon then says so, as QEMU does). */
+  device?: {
+    id?: string;
+    memdev?: string | number;
+    memdevId?: string;
+    addr?: string | number;
+    statusReport?: boolean;
+    hugepages?: boolean;
+  } | null;
+  guest?: unknown;
+  workload?: unknown;
+  seed?: number;
+  costModel?: Record<string, number>;
+  channel?: { ringBytes?: string | number; signalLatency?: string | number; offerDelay?: string | number };
+  memctl?: { onlineDelay?: string | number | null };
+}
+
+/** A checked configuration: sizes in bytes, times in virtual ms. */
+export interface VmConfig {
+  memoryBytes: number;
+  maxmemBytes: number;
+  slots: number;
+  map: PcMemoryMap;
+  device: HvBalloonDeviceConfig | null;
+  memdevHugepages: boolean;
+  guest: GuestProfileConfig;
+  workload: WorkloadConfig;
+  seed: number;
+  costModel: CostOverrides;
+  ringBytes: number;
+  signalLatencyMs: number;
+  offerDelayMs: number;
+  onlineDelayMs: number | null;
+}
+
+/** A configuration the VM cannot be built from. `field` is the path of the offending field. */
+export class VmConfigError extends Error {
+  override readonly name = 'VmConfigError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const KNOWN_TOP = ['machine', 'device', 'guest', 'workload', 'seed', 'costModel', 'channel', 'memctl'];
+
+export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
+  const at = (field: string): string => (path ? `${path}.${field}` : field);
+  requireObject(input, path || 'config');
+  rejectUnknown(input as Record<string, unknown>, KNOWN_TOP, path);
+  return wrap(() => {
+    const machine = input.machine ?? {};
+    requireObject(machine, at('machine'));
+    rejectUnknown(machine as Record<string, unknown>, ['memory', 'maxmem', 'slots'], at('machine'));
+    const memoryBytes = parseSize(machine.memory ?? '4G', at('machine.memory'));
+    if (memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
+      throw new VmConfigError(at('machine.memory'), `${at('machine.memory')}: must be a positive multiple of 4 KiB, got ${String(machine.memory)}`);
+    }
+    const maxmemBytes = machine.maxmem === undefined ? memoryBytes : parseSize(machine.maxmem, at('machine.maxmem'));
+    if (maxmemBytes < memoryBytes) {
+      // QEMU vl.c: "invalid value of maxmem: maximum memory size (0x...) must be at least the initial memory size (0x...)"
+      throw new VmConfigError(
+        at('machine.maxmem'),
+        `${at('machine.maxmem')}: invalid value of maxmem: maximum memory size (0x${maxmemBytes.toString(16)}) must be at least the initial memory size (0x${memoryBytes.toString(16)})`,
+      );
+    }
+    const slots = machine.slots ?? 0;
+    if (!Number.isInteger(slots) || slots < 0 || slots > 256) {
+      throw new VmConfigError(at('machine.slots'), `${at('machine.slots')}: expected an integer 0..256, got ${String(slots)}`);
+    }
+    const map = buildPcMemoryMap({ ramBytes: memoryBytes, maxmemBytes, slots });
+
+    const { device, memdevHugepages } = normalizeDevice(input.device, map, at('device'));
+
+    const seed = input.seed ?? 1;
+    if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
+      throw new VmConfigError(at('seed'), `${at('seed')}: expected an integer 0..4294967295, got ${String(seed)}`);
+    }
+    const guest = validateGuestProfile(input.guest ?? { profile: 'linux' }, at('guest'));
+    const workload = normalizeWorkload(input.workload, at('workload'));
+    validateWorkload(workload, true);
+
+    const costModel: CostOverrides = {};
+    if (input.costModel !== undefined) {
+      requireObject(input.costModel, at('costModel'));
+      for (const [kind, ns] of Object.entries(input.costModel)) {
+        if (!(COST_KINDS as readonly string[]).includes(kind)) {
+          throw new VmConfigError(at(`costModel.${kind}`), `${at(`costModel.${kind}`)}: unknown cost kind (known: ${COST_KINDS.join(', ')})`);
+        }
+        if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0) {
+          throw new VmConfigError(at(`costModel.${kind}`), `${at(`costModel.${kind}`)}: expected ns per unit >= 0, got ${JSON.stringify(ns)}`);
+        }
+        costModel[kind as keyof CostOverrides] = ns;
+      }
+    }
+
+    const channel = input.channel ?? {};
+    requireObject(channel, at('channel'));
+    rejectUnknown(channel as Record<string, unknown>, ['ringBytes', 'signalLatency', 'offerDelay'], at('channel'));
+    const ringBytes = channel.ringBytes === undefined ? DEFAULT_RING_DATA_BYTES : parseSize(channel.ringBytes, at('channel.ringBytes'));
+    if (ringBytes < 4096 || ringBytes % 8 !== 0) {
+      throw new VmConfigError(at('channel.ringBytes'), `${at('channel.ringBytes')}: must be a multiple of 8 bytes, at least 4096, got ${String(channel.ringBytes)}`);
+    }
+    const memctl = input.memctl ?? {};
+    requireObject(memctl, at('memctl'));
+    rejectUnknown(memctl as Record<string, unknown>, ['onlineDelay'], at('memctl'));
+    return {
+      memoryBytes,
+      maxmemBytes,
+      slots,
+      map,
+      device,
+      memdevHugepages,
+      guest,
+      workload,
+      seed,
+      costModel,
+      ringBytes,
+      signalLatencyMs: channel.signalLatency === undefined ? 0.01 : parseDuration(channel.signalLatency, at('channel.signalLatency')),
+      offerDelayMs: channel.offerDelay === undefined ? 1000 : parseDuration(channel.offerDelay, at('channel.offerDelay')),
+      onlineDelayMs:
+        memctl.onlineDelay === null ? null : memctl.onlineDelay === undefined ? 100 : parseDuration(memctl.onlineDelay, at('memctl.onlineDelay')),
+    };
+  });
+}
+
+function normalizeDevice(
+  raw: VmConfigInput['device'],
+  map: PcMemoryMap,
+  path: string,
+): { device: HvBalloonDeviceConfig | null; memdevHugepages: boolean } {
+  if (raw === null) return { device: null, memdevHugepages: false };
+  const d = raw ?? {};
+  requireObject(d, path);
+  rejectUnknown(d as Record<string, unknown>, ['id', 'memdev', 'memdevId', 'addr', 'statusReport', 'hugepages'], path);
+  if (d.statusReport !== undefined && typeof d.statusReport !== 'boolean') {
+    throw new VmConfigError(`${path}.statusReport`, `${path}.statusReport: expected true or false, got ${JSON.stringify(d.statusReport)}`);
+  }
+  if (d.id !== undefined && (typeof d.id !== 'string' || d.id === '')) {
+    throw new VmConfigError(`${path}.id`, `${path}.id: expected a non-empty string, got ${JSON.stringify(d.id)}`);
+  }
+  const config: HvBalloonDeviceConfig = { statusReport: d.statusReport ?? false };
+  if (d.id !== undefined) config.id = d.id;
+  const addrBytes = d.addr === undefined ? undefined : parseSize(d.addr, `${path}.addr`);
+  const hugepages = d.hugepages ?? false;
+  if (d.memdev !== undefined) {
+    const sizeBytes = parseSize(d.memdev, `${path}.memdev`);
+    const memdevId = d.memdevId ?? 'mem0';
+    const hostPageSize = hugepages ? 2 * 1024 * 1024 : 4096;
+    // QEMU realize checks the size before the memory-device core places the window.
+    validateDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addrBytes ?? 0, hostPageSize } });
+    const window = placeMemdevWindow(map, { memdevBytes: sizeBytes, ...(addrBytes === undefined ? {} : { addrBytes }) });
+    config.memdev = { id: memdevId, sizeBytes, addrBytes: window.addrBytes, hostPageSize };
+  } else if (addrBytes !== undefined) {
+    config.addrBytes = addrBytes;
+  }
+  validateDeviceConfig(config);
+  return { device: config, memdevHugepages: hugepages };
+}
+
+/** Workload sizes may be written "1G" and times "10s"; the vCPU takes bytes and ms. */
+function normalizeWorkload(raw: unknown, path: string): WorkloadConfig {
+  if (raw === undefined) return { kind: 'idle' };
+  requireObject(raw, path);
+  const w = raw as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...w };
+  for (const [key, value] of Object.entries(w)) {
+    if (key.endsWith('Bytes') && (typeof value === 'string' || typeof value === 'number')) out[key] = parseSize(value, `${path}.${key}`);
+    if (key.endsWith('Ms') && (typeof value === 'string' || typeof value === 'number')) out[key] = parseDuration(value, `${path}.${key}`);
+  }
+  if (Array.isArray(w.steps)) {
+    out.steps = w.steps.map((step: unknown, i: number) => {
+      requireObject(step, `${path}.steps[${i}]`);
+      const s = { ...(step as Record<string, unknown>) };
+      if (typeof s.bytes === 'string' || typeof s.bytes === 'number') s.bytes = parseSize(s.bytes, `${path}.steps[${i}].bytes`);
+      if (typeof s.atMs === 'string' || typeof s.atMs === 'number') s.atMs = parseDuration(s.atMs, `${path}.steps[${i}].atMs`);
+      return s;
+    });
+  }
+  return out as unknown as WorkloadConfig;
+}
+
+function requireObject(value: unknown, path: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VmConfigError(path, `${path}: expected an object, got ${JSON.stringify(value)}`);
+  }
+}
+
+function rejectUnknown(obj: Record<string, unknown>, known: readonly string[], path: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      const where = path ? `${path}.${key}` : key;
+      throw new VmConfigError(where, `${where}: unknown field (expected one of: ${known.join(', ')})`);
+    }
+  }
+}
+
+/** Every configuration error comes out as a VmConfigError naming its field. */
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof VmConfigError) throw err;
+    if (err instanceof Error && 'field' in err && typeof (err as { field: unknown }).field === 'string') {
+      throw new VmConfigError((err as { field: string }).field, err.message);
+    }
+    throw err;
+  }
+}
