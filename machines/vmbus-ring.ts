@@ -9,14 +9,12 @@
  * becomes exactly full); a writer that cannot reserve room records `pending_send_sz`, and the
  * reader signals it once it has freed at least that much.
  */
-import { DEFAULT_RING_DATA_BYTES, VMBUS_PACKET_DATA_INBAND, VMBUS_PACKET_HEADER_BYTES } from '../protocol/constants';
+import { DEFAULT_RING_DATA_BYTES, VMBUS_PACKET_DATA_INBAND } from '../protocol/constants';
+import { pad8, ringSpaceFor } from '../protocol/vmbus-packet';
 import type { Outbox } from './outbox';
 import type { ChannelSide } from './part-events';
 
-/** Ring space one packet of `payloadBytes` takes: descriptor + payload padded to 8 + trailer. */
-export function ringSpaceFor(payloadBytes: number): number {
-  return VMBUS_PACKET_HEADER_BYTES + Math.ceil(payloadBytes / 8) * 8 + 8;
-}
+export { ringSpaceFor };
 
 /** One packet as it sits in a ring. */
 export interface RingPacket {
@@ -95,7 +93,7 @@ export class VmbusRing {
       return false;
     }
     this.reservedBytes -= fromReservation;
-    const padded = new Uint8Array(Math.ceil(payload.length / 8) * 8);
+    const padded = new Uint8Array(pad8(payload.length));
     padded.set(payload);
     this.packets.push({ packetType, transactionId, payload: padded, space });
     this.used += space;

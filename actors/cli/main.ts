@@ -15,7 +15,7 @@ import { registerEncodeCommand } from './commands/encode';
 import { registerMonitorCommand } from './commands/monitor';
 import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
-import { registerQuickstartCommand } from './commands/quickstart';
+import { registerHandshakeCommand } from './commands/handshake';
 
 export const PROGRAM_NAME = 'hv-balloon-sim';
 
@@ -23,7 +23,7 @@ export const PROGRAM_NAME = 'hv-balloon-sim';
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 /** Every command, in the order `--help` lists them. Add new commands here. */
-const COMMANDS: readonly RegisterCommand[] = [registerQuickstartCommand, registerDecodeCommand, registerEncodeCommand, registerDiagramCommand, registerBenchCommand, registerQmpCommand, registerMonitorCommand, registerRunCommand];
+const COMMANDS: readonly RegisterCommand[] = [registerHandshakeCommand, registerDecodeCommand, registerEncodeCommand, registerDiagramCommand, registerBenchCommand, registerQmpCommand, registerMonitorCommand, registerRunCommand];
 
 /** Usage errors and bad input exit with 2; an unexpected failure (a bug) with 1. */
 const EXIT_USAGE = 2;

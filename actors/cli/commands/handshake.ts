@@ -1,6 +1,6 @@
 /**
- * `quickstart` (what `npm start` runs): the Dynamic Memory handshake of a Linux guest and QEMU,
- * shown through the wire codec. A stand-in demo until the simulated VM exists.
+ * `handshake`: the Dynamic Memory handshake of a Linux guest and QEMU,
+ * shown through the wire codec: the four messages, their bytes and their fields.
  */
 
 import type { Command } from 'commander';
@@ -63,16 +63,16 @@ const STEPS: readonly Step[] = [
   },
 ];
 
-interface QuickstartOptions {
+interface HandshakeOptions {
   json?: boolean;
 }
 
-export function registerQuickstartCommand(program: Command, io: CliIo): void {
+export function registerHandshakeCommand(program: Command, io: CliIo): void {
   program
-    .command('quickstart')
+    .command('handshake')
     .description('show the Dynamic Memory handshake (version, capabilities) byte by byte through the codec')
     .option('--json', 'print the steps as JSON')
-    .action((options: QuickstartOptions) => {
+    .action((options: HandshakeOptions) => {
       io.stdout(options.json ? renderJson() : renderText());
     });
 }
@@ -103,7 +103,7 @@ function renderJson(): string {
 
 function renderText(): string {
   const lines: string[] = [
-    'hv-balloon-sim quickstart: the Dynamic Memory handshake between a Linux guest and QEMU hv-balloon,',
+    'hv-balloon-sim handshake: the Dynamic Memory handshake between a Linux guest and QEMU hv-balloon,',
     'every message encoded to its wire bytes and decoded back by the codec.',
     '',
   ];

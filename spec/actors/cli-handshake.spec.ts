@@ -1,12 +1,12 @@
-/** `quickstart` (npm start) shows the real Linux-guest/QEMU handshake: the golden vectors' bytes, in order. */
+/** `handshake` shows the real Linux-guest/QEMU handshake: the golden vectors' bytes, in order. */
 
 import { runCli } from '../../actors/cli/main';
 import { vectors } from '../protocol/vectors';
 
-async function quickstart(...flags: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function handshake(...flags: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(['quickstart', ...flags], {
+  const code = await runCli(['handshake', ...flags], {
     stdout: (text) => {
       stdout += text;
     },
@@ -31,14 +31,14 @@ const HANDSHAKE = [
 ];
 
 test('--json lists the four handshake messages with direction and wire bytes', async () => {
-  const run = await quickstart('--json');
+  const run = await handshake('--json');
   expect(run.code).toBe(0);
   const steps = JSON.parse(run.stdout) as { direction: string; hex: string; message: { type: string } }[];
   expect(steps.map((s) => ({ direction: s.direction, type: s.message.type, hex: s.hex }))).toEqual(HANDSHAKE);
 });
 
 test('the text shows each message with its bytes and decoded fields, in handshake order', async () => {
-  const run = await quickstart();
+  const run = await handshake();
   expect(run.code).toBe(0);
   expect(run.stderr).toBe('');
   const text = run.stdout.replace(/ /g, '');

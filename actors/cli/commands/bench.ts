@@ -1,0 +1,41 @@
+/** `bench [--json] [--only <names...>] [--repeats <n>]`: run the benchmarks in bench/. */
+
+import type { Command } from 'commander';
+import { unknownBenchmarks } from '../../../bench/benchmark';
+import { benchCommand } from '../../../bench/main';
+import { BENCHMARKS } from '../../../bench/registry';
+import { CliError } from '../cli-error';
+import type { CliIo } from '../cli-io';
+
+interface BenchOptions {
+  json?: boolean;
+  only?: string[];
+  repeats?: string;
+}
+
+export function registerBenchCommand(program: Command, io: CliIo): void {
+  program
+    .command('bench')
+    .description('run the benchmarks and print the median of each figure beside its target')
+    .option('--json', 'print a JSON array of {name, ...figures, target, met}')
+    .option('--only <names...>', 'run only these benchmarks')
+    .option('--repeats <n>', 'measured runs per benchmark, after one warm-up (default 5)')
+    .addHelpText('after', '\nExample:\n  hv-balloon-sim bench --only range-tree-1TiB --json')
+    .action((options: BenchOptions) => {
+      const unknown = unknownBenchmarks(options.only ?? []);
+      if (unknown.length > 0) {
+        const known = BENCHMARKS.map((b) => b.name).join(', ');
+        throw new CliError(`unknown benchmark ${unknown.map((n) => JSON.stringify(n)).join(', ')} (known: ${known})`);
+      }
+      let repeats: number | undefined;
+      if (options.repeats !== undefined) {
+        repeats = Number(options.repeats);
+        if (!/^\d+$/.test(options.repeats) || repeats < 1) {
+          throw new CliError(`bad --repeats ${JSON.stringify(options.repeats)}: must be a positive integer`);
+        }
+      }
+      const code = benchCommand({ json: options.json === true, only: options.only, repeats }, io);
+      // Arguments were checked above, so a non-zero code means a target was missed.
+      if (code !== 0) throw new CliError('some benchmarks missed their target', 1);
+    });
+}

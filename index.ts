@@ -1,0 +1,24 @@
+/**
+ * hv-balloon-sim's public API: build a VM and drive it like QEMU, run scenarios, serve QMP, and
+ * the Dynamic Memory wire codec. Examples use only what this file exports.
+ */
+export { createVm, type Vm, type VmTraceRecord, type CreateVmOptions } from './actors/vm/create-vm';
+export { normalizeVmConfig, VmConfigError, type VmConfig, type VmConfigInput } from './actors/vm/vm-config';
+export {
+  parseScenario,
+  loadScenarioFile,
+  runScenario,
+  ScenarioError,
+  type Scenario,
+  type ScenarioResult,
+  type ScenarioStep,
+} from './actors/scenario/scenario';
+export { startQmpServer, type QmpServerOptions, type QmpServerHandle } from './actors/qmp/qmp-server';
+export { QmpError, type QmpEvent, type QmpReply, type QmpCommand, type VmControl, type RunState } from './actors/qmp/qmp-types';
+export { VirtualClock, followWallClock } from './actors/virtual-clock';
+export { MessageBus, type BusDelivery } from './actors/message-bus';
+export { parseSize, parseDuration, formatSize, formatDuration } from './actors/units';
+export * from './protocol';
+export { PageRangeTree } from './machines/page-range-tree';
+export type { GuestProfileConfig } from './machines/dm-guest/profiles';
+export type { WorkloadConfig } from './machines/vcpu.machine';
