@@ -1,0 +1,70 @@
+/** `hv-balloon-sim bench`: run the benchmarks and print their medians beside their targets. */
+import type { CliIo } from '../actors/cli/cli-io';
+import { processIo } from '../actors/cli/cli-io';
+import { DEFAULT_REPEATS, resultToJson, runBenchmarksFrom, unknownBenchmarks, type Benchmark, type BenchResult } from './benchmark';
+import { BENCHMARKS } from './registry';
+
+export interface BenchArgs {
+  /** Print a JSON array of `{name, ...figures, target, met}` instead of a table. */
+  json: boolean;
+  /** Benchmark names to run; all when absent or empty. */
+  only?: string[];
+  /** Measured runs per benchmark (after one warm-up). Default 5. */
+  repeats?: number;
+}
+
+/**
+ * Exit codes: 0 every target met, 1 a target missed, 2 bad arguments (unknown name, bad repeats).
+ * `benchmarks` defaults to the registry (specs pass their own).
+ */
+export function benchCommand(args: BenchArgs, io: CliIo = processIo, benchmarks: readonly Benchmark[] = BENCHMARKS): number {
+  const unknown = unknownBenchmarks(args.only ?? [], benchmarks);
+  if (unknown.length > 0) {
+    io.stderr(
+      `hv-balloon-sim: unknown benchmark ${unknown.map((n) => JSON.stringify(n)).join(', ')} (known: ${benchmarks.map((b) => b.name).join(', ')})\n`,
+    );
+    return 2;
+  }
+  const repeats = args.repeats ?? DEFAULT_REPEATS;
+  if (!Number.isInteger(repeats) || repeats < 1) {
+    io.stderr(`hv-balloon-sim: --repeats must be a positive integer, got ${String(args.repeats)}\n`);
+    return 2;
+  }
+  const results = runBenchmarksFrom(benchmarks, args.only, {
+    repeats,
+    onStart: (benchmark, index, total) => io.stderr(`running ${benchmark.name} (${index + 1}/${total}, ${repeats} runs + warm-up)\n`),
+  });
+  io.stdout(args.json ? `${JSON.stringify(results.map(resultToJson), null, 2)}\n` : formatTable(results));
+  return results.every((r) => r.met) ? 0 : 1;
+}
+
+export function formatFigure(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  const magnitude = Math.abs(value);
+  return value.toFixed(magnitude >= 100 ? 1 : magnitude >= 1 ? 2 : 3);
+}
+
+/** One row per benchmark (target figure, target, met), then its other figures indented. */
+export function formatTable(results: readonly BenchResult[]): string {
+  const rows = results.map((r) => {
+    const figure = r.figures[r.target.figure];
+    return [
+      r.name,
+      `${r.target.figure} ${figure === undefined ? '(missing)' : `${formatFigure(figure)} ${r.target.unit}`}`,
+      `${r.target.op} ${formatFigure(r.target.value)} ${r.target.unit}`,
+      r.met ? '✓' : '✗',
+    ];
+  });
+  const header = ['benchmark', 'median', 'target', 'met'];
+  const widths = header.map((h, col) => Math.max(h.length, ...rows.map((row) => row[col].length)));
+  const line = (cells: readonly string[]): string => `${cells.map((c, col) => c.padEnd(widths[col])).join('  ').trimEnd()}\n`;
+  let out = line(header);
+  results.forEach((r, i) => {
+    out += line(rows[i]);
+    const others = Object.entries(r.figures).filter(([name]) => name !== r.target.figure);
+    if (others.length > 0) out += `    ${others.map(([name, value]) => `${name} ${formatFigure(value)}`).join(', ')}\n`;
+  });
+  const repeats = results[0]?.repeats ?? DEFAULT_REPEATS;
+  out += `medians of ${repeats} runs after one warm-up\n`;
+  return out;
+}

@@ -1,0 +1,15 @@
+/**
+ * Every benchmark, in the order `hv-balloon-sim bench` runs them. To add one, import it and append
+ * it to the array.
+ */
+import type { Benchmark } from './benchmark';
+import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
+import { busMessagesBench, clockTimersBench } from './runtime.bench';
+
+export const BENCHMARKS: readonly Benchmark[] = [
+  clockTimersBench,
+  busMessagesBench,
+  rangeTreeMerge1M,
+  rangeTree1TiB,
+  rangeTreeMetadata,
+];
