@@ -8,7 +8,7 @@
 import type { CostOverrides } from '../../machines/cost-model';
 import { COST_KINDS } from '../../machines/cost-model';
 import { validateGuestProfile, type GuestProfileConfig } from '../../machines/dm-guest/profiles';
-import { validateDeviceConfig, type HvBalloonDeviceConfig } from '../../machines/hv-balloon-device/config';
+import { assertDeviceConfig, type HvBalloonDeviceConfig } from '../../machines/hv-balloon-device/config';
 import { buildPcMemoryMap, placeMemdevWindow, type PcMemoryMap } from '../../machines/pc-memory-map';
 import { validateWorkload, type WorkloadConfig } from '../../machines/vcpu.machine';
 import { DEFAULT_RING_DATA_BYTES } from '../../protocol/constants';
@@ -161,6 +161,23 @@ function normalizeDevice(
     throw new VmConfigError(`${path}.id`, `${path}.id: expected a non-empty string, got ${JSON.stringify(d.id)}`);
   }
   const config: HvBalloonDeviceConfig = { statusReport: d.statusReport ?? false };
+  // QEMU's realize and pre-plug texts are kept; the prefix names our field and the value given.
+  const named = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof Error) || !('field' in err)) throw err;
+      const inner = String((err as { field: unknown }).field);
+      const [field, value] = /addr/i.test(inner)
+        ? [`${path}.addr`, d.addr]
+        : /maxmem/i.test(inner)
+          ? ['machine.maxmem', undefined]
+          : /memdev|size/i.test(inner)
+            ? [`${path}.memdev`, d.memdev]
+            : [`${path}.${inner}`, undefined];
+      throw new VmConfigError(field, `${field}${value === undefined ? '' : ` ${JSON.stringify(value)}`}: ${err.message}`);
+    }
+  };
   if (d.id !== undefined) config.id = d.id;
   const addrBytes = d.addr === undefined ? undefined : parseSize(d.addr, `${path}.addr`);
   const hugepages = d.hugepages ?? false;
@@ -169,13 +186,16 @@ function normalizeDevice(
     const memdevId = d.memdevId ?? 'mem0';
     const hostPageSize = hugepages ? 2 * 1024 * 1024 : 4096;
     // QEMU realize checks the size before the memory-device core places the window.
-    validateDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addrBytes ?? 0, hostPageSize } });
-    const window = placeMemdevWindow(map, { memdevBytes: sizeBytes, ...(addrBytes === undefined ? {} : { addrBytes }) });
-    config.memdev = { id: memdevId, sizeBytes, addrBytes: window.addrBytes, hostPageSize };
+    named(() => assertDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addrBytes ?? 0, hostPageSize } }));
+    let addr = 0;
+    named(() => {
+      addr = placeMemdevWindow(map, { memdevBytes: sizeBytes, ...(addrBytes === undefined ? {} : { addrBytes }) }).addrBytes;
+    });
+    config.memdev = { id: memdevId, sizeBytes, addrBytes: addr, hostPageSize };
   } else if (addrBytes !== undefined) {
     config.addrBytes = addrBytes;
   }
-  validateDeviceConfig(config);
+  named(() => assertDeviceConfig(config));
   return { device: config, memdevHugepages: hugepages };
 }
 
