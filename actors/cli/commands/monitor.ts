@@ -10,6 +10,7 @@ import packageJson from '../../../package.json';
 import { hmpCommandNames, runHmp } from '../../hmp/hmp';
 import type { VmControl } from '../../qmp/qmp-types';
 import { createVmFromOptions } from '../../vm-factory';
+import { startInspectorForCli } from '../inspect-option';
 import type { CliIo } from '../cli-io';
 import { addVmOptions, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
@@ -17,15 +18,17 @@ export const HMP_PROMPT = '(qemu) ';
 export const MONITOR_BANNER = `hv-balloon-sim ${packageJson.version} monitor - type 'help' for more information\n`;
 
 export function registerMonitorCommand(program: Command, io: CliIo): void {
-  void io;
   addVmOptions(program.command('monitor').description('an HMP monitor ((qemu) prompt) on a simulated VM; time moves only with `run <time>`'))
-    .addHelpText('after', '\nExample:\n  hv-balloon-sim monitor --memory 4G --memdev 8G\n  (qemu) run 60s\n  (qemu) balloon 2048\n  (qemu) run 10s\n  (qemu) info balloon')
+    .addHelpText('after', '\nExample:\n  hv-balloon-sim monitor --memory 4G --maxmem 44G --memdev 8G\n  (qemu) run 60s\n  (qemu) balloon 2048\n  (qemu) run 10s\n  (qemu) info balloon')
     .action(async (raw: RawVmOptions) => {
-      const vm = createVmFromOptions(vmOptionsFromCli(raw));
+      const options = vmOptionsFromCli(raw);
+      const inspector = options.inspect ? await startInspectorForCli(io) : undefined;
+      const vm = createVmFromOptions(options, inspector ? { inspect: inspector.inspect } : {});
       try {
         await runMonitor(vm, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
       } finally {
         vm.dispose();
+        await inspector?.stop();
       }
     });
 }

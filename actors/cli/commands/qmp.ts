@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { parseListenAddress, startQmpServer, type WallClockFollower } from '../../qmp/qmp-server';
 import type { VmControl } from '../../qmp/qmp-types';
 import { createVmFromOptions } from '../../vm-factory';
+import { startInspectorForCli } from '../inspect-option';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 import { addVmOptions, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
@@ -31,7 +32,7 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
     .option('--speed <factor>', 'virtual ms per wall ms; 0: time moves only with x-sim-advance', '1')
     .option('--allow-remote', 'allow a non-loopback --listen address (QMP has no authentication)');
   addVmOptions(command)
-    .addHelpText('after', '\nExample:\n  hv-balloon-sim qmp --listen tcp:127.0.0.1:4444 --memory 4G --memdev 8G --status-report\n  socat - tcp:127.0.0.1:4444')
+    .addHelpText('after', '\nExample:\n  hv-balloon-sim qmp --listen tcp:127.0.0.1:4444 --memory 4G --maxmem 44G --memdev 8G --status-report\n  socat - tcp:127.0.0.1:4444')
     .action(async (raw: QmpCliOptions) => {
       const speed = parseSpeed(raw.speed);
       try {
@@ -39,7 +40,9 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       } catch (error) {
         throw new CliError(error instanceof Error ? error.message : String(error));
       }
-      const vm = createVmFromOptions(vmOptionsFromCli(raw));
+      const options = vmOptionsFromCli(raw);
+      const inspector = options.inspect ? await startInspectorForCli(io) : undefined;
+      const vm = createVmFromOptions(options, inspector ? { inspect: inspector.inspect } : {});
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         io.stderr(`terminating on ${signal}\n`);
@@ -52,6 +55,7 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        await inspector?.stop();
       }
     });
 }
