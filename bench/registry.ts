@@ -5,6 +5,7 @@
 import type { Benchmark } from './benchmark';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
+import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -12,4 +13,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rangeTreeMerge1M,
   rangeTree1TiB,
   rangeTreeMetadata,
+  vmBalloon200gBench,
+  vmIdleHourBench,
 ];

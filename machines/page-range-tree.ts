@@ -120,18 +120,21 @@ export class PageRangeTree {
     let mergedStart = startPage;
     let mergedEnd = end;
     let swallowed = 0;
-    // One descent finds every range involved. Going down from the last range starting at or
-    // below `end`: first the ranges starting in (startPage, end], which overlap or touch the new
-    // range and are swallowed; then the predecessor, which absorbs the new range if it overlaps
-    // it or ends exactly at startPage (QEMU: "joinable right"). No range starting after `end`
-    // can touch the merged range: it would overlap or touch a range already in the tree.
-    for (const pair of this.tree.entriesReversed(end, scratch)) {
+    // Walk down from the last range starting at or below `end`: first the ranges starting in
+    // (startPage, end], which overlap or touch the new range and are swallowed; then the
+    // predecessor, which absorbs the new range if it overlaps it or ends exactly at startPage
+    // (QEMU: "joinable right"). No range starting after `end` can touch the merged range: it would
+    // overlap or touch a range already in the tree. Direct lookups, not an iterator: this is the
+    // hot path of every balloon response.
+    let pair = this.tree.getPairOrNextLower(end, scratch);
+    while (pair !== undefined) {
       const rangeStart = pair[0];
       const rangeEnd = rangeStart + pair[1];
       if (rangeStart > startPage) {
         dup += Math.min(rangeEnd, end) - rangeStart;
         if (rangeEnd > mergedEnd) mergedEnd = rangeEnd;
         swallowed++;
+        pair = this.tree.nextLowerPair(rangeStart, scratch);
         continue;
       }
       if (rangeEnd >= startPage) {
@@ -143,7 +146,8 @@ export class PageRangeTree {
       }
       break;
     }
-    if (swallowed > 0) this.tree.deleteRange(startPage + 1, end, true);
+    if (swallowed === 1) this.tree.delete(this.tree.getPairOrNextLower(end, scratch)![0]);
+    else if (swallowed > 1) this.tree.deleteRange(startPage + 1, end, true);
     this.tree.set(mergedStart, mergedEnd - mergedStart);
     this.total += pageCount - dup;
     this.settle();

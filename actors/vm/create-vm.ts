@@ -43,6 +43,8 @@ export interface CreateVmOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Epoch of virtual time 0 for QMP timestamps, ms since 1970 (default 0: timestamps are virtual time). */
   epochMs?: number;
+  /** Called for every bus delivery just before it is handed over (the inspector uses it to name senders). */
+  onDelivery?: (delivery: BusDelivery) => void;
 }
 
 /** A running VM. */
@@ -97,7 +99,10 @@ class VmImpl implements Vm {
   ) {
     this.epochMs = options.epochMs ?? 0;
     this.bus = new MessageBus(this.clock);
-    this.bus.trace$.subscribe((d) => this.traceSubject.observed && this.traceSubject.next({ kind: 'bus', ...d }));
+    this.bus.trace$.subscribe((d) => {
+      options.onDelivery?.(d);
+      if (this.traceSubject.observed) this.traceSubject.next({ kind: 'bus', ...d });
+    });
     this.memory = new MachineMemory({
       ramBytes: config.memoryBytes,
       maxmemBytes: config.maxmemBytes,

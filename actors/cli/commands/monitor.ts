@@ -23,7 +23,7 @@ export function registerMonitorCommand(program: Command, io: CliIo): void {
     .action(async (raw: RawVmOptions) => {
       const options = vmOptionsFromCli(raw);
       const inspector = options.inspect ? await startInspectorForCli(io) : undefined;
-      const vm = createVmFromOptions(options, inspector ? { inspect: inspector.inspect } : {});
+      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {});
       try {
         await runMonitor(vm, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
       } finally {

@@ -42,7 +42,7 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       }
       const options = vmOptionsFromCli(raw);
       const inspector = options.inspect ? await startInspectorForCli(io) : undefined;
-      const vm = createVmFromOptions(options, inspector ? { inspect: inspector.inspect } : {});
+      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {});
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         io.stderr(`terminating on ${signal}\n`);

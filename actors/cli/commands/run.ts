@@ -15,6 +15,7 @@ interface RunFlags {
   json?: boolean;
   verbose?: boolean;
   inspect?: boolean;
+  inspectWait?: string;
 }
 
 export function registerRunCommand(program: Command, io: CliIo): void {
@@ -25,6 +26,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--verbose', 'also show device state changes, DM packets and status reports')
     .option('--inspect', 'show the VM in the Stately inspector (needs internet for the hosted UI)')
+    .option('--inspect-wait <seconds>', 'with --inspect: wait up to this long for the inspector page to connect before running', '0')
     .action(async (file: string, flags: RunFlags) => {
       await runCommand(file, flags, io);
     });
@@ -38,7 +40,13 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     if (err instanceof ScenarioError) throw new CliError(err.message);
     throw err;
   }
+  const waitSec = Number(flags.inspectWait ?? '0');
+  if (!Number.isFinite(waitSec) || waitSec < 0) throw new CliError(`--inspect-wait: expected seconds >= 0, got "${flags.inspectWait}"`);
   const inspector = flags.inspect ? await startInspectorForCli(io) : undefined;
+  if (inspector && waitSec > 0) {
+    io.stderr(`waiting up to ${waitSec} s for the inspector page to connect...\n`);
+    io.stderr((await inspector.waitForViewer(waitSec * 1000)) ? 'inspector connected\n' : 'no inspector page connected; running anyway\n');
+  }
   const show = (line: string | undefined): void => {
     if (line === undefined || flags.json) return;
     io.stdout(line + '\n');
@@ -48,7 +56,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   let bar: SingleBar | undefined;
   try {
     const result = runScenario(scenario, {
-      ...(inspector ? { inspect: inspector.inspect } : {}),
+      ...(inspector?.vmOptions ?? {}),
       onTrace: flags.json ? undefined : (r) => show(traceLine(r, flags.verbose === true)),
       onStep: (s) => show(stepLine(s)),
       onProgress: (t, until) => {
