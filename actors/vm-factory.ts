@@ -7,7 +7,7 @@ import { CliError } from './cli/cli-error';
 import type { VmControl } from './qmp/qmp-types';
 import { createVm, type CreateVmOptions, type Vm } from './vm/create-vm';
 import type { VmConfigInput } from './vm/vm-config';
-import { loadScenarioFile } from './scenario/scenario';
+import { loadScenarioFile, scheduleScenarioSteps, type ScenarioStepResult } from './scenario/scenario';
 
 /** Real-time mode of a VM's virtual clock (actors/virtual-clock.ts followWallClock). */
 export interface WallClockFollowerHandle {
@@ -25,10 +25,6 @@ export type CliVm = VmControl & {
 
 /** The library config a set of CLI flags describes. */
 export function vmConfigFromOptions(options: VmCliOptions): VmConfigInput {
-  if (options.scenario !== undefined) {
-    const scenario = loadScenarioFile(options.scenario);
-    return scenario.vm;
-  }
   const maxmem = options.maxmem ?? (options.memdev !== undefined ? undefined : options.memory);
   return {
     machine: {
@@ -42,10 +38,22 @@ export function vmConfigFromOptions(options: VmCliOptions): VmConfigInput {
   };
 }
 
-export function createVmFromOptions(options: VmCliOptions, extra: CreateVmOptions = {}): Vm {
-  const config = vmConfigFromOptions(options);
+/**
+ * The VM the flags describe. With --scenario, the scenario gives the VM and its steps run when
+ * virtual time reaches them (each result goes to `onStep`).
+ */
+export function createVmFromOptions(
+  options: VmCliOptions,
+  extra: CreateVmOptions = {},
+  onStep: (step: ScenarioStepResult) => void = () => undefined,
+): Vm {
   if (options.memdev !== undefined && options.maxmem === undefined && options.scenario === undefined) {
     throw new CliError(`--memdev ${options.memdev} needs --maxmem: the memdev window lives in the device-memory area (QEMU -m maxmem=)`);
   }
-  return createVm(config, { epochMs: Date.now(), ...extra });
+  const scenario = options.scenario === undefined ? undefined : loadScenarioFile(options.scenario);
+  const config = scenario ? scenario.vm : vmConfigFromOptions(options);
+  // QMP timestamps are wall-clock epoch seconds, as QEMU's are; virtual time 0 is now.
+  const vm = createVm(config, { epochMs: Date.now(), ...extra });
+  if (scenario) scheduleScenarioSteps(vm, scenario, onStep);
+  return vm;
 }

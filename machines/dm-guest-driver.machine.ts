@@ -34,7 +34,7 @@ import {
   MAX_RANGES_PER_MESSAGE,
   STATUS_PERIOD_MS,
 } from '../protocol/constants';
-import type { DmBalloonResponse, DmMessage, DmVersion, PageRange } from '../protocol/messages';
+import { DM_MESSAGE_TYPE_IDS, type DmBalloonResponse, type DmMessage, type DmVersion, type PageRange } from '../protocol/messages';
 import { balloonFloorPages, clampToFloor, clampToReserve, partialFulfilmentText } from './dm-guest/balloon-floor';
 import { HotAddRegions, hotAddResult, type HotAddRequestRanges } from './dm-guest/hot-add-regions';
 import {
@@ -1319,24 +1319,7 @@ function countMisbehaviours(n: number): (args: { context: DmGuestDriverContext }
 }
 
 function messageTypeId(m: DmMessage): number {
-  const ids: Record<DmMessage['type'], number> = {
-    DM_ERROR: 0,
-    DM_VERSION_REQUEST: 1,
-    DM_VERSION_RESPONSE: 2,
-    DM_CAPABILITIES_REPORT: 3,
-    DM_CAPABILITIES_RESPONSE: 4,
-    DM_STATUS_REPORT: 5,
-    DM_BALLOON_REQUEST: 6,
-    DM_BALLOON_RESPONSE: 7,
-    DM_UNBALLOON_REQUEST: 8,
-    DM_UNBALLOON_RESPONSE: 9,
-    DM_MEM_HOT_ADD_REQUEST: 10,
-    DM_MEM_HOT_ADD_RESPONSE: 11,
-    DM_INFO_MESSAGE: 12,
-    DM_MEM_HOT_REMOVE_REQUEST: 13,
-    DM_MEM_HOT_REMOVE_RESPONSE: 14,
-  };
-  return ids[m.type];
+  return DM_MESSAGE_TYPE_IDS[m.type];
 }
 
 // ---- queries -------------------------------------------------------------------------------------

@@ -6,6 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json';
 import { ProtocolError } from '../../protocol/errors';
+import { ScenarioError } from '../scenario/scenario';
+import { UnitsError } from '../units';
+import { VmConfigError } from '../vm/vm-config';
 import { CliError } from './cli-error';
 import { processIo, type CliIo } from './cli-io';
 import { registerBenchCommand } from './commands/bench';
@@ -23,7 +26,16 @@ export const PROGRAM_NAME = 'hv-balloon-sim';
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 /** Every command, in the order `--help` lists them. Add new commands here. */
-const COMMANDS: readonly RegisterCommand[] = [registerHandshakeCommand, registerDecodeCommand, registerEncodeCommand, registerDiagramCommand, registerBenchCommand, registerQmpCommand, registerMonitorCommand, registerRunCommand];
+const COMMANDS: readonly RegisterCommand[] = [
+  registerRunCommand,
+  registerQmpCommand,
+  registerMonitorCommand,
+  registerDecodeCommand,
+  registerEncodeCommand,
+  registerHandshakeCommand,
+  registerDiagramCommand,
+  registerBenchCommand,
+];
 
 /** Usage errors and bad input exit with 2; an unexpected failure (a bug) with 1. */
 const EXIT_USAGE = 2;
@@ -62,7 +74,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       printError(io, error.message);
       return error.exitCode;
     }
-    if (error instanceof ProtocolError) {
+    // Bad input the user can fix: scenario files, VM configuration, sizes and times, wire data.
+    if (error instanceof ProtocolError || error instanceof ScenarioError || error instanceof VmConfigError || error instanceof UnitsError) {
       printError(io, error.message);
       return EXIT_USAGE;
     }

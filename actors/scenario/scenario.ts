@@ -197,3 +197,17 @@ function duration(value: unknown, field: string, source: string): number {
 function stripField(message: string, field: string): string {
   return message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
 }
+
+/**
+ * For a long-running VM (qmp, monitor): run the scenario's steps when virtual time reaches them,
+ * reporting each result through `report`. Steps scheduled before `vm.now()` run at once.
+ */
+export function scheduleScenarioSteps(vm: Vm, scenario: Scenario, report: (step: ScenarioStepResult) => void): void {
+  for (const step of scenario.steps) {
+    vm.clock.setTimeout(() => {
+      const result: ScenarioStepResult =
+        'hmp' in step ? { at: step.at, command: step.hmp, reply: vm.hmp(step.hmp) } : { at: step.at, command: step.qmp, reply: vm.execute(step.qmp) };
+      report(result);
+    }, Math.max(0, step.at - vm.now()));
+  }
+}

@@ -1,4 +1,5 @@
 import { createActor } from 'xstate';
+import { VirtualClock } from '../../actors/virtual-clock';
 import { MachineMemory } from '../../machines/machine-memory';
 import { memoryControllerMachine, type MemoryControllerInput } from '../../machines/memory-controller.machine';
 import type { Outbox, PostedEvent } from '../../machines/outbox';
@@ -9,38 +10,9 @@ const BLOCK = 32768; // 128 MiB
 const WINDOW = (32 * GiB) / 4096;
 const block = (i: number) => ({ startPage: WINDOW + i * BLOCK, pageCount: BLOCK });
 
-/** A tiny test clock: timers fire in (due, seq) order at their due time. */
-class TestClock {
-  private t = 0;
-  private seq = 0;
-  private timers: { due: number; seq: number; fn: () => void; live: boolean }[] = [];
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): object {
-    const timer = { due: this.t + Math.max(0, ms), seq: this.seq++, fn, live: true };
-    this.timers.push(timer);
-    return timer;
-  }
-  clearTimeout(handle: { live: boolean }): void {
-    handle.live = false;
-  }
-  advance(ms: number): void {
-    const target = this.t + ms;
-    for (;;) {
-      this.timers = this.timers.filter((x) => x.live);
-      const next = this.timers.filter((x) => x.due <= target).sort((a, b) => a.due - b.due || a.seq - b.seq)[0];
-      if (next === undefined) break;
-      next.live = false;
-      this.t = next.due;
-      next.fn();
-    }
-    this.t = target;
-  }
-}
 
 function harness(input: Omit<MemoryControllerInput, 'outbox' | 'memory'>) {
-  const clock = new TestClock();
+  const clock = new VirtualClock();
   const posted: { to: PartId; event: PostedEvent; at: number }[] = [];
   const outbox: Outbox = { post: (to, event) => posted.push({ to, event, at: clock.now() }), now: () => clock.now() };
   const memory = new MachineMemory({ ramBytes: 4 * GiB, maxmemBytes: 40 * GiB });

@@ -1,4 +1,5 @@
 import { createActor } from 'xstate';
+import { VirtualClock } from '../../actors/virtual-clock';
 import { costOf } from '../../machines/cost-model';
 import { MachineMemory } from '../../machines/machine-memory';
 import type { Outbox, PostedEvent } from '../../machines/outbox';
@@ -13,42 +14,10 @@ interface Posted {
   at: number;
 }
 
-/**
- * A tiny test clock: timers fire in (due, seq) order with now set to each one's due time, so
- * chained timers fire within one advance (xstate's SimulatedClock fires them at increment ends).
- */
-class TestClock {
-  private t = 0;
-  private seq = 0;
-  private timers: { due: number; seq: number; fn: () => void; live: boolean }[] = [];
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): object {
-    const timer = { due: this.t + Math.max(0, ms), seq: this.seq++, fn, live: true };
-    this.timers.push(timer);
-    return timer;
-  }
-  clearTimeout(handle: { live: boolean }): void {
-    handle.live = false;
-  }
-  advance(ms: number): void {
-    const target = this.t + ms;
-    for (;;) {
-      this.timers = this.timers.filter((x) => x.live);
-      const next = this.timers.filter((x) => x.due <= target).sort((a, b) => a.due - b.due || a.seq - b.seq)[0];
-      if (next === undefined) break;
-      next.live = false;
-      this.t = next.due;
-      next.fn();
-    }
-    this.t = target;
-  }
-}
 
 /** The vCPU on a test clock with a recording Outbox that reads it. */
 function harness(input: Omit<VcpuInput, 'outbox'>) {
-  const clock = new TestClock();
+  const clock = new VirtualClock();
   const posted: Posted[] = [];
   const outbox: Outbox = {
     post: (to, event) => posted.push({ to, event, at: clock.now() }),

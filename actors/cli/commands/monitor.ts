@@ -11,6 +11,7 @@ import { hmpCommandNames, runHmp } from '../../hmp/hmp';
 import type { VmControl } from '../../qmp/qmp-types';
 import { createVmFromOptions } from '../../vm-factory';
 import { startInspectorForCli } from '../inspect-option';
+import { stepLine } from '../../scenario/timeline';
 import type { CliIo } from '../cli-io';
 import { addVmOptions, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
@@ -23,7 +24,7 @@ export function registerMonitorCommand(program: Command, io: CliIo): void {
     .action(async (raw: RawVmOptions) => {
       const options = vmOptionsFromCli(raw);
       const inspector = options.inspect ? await startInspectorForCli(io) : undefined;
-      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {});
+      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`));
       try {
         await runMonitor(vm, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
       } finally {

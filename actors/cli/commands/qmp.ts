@@ -9,6 +9,7 @@ import { parseListenAddress, startQmpServer, type WallClockFollower } from '../.
 import type { VmControl } from '../../qmp/qmp-types';
 import { createVmFromOptions } from '../../vm-factory';
 import { startInspectorForCli } from '../inspect-option';
+import { stepLine } from '../../scenario/timeline';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 import { addVmOptions, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
@@ -42,7 +43,7 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       }
       const options = vmOptionsFromCli(raw);
       const inspector = options.inspect ? await startInspectorForCli(io) : undefined;
-      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {});
+      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`));
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         io.stderr(`terminating on ${signal}\n`);
