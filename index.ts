@@ -2,7 +2,9 @@
  * hv-balloon-sim's public API: build a VM and drive it like QEMU, run scenarios, serve QMP, and
  * the Dynamic Memory wire codec. Examples use only what this file exports.
  */
-export { createVm, type Vm, type VmTraceRecord, type CreateVmOptions } from './actors/vm/create-vm';
+export { createVm, type Vm, type VmCounters, type VmTraceRecord, type CreateVmOptions } from './actors/vm/create-vm';
+export type { DeviceCounters } from './machines/hv-balloon-device/queries';
+export type { DmGuestDriverSummary } from './machines/dm-guest-driver.machine';
 export { normalizeVmConfig, VmConfigError, type VmConfig, type VmConfigInput } from './actors/vm/vm-config';
 export {
   parseScenario,

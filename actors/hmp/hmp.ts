@@ -371,7 +371,7 @@ function helpText(topic: string): string {
 function infoSim(vm: VmControl): string {
   const now = vm.now();
   const lines = [`virtual time: ${now} ms (${formatDuration(now)})`, `run state: ${vm.runState()}`];
-  const counters = flatten(vm.counters(), '');
+  const counters = flatten(vm.counters() as Record<string, unknown>, '');
   if (counters.length > 0) lines.push('counters:', ...counters.map(([key, value]) => `  ${key}: ${value}`));
   return lines.map((l) => `${l}\n`).join('');
 }

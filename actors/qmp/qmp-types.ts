@@ -76,7 +76,7 @@ export interface VmControl {
   /** Our own: run until virtual time t. */
   runUntil(t: number): void;
   /** Our own: device counters, tree totals, message counts (x-sim-counters). */
-  counters(): Record<string, unknown>;
+  counters(): object;
   /** QMP events as they happen (HV_BALLOON_STATUS_REPORT throttled to 1/s, RESET, STOP, RESUME, SHUTDOWN). */
   readonly events$: Observable<QmpEvent>;
 }

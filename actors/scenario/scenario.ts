@@ -6,13 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { parseDuration } from '../units';
 import type { QmpEvent, QmpReply } from '../qmp/qmp-types';
-import { createVm, type CreateVmOptions, type Vm, type VmTraceRecord } from '../vm/create-vm';
+import { createVm, type CreateVmOptions, type Vm, type VmCounters, type VmTraceRecord } from '../vm/create-vm';
 import { normalizeVmConfig, type VmConfigInput } from '../vm/vm-config';
 
 export type ScenarioStep = { at: number; hmp: string } | { at: number; qmp: Record<string, unknown> };
 
 export interface Scenario {
   name: string;
+  /** Where it was read from (error messages name it). */
+  source?: string;
   description?: string;
   vm: VmConfigInput;
   steps: ScenarioStep[];
@@ -99,7 +101,7 @@ export function loadScenarioFile(path: string): Scenario {
   } catch (err) {
     throw new ScenarioError('(file)', `${path}: not valid JSON (${(err as Error).message})`);
   }
-  return parseScenario(json, path);
+  return { ...parseScenario(json, path), source: path };
 }
 
 export interface ScenarioStepResult {
@@ -118,7 +120,7 @@ export interface ScenarioResult {
     actualBytes: number | null;
     deviceState: string | null;
     guestState: string | null;
-    counters: Record<string, unknown>;
+    counters: VmCounters;
   };
   messages: Record<string, number>;
   events: QmpEvent[];
@@ -150,7 +152,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
       try {
         vm.runUntil(Math.min(t, vm.now() + chunk));
       } catch (err) {
-        throw new ScenarioError(what, `${what}: ${(err as Error).message}`);
+        throw new ScenarioError(what, `${scenario.source ?? scenario.name}: ${what}: ${(err as Error).message}`);
       }
       options.onProgress?.(vm.now(), scenario.until);
     }
@@ -170,13 +172,12 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
     actualBytes = null;
   }
   const counters = vm.counters();
-  const guest = counters.guest as { state?: string } | null;
   return {
     scenario: scenario.name,
     virtualTimeMs: vm.now(),
     wallTimeMs: Math.round(wallNow() - started),
     steps,
-    final: { actualBytes, deviceState: vm.deviceState(), guestState: guest?.state ?? null, counters },
+    final: { actualBytes, deviceState: vm.deviceState(), guestState: counters.guest?.dmState ?? null, counters },
     messages: vm.messageCounts() as Record<string, number>,
     events,
     vm,

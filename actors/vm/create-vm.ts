@@ -10,6 +10,7 @@ import { MachineMemory } from '../../machines/machine-memory';
 import { ChannelLink } from '../../machines/vmbus-ring';
 import {
   deviceCounters,
+  type DeviceCounters,
   hmpInfoBalloon,
   hmpInfoMemoryDevices,
   queryBalloon,
@@ -18,7 +19,7 @@ import {
   type DeviceSnapshotLike,
 } from '../../machines/hv-balloon-device/queries';
 import type { HvBalloonEmitted } from '../../machines/hv-balloon-device/output';
-import type { DmGuestDriverEmitted } from '../../machines/dm-guest-driver.machine';
+import { summarizeGuestDriver, type DmGuestDriverContext, type DmGuestDriverEmitted, type DmGuestDriverSummary } from '../../machines/dm-guest-driver.machine';
 import { decodeHeader, messageTypeName } from '../../protocol/codec';
 import { DM_MESSAGE_TYPE_NAMES, type DmMessageTypeName } from '../../protocol/messages';
 import { PAGE_SIZE, STATUS_EVENT_RATE_LIMIT_MS } from '../../protocol/constants';
@@ -33,7 +34,7 @@ import { normalizeVmConfig, type VmConfig, type VmConfigInput } from './vm-confi
 /** One line of the VM's trace: everything that happened, in virtual-time order. */
 export type VmTraceRecord =
   | ({ kind: 'bus' } & BusDelivery)
-  | { kind: 'packet'; time: number; from: 'host' | 'guest'; type: string; size: number; transId: number }
+  | { kind: 'packet'; time: number; from: 'host' | 'guest'; type: string; size: number; transId: number; payload: Uint8Array }
   | { kind: 'device'; time: number; event: HvBalloonEmitted }
   | { kind: 'guest'; time: number; event: DmGuestDriverEmitted }
   | { kind: 'qmp-event'; time: number; event: QmpEvent };
@@ -47,8 +48,31 @@ export interface CreateVmOptions {
   onDelivery?: (delivery: BusDelivery) => void;
 }
 
+/** What `counters()` (and QMP x-sim-counters) reports. */
+export interface VmCounters {
+  virtualTimeMs: number;
+  runState: RunState;
+  /** The device's state, trees, counters and warnings per kind; null without a device. */
+  device: DeviceCounters | null;
+  /** The guest driver's state and statistics; null without a device (no DM driver binds). */
+  guest: DmGuestDriverSummary | null;
+  /** Guest memory as the guest kernel sees it, and the host's resident backing, in 4 KiB pages. */
+  memory: {
+    freePages: number;
+    availablePages: number;
+    committedPages: number;
+    balloonedPages: number;
+    managedPages: number;
+    residentPages: number;
+    metadataBytes: number;
+  };
+  /** DM messages per type name. */
+  messages: Partial<Record<DmMessageTypeName, number>>;
+}
+
 /** A running VM. */
 export interface Vm extends VmControl {
+  counters(): VmCounters;
   readonly config: VmConfig;
   readonly clock: VirtualClock;
   readonly bus: MessageBus;
@@ -187,6 +211,8 @@ class VmImpl implements Vm {
     const targetPages = Math.floor(bytes / PAGE_SIZE);
     if (targetPages === 0) return;
     this.bus.post('vm', 'device', { type: 'device.set-target', targetPages });
+    // QEMU runs the device's event loop inside the command; here: deliver what is due now.
+    this.settleNow();
   }
   queryBalloon(): { actual: number } {
     const snap = this.deviceSnapshot();
@@ -216,6 +242,8 @@ class VmImpl implements Vm {
     // QEMU qmp_system_reset: the RESET event goes out before the reply.
     this.emitEvent('RESET', { guest: false, reason: 'host-qmp-system-reset' });
     this.root.send({ type: 'vm.system-reset' });
+    // The reset is done when the command returns: a query right after it sees the rebooted machine.
+    this.settleNow();
   }
   stop(): void {
     if (this.state !== 'running') return;
@@ -252,14 +280,14 @@ class VmImpl implements Vm {
   deviceState(): string | null {
     return this.deviceSnapshot()?.context.state ?? null;
   }
-  counters(): Record<string, unknown> {
+  counters(): VmCounters {
     const snap = this.deviceSnapshot();
-    const guest = this.part('guest')?.getSnapshot() as { context?: { dmState?: string; stats?: unknown; failure?: unknown } } | undefined;
+    const guest = this.part('guest')?.getSnapshot() as { context: DmGuestDriverContext } | undefined;
     return {
       virtualTimeMs: this.clock.now(),
       runState: this.state,
       device: snap ? deviceCounters(snap) : null,
-      guest: guest?.context ? { state: guest.context.dmState, failure: guest.context.failure, stats: guest.context.stats } : null,
+      guest: guest ? summarizeGuestDriver(guest.context) : null,
       memory: {
         freePages: this.memory.freePages(),
         availablePages: this.memory.availablePages(),
@@ -287,6 +315,10 @@ class VmImpl implements Vm {
   private deviceSnapshot(): DeviceSnapshotLike | undefined {
     return this.part('device')?.getSnapshot() as DeviceSnapshotLike | undefined;
   }
+  /** Deliver everything due at the current instant (virtual time does not move). */
+  private settleNow(): void {
+    this.clock.runUntil(this.clock.now());
+  }
   private requireNotShutdown(): void {
     if (this.state === 'shutdown') throw new QmpError('GenericError', 'The VM has shut down (quit)');
   }
@@ -310,7 +342,7 @@ class VmImpl implements Vm {
       this.counts[name] = (this.counts[name] ?? 0) + 1;
     }
     if (this.traceSubject.observed) {
-      this.traceSubject.next({ kind: 'packet', time: this.clock.now(), from, type, size: payload.length, transId });
+      this.traceSubject.next({ kind: 'packet', time: this.clock.now(), from, type, size: payload.length, transId, payload: payload.slice() });
     }
   }
   private onDeviceEmitted(e: HvBalloonEmitted): void {
