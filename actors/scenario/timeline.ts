@@ -3,6 +3,8 @@
  * events, QEMU's warnings, the guest's kernel log, and with `verbose` every device state change
  * and DM packet), then a summary table.
  */
+import { decode } from '../../protocol/codec';
+import { messageToJson } from '../../protocol/json';
 import { formatDuration } from '../units';
 import type { VmTraceRecord } from '../vm/create-vm';
 import type { ScenarioResult, ScenarioStepResult } from './scenario';
@@ -33,7 +35,7 @@ export function traceLine(record: VmTraceRecord, verbose: boolean): string | und
       return `${timeLabel(record.time)}  qmp-event     ${record.event.event}${record.event.data ? ' ' + JSON.stringify(record.event.data) : ''}`;
     case 'packet':
       if (!verbose) return undefined;
-      return `${timeLabel(record.time)}  ${record.from === 'host' ? 'host->guest' : 'guest->host'}   ${record.type} (${record.size} bytes, trans_id ${record.transId})`;
+      return `${timeLabel(record.time)}  ${record.from === 'host' ? 'host->guest' : 'guest->host'}   ${record.type} (${record.size} bytes) ${packetFields(record.payload)}`;
     case 'bus':
       return undefined;
   }
@@ -81,4 +83,19 @@ function formatArgs(args: Readonly<Record<string, unknown>>): string {
   return Object.entries(args)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' ');
+}
+
+/** The decoded fields of a DM packet, ranges shortened to the first few. */
+function packetFields(payload: Uint8Array): string {
+  let json: Record<string, unknown>;
+  try {
+    json = messageToJson(decode(payload)) as Record<string, unknown>;
+  } catch (err) {
+    return `(malformed: ${(err as Error).message})`;
+  }
+  const { type: _type, ...fields } = json;
+  void _type;
+  const ranges = fields.ranges;
+  if (Array.isArray(ranges) && ranges.length > 3) fields.ranges = [...ranges.slice(0, 3), `... ${ranges.length - 3} more`];
+  return JSON.stringify(fields);
 }
