@@ -34,6 +34,7 @@ import {
   DYNMEM_PROTOCOL_VERSION_WIN10,
   DYNMEM_PROTOCOL_VERSION_WIN7,
   HOT_ADD_CHUNK_PAGES,
+  MAX_START_PAGE,
   PAGE_SIZE,
   POST_INIT_WAIT_MS,
 } from '../protocol/constants';
@@ -513,11 +514,14 @@ export const hvBalloonDeviceMachine = setup({
         start: range.startPage,
         remaining: unballoonDiff,
       });
+      // QEMU dm_mem_page_range: start_page is a 40-bit bit-field, so a range a guest reported past
+      // 2^40 pages goes out with its start truncated modulo 2^40 (the count, <= 524288, fits).
+      const wireRange: PageRange = { startPage: range.startPage % (MAX_START_PAGE + 1), pageCount: range.pageCount };
       const result = sendMessage(context.model, {
         type: 'DM_UNBALLOON_REQUEST',
         transId: context.transId,
         morePages: unballoonDiff > 0,
-        ranges: [range],
+        ranges: [wireRange],
       });
       if (result <= 0) out.warn(warnings.postingFailed('unballoon', sendResultForMessage(result)));
       commit(enqueue, context, out, {

@@ -11,7 +11,7 @@ import { validateGuestProfile, type GuestProfileConfig } from '../../machines/dm
 import { assertDeviceConfig, type HvBalloonDeviceConfig } from '../../machines/hv-balloon-device/config';
 import { buildPcMemoryMap, placeMemdevWindow, type PcMemoryMap } from '../../machines/pc-memory-map';
 import { validateWorkload, type WorkloadConfig } from '../../machines/vcpu.machine';
-import { DEFAULT_RING_DATA_BYTES } from '../../protocol/constants';
+import { DEFAULT_RING_DATA_BYTES, MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT } from '../../protocol/constants';
 import { parseDuration, parseSize } from '../units';
 
 /** What a user may write (scenario files, library callers). Sizes: bytes or "4G"; times: ms or "10s". */
@@ -191,7 +191,11 @@ function normalizeDevice(
     named(() => {
       addr = placeMemdevWindow(map, { memdevBytes: sizeBytes, ...(addrBytes === undefined ? {} : { addrBytes }) }).addrBytes;
     });
-    config.memdev = { id: memdevId, sizeBytes, addrBytes: addr, hostPageSize };
+    // QEMU hw/mem/memory-device.c memory_device_memslot_decision_limit: a device gets the share of
+    // the 256 soft memslot limit that its size has of the device-memory area (at least 1).
+    const deviceMemoryBytes = map.maxmemBytes - map.ramBytes;
+    const memslotLimit = Math.max(1, Math.floor((MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT * sizeBytes) / deviceMemoryBytes));
+    config.memdev = { id: memdevId, sizeBytes, addrBytes: addr, hostPageSize, memslotLimit };
   } else if (addrBytes !== undefined) {
     config.addrBytes = addrBytes;
   }

@@ -246,6 +246,26 @@ describe('hv-balloon device: malicious or buggy guests (reference §4.4)', () =>
     expect(h.context.ourRange?.added).toBe(MiB128);
   });
 
+  it('pages running past the 40-bit PFN limit: handed back with the start truncated to 40 bits, the device keeps running', () => {
+    const h = idle();
+    const bogus = { startPage: 2 ** 40 - 1, pageCount: 2 ** 24 - 1 }; // ends 2^24 - 2 pages above 2^40
+    balloonWith(h, 1000, [bogus]);
+    expect(h.context.removedGuestCtr).toBe(bogus.pageCount);
+    // Everything counts as removed (clamped to ram_total), so growing means unballooning the bogus pages.
+    h.setTarget(600_000);
+    const top = bogus.startPage + bogus.pageCount;
+    // QEMU pops from the high end; start_page is a 40-bit bit-field, so the start wraps modulo 2^40.
+    expect(h.guest.messages('DM_UNBALLOON_REQUEST')).toEqual([
+      { type: 'DM_UNBALLOON_REQUEST', transId: 1, morePages: true, ranges: [{ startPage: top - 524_288 - 2 ** 40, pageCount: 524_288 }] },
+      { type: 'DM_UNBALLOON_REQUEST', transId: 1, morePages: false, ranges: [{ startPage: top - 600_000 - 2 ** 40, pageCount: 75_712 }] },
+    ]);
+    // The trace shows the full 64-bit start, as QEMU's does.
+    expect(h.traces('hv_balloon_outgoing_unballoon')[0]?.args['start']).toBe(top - 524_288);
+    expect(h.snapshot.status).toBe('active');
+    expect(h.state).toBe('S_UNBALLOON_REPLY_WAIT');
+    expect(h.context.removedGuestCtr).toBe(bogus.pageCount - 600_000);
+  });
+
   it('messages in the wrong state: "unexpected ... in %d state", ignored', () => {
     const h = idle();
     h.guest.write({ type: 'DM_BALLOON_RESPONSE', transId: 0, morePages: false, ranges: [{ startPage: 0x1000, pageCount: 5 }] });

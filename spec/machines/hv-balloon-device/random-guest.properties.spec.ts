@@ -26,7 +26,7 @@ import { DeviceHarness, GiB } from './harness';
 const WINDOW: PageRange = { startPage: (32 * GiB) / PAGE_SIZE, pageCount: (4 * GiB) / PAGE_SIZE };
 
 /** Where reported ranges start: RAM, the legacy hole (VGA, ROM), the PCI hole and BIOS, high RAM, the window, far away. */
-const BASES = [0, 0x90, 0xa0, 0xc0, 0x100, 0xbff00, 0xc0000, 0xfec00, 0xfffc0, 0x100000, 0x13ff00, WINDOW.startPage, WINDOW.startPage + 32_768, WINDOW.startPage + WINDOW.pageCount - 8, 2 ** 40 - 2 ** 24];
+const BASES = [0, 0x90, 0xa0, 0xc0, 0x100, 0xbff00, 0xc0000, 0xfec00, 0xfffc0, 0x100000, 0x13ff00, WINDOW.startPage, WINDOW.startPage + 32_768, WINDOW.startPage + WINDOW.pageCount - 8, 2 ** 40 - 2 ** 24, 2 ** 40 - 1];
 
 const arbRange: fc.Arbitrary<PageRange> = fc
   .record({
@@ -133,7 +133,7 @@ function installResponder(h: DeviceHarness, seed: number): void {
   h.guest.onMessage = (m) => {
     if (prng.nextInt(0, 9) === 0) return; // sometimes the guest just does not answer
     if (m.type === 'DM_BALLOON_REQUEST') {
-      const start = pick(BASES) + prng.nextInt(0, 4096);
+      const start = Math.min(pick(BASES) + prng.nextInt(0, 4096), 2 ** 40 - 1);
       const count = Math.min(m.numPages, prng.nextInt(0, m.numPages + 100));
       h.guest.write({ type: 'DM_BALLOON_RESPONSE', transId: m.transId, morePages: prng.nextInt(0, 3) === 0, ranges: count > 0 ? [{ startPage: start, pageCount: count }] : [] });
     } else if (m.type === 'DM_UNBALLOON_REQUEST') {
