@@ -38,6 +38,8 @@ export function traceLine(record: VmTraceRecord, verbose: boolean): string | und
       return `${timeLabel(record.time)}  ${record.from === 'host' ? 'host->guest' : 'guest->host'}   ${record.type} (${record.size} bytes) ${packetFields(record.payload)}`;
     case 'bus':
       return undefined;
+    case 'failure':
+      return `${timeLabel(record.time)}  FAILURE       the simulation stopped: ${record.message}`;
   }
 }
 

@@ -37,7 +37,9 @@ export type VmTraceRecord =
   | { kind: 'packet'; time: number; from: 'host' | 'guest'; type: string; size: number; transId: number; payload: Uint8Array }
   | { kind: 'device'; time: number; event: HvBalloonEmitted }
   | { kind: 'guest'; time: number; event: DmGuestDriverEmitted }
-  | { kind: 'qmp-event'; time: number; event: QmpEvent };
+  | { kind: 'qmp-event'; time: number; event: QmpEvent }
+  /** The simulation stopped because a part threw (a bug): every later command reports it. */
+  | { kind: 'failure'; time: number; message: string };
 
 export interface CreateVmOptions {
   /** XState inspection observer for the root actor (e.g. the Stately inspector's). */
@@ -116,6 +118,7 @@ class VmImpl implements Vm {
   private readonly epochMs: number;
   private statusThrottle: { timer: TimerHandle | undefined; pending: QmpEvent | undefined } = { timer: undefined, pending: undefined };
   private disposed = false;
+  private failure: string | undefined;
 
   constructor(
     readonly config: VmConfig,
@@ -168,6 +171,14 @@ class VmImpl implements Vm {
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     this.bus.attach('vm', this.root);
+    // A part that throws stops the actor system. Observe it, so the process (a QMP server, a test)
+    // keeps running and every later command says what happened instead of crashing.
+    this.root.subscribe({
+      error: (err: unknown) => {
+        this.failure = err instanceof Error ? err.message : String(err);
+        if (this.traceSubject.observed) this.traceSubject.next({ kind: 'failure', time: this.clock.now(), message: this.failure });
+      },
+    });
     this.root.start();
     for (const part of ['device', 'channel', 'guest', 'memctl', 'vcpu'] as const) {
       const ref = this.root.system.get(part) as AnyActorRef | undefined;
@@ -310,7 +321,11 @@ class VmImpl implements Vm {
 
   // ---- internals --------------------------------------------------------------------------------------
   private part(id: 'device' | 'guest' | 'channel' | 'memctl' | 'vcpu'): AnyActorRef | undefined {
+    this.requireAlive();
     return this.root.system.get(id) as AnyActorRef | undefined;
+  }
+  private requireAlive(): void {
+    if (this.failure !== undefined) throw new QmpError('GenericError', `the simulation has stopped: a part failed (${this.failure})`);
   }
   private deviceSnapshot(): DeviceSnapshotLike | undefined {
     return this.part('device')?.getSnapshot() as DeviceSnapshotLike | undefined;
@@ -320,9 +335,11 @@ class VmImpl implements Vm {
     this.clock.runUntil(this.clock.now());
   }
   private requireNotShutdown(): void {
+    this.requireAlive();
     if (this.state === 'shutdown') throw new QmpError('GenericError', 'The VM has shut down (quit)');
   }
   private requireTimeCanPass(): void {
+    this.requireAlive();
     this.requireNotShutdown();
     // QEMU: QEMU_CLOCK_VIRTUAL stands still while the VM is stopped.
     if (this.state === 'paused') throw new QmpError('GenericError', "The VM is stopped: virtual time does not pass until 'cont'");
