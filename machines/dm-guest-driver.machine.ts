@@ -125,7 +125,10 @@ export interface UnballoonProgress {
 export interface StatusState extends StatusGate {
   /** Reports sent. */
   reportsSent: number;
-  /** Pending wake-ups of the status thread (Linux config_event completions, one per unballoon range). */
+  /**
+   * Linux config_event: completions (one per unballoon range) since the status thread last woke.
+   * One wake consumes them all: dm_thread_func re-initialises the completion after its wait.
+   */
   wakeups: number;
 }
 
@@ -184,6 +187,11 @@ export interface DmGuestDriverContext {
   readonly hotAdd: HotAddRegions;
   /** Linux do_hot_add: false after add_memory said -EEXIST (or in hibernation mode). */
   hotAddEnabled: boolean;
+  /**
+   * Linux ol_waitevent: a block came online since the current chunk's wait was re-armed (any
+   * block's MEM_ONLINE completes it, also one arriving while the chunk is still being added).
+   */
+  onlineCompleted: boolean;
   jobSeq: number;
   /** The vCPU job the work region waits for. */
   workJob: string | null;
@@ -318,6 +326,7 @@ function freshContext(input: {
     hotAdd: new HotAddRegions(p.memoryBlockPages),
     // Linux: hot-add is off in hibernation-enabled VMs (hot_add_enabled()).
     hotAddEnabled: !p.hibernation,
+    onlineCompleted: false,
     jobSeq: 0,
     workJob: null,
     receiveJob: null,
@@ -383,6 +392,7 @@ export const dmGuestDriverMachine = setup({
     sendFailed: ({ event }) => event.type === 'guest.balloon-sent' && event.result === 0,
     lastMessage: ({ context }) => context.balloonUp?.last === true,
     chunksToAdd: ({ context }) => (context.hotAdd.operation?.chunksLeft ?? 0) > 0,
+    onlineCompleted: ({ context }) => context.onlineCompleted,
     blockAdded: ({ event }) => event.type === 'guest.block-add-result' && event.outcome === 'ok',
     blockExists: ({ event }) => event.type === 'guest.block-add-result' && event.outcome === 'exists',
     timedMisbehaviourLeft: ({ context }) =>
@@ -621,7 +631,9 @@ export const dmGuestDriverMachine = setup({
     }),
 
     // ---- status (Linux dm_thread_func, post_status) ----
-    consumeStatusWakeup: assign(({ context }) => ({ status: { ...context.status, wakeups: context.status.wakeups - 1 } })),
+    // Linux dm_thread_func: reinit_completion(&config_event) after the wait, so completions that
+    // piled up while the thread slept wake it once, not once each.
+    consumeStatusWakeups: assign(({ context }) => ({ status: { ...context.status, wakeups: 0 } })),
     postStatus: enqueueActions(({ context, enqueue }) => {
       const now = context.outbox.now();
       const decision = decidePostStatus(context.status, now);
@@ -864,7 +876,8 @@ export const dmGuestDriverMachine = setup({
     },
     chargeBlockAdd: enqueueActions(({ context, enqueue }) => {
       const tag = `guest-job-${context.jobSeq + 1}`;
-      enqueue.assign({ jobSeq: context.jobSeq + 1, workJob: tag });
+      // Linux hv_mem_hot_add: reinit_completion(&ol_waitevent) just before add_memory.
+      enqueue.assign({ jobSeq: context.jobSeq + 1, workJob: tag, onlineCompleted: false });
       enqueue(function postBlockAddJob() {
         context.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: [{ kind: 'blockAdded', count: 1 }] } });
       });
@@ -891,12 +904,19 @@ export const dmGuestDriverMachine = setup({
       ),
     ),
     disableHotAdd: assign({ hotAddEnabled: false }),
+    // Linux hv_memory_notifier: MEM_ONLINE completes ol_waitevent.
+    completeOnlineWait: assign({ onlineCompleted: true }),
     onlineBlock: ({ context, event }) => {
       if (event.type !== 'guest.block-onlined') return;
       const model = context.hotAdd;
-      let onlined = 0;
-      for (const r of model.onlineBlock(event.range)) onlined += context.memory.onlinePages(r);
-      model.countOnlined(onlined);
+      const { backed, outside } = model.onlineBlock(event.range);
+      let counted = 0;
+      for (const r of backed) counted += context.memory.onlinePages(r);
+      // Linux hv_online_page: pages outside every region go online via generic_online_page,
+      // without counting in num_pages_onlined.
+      let onlined = counted;
+      for (const r of outside) onlined += context.memory.onlinePages(r);
+      model.countOnlined(counted);
       if (onlined > 0) {
         context.outbox.post('vcpu', {
           type: 'vcpu.run',
@@ -910,7 +930,8 @@ export const dmGuestDriverMachine = setup({
       const pageCount = region !== undefined && op !== null ? region.coveredEndPage - op.oldCoveredEnd : 0;
       const disabled = !context.hotAddEnabled;
       const result = hotAddResult(pageCount, disabled);
-      if (pageCount === 0) {
+      // Linux hot_add_req: logged when nothing was added or hot-add is (now) disabled.
+      if (pageCount === 0 || disabled) {
         enqueue.emit(line(context, context.profile.hibernation ? 'info' : 'error', context.profile.hibernation ? 'Ignore hot-add request!' : 'Memory hot add failed'));
       }
       let wirePages = pageCount;
@@ -1085,9 +1106,9 @@ export const dmGuestDriverMachine = setup({
                 status: {
                   initial: 'sleeping',
                   states: {
-                    // The hv_balloon thread: sleep up to 1 s (woken early per unballoon range), then post_status.
+                    // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status.
                     sleeping: {
-                      always: { guard: 'statusWakeups', target: 'posting', actions: 'consumeStatusWakeup' },
+                      always: { guard: 'statusWakeups', target: 'posting', actions: 'consumeStatusWakeups' },
                       after: { statusPeriod: 'posting' },
                     },
                     posting: {
@@ -1105,7 +1126,7 @@ export const dmGuestDriverMachine = setup({
                       { actions: 'queueBalloonRequest' },
                     ],
                     'guest.hot-add-request': { actions: 'queueHotAddRequest' },
-                    'guest.block-onlined': { actions: 'onlineBlock' },
+                    'guest.block-onlined': { actions: ['onlineBlock', 'completeOnlineWait'] },
                   },
                   states: {
                     idle: {
@@ -1136,8 +1157,8 @@ export const dmGuestDriverMachine = setup({
                           entry: 'sendBalloonResponse',
                           on: {
                             'guest.balloon-sent': [
-                              // Linux: -EAGAIN -> sleep 20 ms, retry with a fresh trans_id; post_status after every attempt.
-                              { guard: 'ringFull', target: 'ringFull', actions: ['countRingFull', 'postStatus'] },
+                              // Linux balloon_up: -EAGAIN -> msleep(20), then post_status, then retry with a fresh trans_id.
+                              { guard: 'ringFull', target: 'ringFull', actions: 'countRingFull' },
                               {
                                 guard: 'sendFailed',
                                 target: '#dmGuestDriver.connection.connected.initialized.work.idle',
@@ -1153,7 +1174,7 @@ export const dmGuestDriverMachine = setup({
                           },
                         },
                         ringFull: {
-                          after: { ringFullRetry: 'sending' },
+                          after: { ringFullRetry: { target: 'sending', actions: 'postStatus' } },
                         },
                       },
                     },
@@ -1179,10 +1200,10 @@ export const dmGuestDriverMachine = setup({
                             ],
                           },
                         },
-                        // Linux waits up to 5 s for MEM_ONLINE (any block's completion ends the wait).
+                        // Linux waits up to 5 s for MEM_ONLINE (any block's completion since the re-arm ends the wait).
                         waitingOnline: {
+                          always: { guard: 'onlineCompleted', target: 'chunkDone' },
                           after: { onlineWait: 'chunkDone' },
-                          on: { 'guest.block-onlined': { target: 'chunkDone', actions: 'onlineBlock' } },
                         },
                         chunkDone: {
                           entry: 'postStatus',

@@ -260,22 +260,22 @@ export class HotAddRegions {
 
   /**
    * A memory block was onlined (Linux memory notifier + hv_online_page): record it, and return
-   * the pages to hand to the allocator: in a region only its backed pages (first region in list
-   * order wins for each page), outside every region all of them.
+   * the pages to hand to the allocator. In a region only its backed pages go online (first region
+   * in list order wins for each page); they count in num_pages_onlined. Pages outside every region
+   * go online as they are (generic_online_page) and are not counted.
    */
-  onlineBlock(block: PageRange): PageRange[] {
+  onlineBlock(block: PageRange): { backed: PageRange[]; outside: PageRange[] } {
     const first = Math.floor(block.startPage / this.chunkPages);
     const last = Math.floor((end(block) - 1) / this.chunkPages);
     for (let b = first; b <= last; b++) this.onlineBlocks.add(b);
     let rest: PageRange[] = [block];
-    const out: PageRange[] = [];
+    const backed: PageRange[] = [];
     for (let i = 0; i < this.regions.length && rest.length > 0; i++) {
       const r = this.regions[i]!;
-      for (const part of clip(rest, r.startPage, r.endPage)) out.push(...this.backedIn(i, part));
+      for (const part of clip(rest, r.startPage, r.endPage)) backed.push(...this.backedIn(i, part));
       rest = cut(rest, r.startPage, r.endPage);
     }
-    out.push(...rest);
-    return out;
+    return { backed, outside: rest };
   }
 
   /** Pages were onlined (counted in num_pages_onlined). */

@@ -172,6 +172,32 @@ describe('balloon up', () => {
     expect(responses[3]!.message.morePages).toBe(false);
   });
 
+  it('on a full ring calls post_status after the 20 ms sleep, once per failed attempt', () => {
+    // Linux balloon_up: on -EAGAIN msleep(20), then post_status, then the retry.
+    const h = bootInitialized({ memory: bigGuest(), profile: { profile: 'linux', pressureReportDelay: 1000 } });
+    h.host.reads = false;
+    const seen: { timeMs: number; retries: number; calls: number }[] = [];
+    h.guest.subscribe((snap) => {
+      const { stats, status } = snap.context;
+      const last = seen.at(-1);
+      const calls = 1000 - status.delayCallsLeft;
+      if (last === undefined || last.retries !== stats.ringFullRetries || last.calls !== calls) {
+        seen.push({ timeMs: h.clock.now(), retries: stats.ringFullRetries, calls });
+      }
+    });
+    h.host.send({ type: 'DM_BALLOON_REQUEST', transId: 1, numPages: 4 * 510 * 512 });
+    h.run(75); // well before the status thread's first 1 s tick
+    const firstFail = seen.find((e) => e.retries === 1)!;
+    // Three messages went out (three calls); the failed fourth has not called post_status yet.
+    expect(firstFail.calls).toBe(3);
+    const firstCallAfter = seen.find((e) => e.calls === 4)!;
+    expect(firstCallAfter.timeMs - firstFail.timeMs).toBeCloseTo(20, 6);
+    // Each later failed attempt comes right after the post_status of the previous one.
+    const failures = seen.filter((e, i) => i > 0 && e.retries > seen[i - 1]!.retries);
+    expect(failures.length).toBeGreaterThanOrEqual(3);
+    for (const e of failures) expect(e.calls).toBe(3 + e.retries - 1);
+  });
+
   it('runs a request that arrives while one is running afterwards; the newest of several wins', () => {
     const memory = bigGuest();
     const h = bootInitialized({ memory, vcpuDelayMs: 50 });

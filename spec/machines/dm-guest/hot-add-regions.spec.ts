@@ -80,12 +80,12 @@ describe('hot-add regions (HAS)', () => {
     expect(m.finish()).toBe(C);
   });
 
-  it('onlines only backed pages of a block; pages outside every region go online as they are', () => {
+  it('onlines only backed pages of a block; pages outside every region go online as they are, uncounted', () => {
     const m = new HotAddRegions(C);
     request(m, { startPage: P, pageCount: 25_600 });
-    expect(m.onlineBlock({ startPage: P, pageCount: C })).toEqual([{ startPage: P, pageCount: 25_600 }]);
+    expect(m.onlineBlock({ startPage: P, pageCount: C })).toEqual({ backed: [{ startPage: P, pageCount: 25_600 }], outside: [] });
     expect(m.isBlockOnline(P + 30_000)).toBe(true);
-    expect(m.onlineBlock({ startPage: 4 * P, pageCount: C })).toEqual([{ startPage: 4 * P, pageCount: C }]);
+    expect(m.onlineBlock({ startPage: 4 * P, pageCount: C })).toEqual({ backed: [], outside: [{ startPage: 4 * P, pageCount: C }] });
     // Backing the tail of an online block puts it online at once.
     const tail = m.begin({ range: { startPage: P + 25_600, pageCount: 7_168 } });
     expect(tail.onlineNow).toEqual([{ startPage: P + 25_600, pageCount: 7_168 }]);

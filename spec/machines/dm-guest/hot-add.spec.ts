@@ -3,6 +3,7 @@
  * a later request, both request forms, the 5 s online wait, the result rule and the permanent
  * disable after -EEXIST.
  */
+import { balloonFloorPages } from '../../../machines/dm-guest/balloon-floor';
 import { FakeGuestMemory } from './fake-guest-memory';
 import { bootInitialized, type HarnessOptions } from './guest-harness';
 
@@ -77,6 +78,60 @@ describe('hot add', () => {
     const report = h.host.messages('DM_STATUS_REPORT').at(-1)!;
     // committed = 1 GiB used + 0 ballooned + 65,536 added but not onlined + floor(4 GiB managed) = 488 MiB
     expect(report.numCommitted).toBe(BigInt(GiB + 2 * BLOCK + 488 * 256));
+  });
+
+  it('a block that comes online while the next block is being added ends that block\'s wait', () => {
+    // Linux hv_mem_hot_add re-arms ol_waitevent before add_memory; any MEM_ONLINE after that
+    // (here: the late first block) completes the wait of the block being added.
+    const { h } = guest({ onlineDelayMs: 5_500, vcpuDelayMs: 1_000 });
+    const t0 = h.clock.now();
+    const range = { startPage: P, pageCount: 2 * BLOCK };
+    h.host.send({ type: 'DM_MEM_HOT_ADD_REQUEST', transId: 1, range, region: range });
+    h.run(20_000);
+    // Block 1 added at ~1 s, its wait times out at ~6 s; block 2 is being added (6 s .. 7 s) when
+    // block 1 comes online (6.5 s), so block 2 does not wait its own 5 s.
+    expect(h.blocksAdded.map((b) => Math.round((b.timeMs - t0) / 100) / 10)).toEqual([1, 7]);
+    const [response] = h.host.timed('DM_MEM_HOT_ADD_RESPONSE');
+    expect(response!.message.pageCount).toBe(2 * BLOCK);
+    expect(response!.timeMs - t0).toBeLessThan(7_100);
+  });
+
+  it('onlines the part of a block beyond a host region without counting it as onlined', () => {
+    // Linux hv_online_page: pages in no region go online through generic_online_page, outside
+    // num_pages_onlined. A 100 MiB host region gets a whole 128 MiB block.
+    const { h, memory } = guest({ profile: { profile: 'linux', pressureReportDelay: 0 } });
+    const small = { startPage: P, pageCount: 25_600 };
+    h.host.send({ type: 'DM_MEM_HOT_ADD_REQUEST', transId: 1, range: small, region: small });
+    h.run(500);
+    expect(memory.onlined).toBe(BLOCK);
+    expect(h.guest.getSnapshot().context.hotAdd.onlinedPages).toBe(25_600);
+    // A second block nobody onlines: num_committed counts all of its pages (added - onlined).
+    h.bus.detach('memctl');
+    const next = { startPage: P + BLOCK, pageCount: BLOCK };
+    h.host.send({ type: 'DM_MEM_HOT_ADD_REQUEST', transId: 2, range: next, region: next });
+    h.run(7_000);
+    const ha = h.guest.getSnapshot().context.hotAdd;
+    expect([ha.addedPages, ha.onlinedPages]).toEqual([25_600 + BLOCK, 25_600]);
+    const report = h.host.messages('DM_STATUS_REPORT').at(-1)!;
+    expect(report.numCommitted).toBe(BigInt(GiB + BLOCK + balloonFloorPages(memory.managedPages())));
+  });
+
+  it('logs the failure when hot-add got disabled part-way, although pages were added', () => {
+    const { h } = guest();
+    const second = { startPage: P + BLOCK, pageCount: BLOCK };
+    h.host.send({ type: 'DM_MEM_HOT_ADD_REQUEST', transId: 1, range: second, region: second });
+    h.run(500);
+    expect(h.logTexts()).not.toContain('Memory hot add failed');
+    // Two blocks from P: the first is added, the second collides with the block above (-EEXIST).
+    const both = { startPage: P, pageCount: 2 * BLOCK };
+    h.host.send({ type: 'DM_MEM_HOT_ADD_REQUEST', transId: 2, range: both, region: both });
+    h.run(500);
+    expect(h.host.messages('DM_MEM_HOT_ADD_RESPONSE').map((r) => [r.pageCount, r.result])).toEqual([
+      [BLOCK, 1],
+      [BLOCK, 1],
+    ]);
+    expect(h.guest.getSnapshot().context.hotAddEnabled).toBe(false);
+    expect(h.logTexts()).toEqual(expect.arrayContaining(['hot_add memory failed error is -17', 'Memory hot add failed']));
   });
 
   it('-EEXIST (the address map precludes hot-add) fails the request with result 1 and disables hot-add for good', () => {

@@ -1,7 +1,8 @@
 /**
  * DM_STATUS_REPORT (guide §2): the numbers Linux reports, the first pressure_report_delay = 45
  * post_status calls swallowed, then about one report a second (strictly more than 1 s apart),
- * post_status also called by balloon-up, hot-add and (through thread wake-ups) unballoon.
+ * post_status also called by balloon-up (after each send attempt), hot-add (after each block) and,
+ * through an early wake-up of the status thread, unballoon.
  */
 import { balloonFloorPages } from '../../../machines/dm-guest/balloon-floor';
 import { decidePostStatus, linuxCommittedPages } from '../../../machines/dm-guest/status-report';
@@ -47,7 +48,9 @@ describe('status report timing', () => {
     expect(first(quiet) - first(busy)).toBeLessThan(2100);
   });
 
-  it('each unballoon range wakes the status thread (one post_status per range)', () => {
+  it('an unballoon wakes the status thread early, once per message however many ranges it frees', () => {
+    // Linux dm_thread_func re-initialises config_event after each wait: the three completions of a
+    // three-range unballoon, all made before the thread runs, wake it once (one post_status).
     const memory = new FakeGuestMemory({ ramPages: 4 * GiB, usedPages: GiB });
     const h = bootInitialized({ memory, profile: { profile: 'linux', pressureReportDelay: 10 } });
     // 1536 pages = three 2 MiB ranges in one response: one post_status call.
@@ -58,7 +61,22 @@ describe('status report timing', () => {
     expect(h.guest.getSnapshot().context.status.delayCallsLeft).toBe(9);
     h.host.send({ type: 'DM_UNBALLOON_REQUEST', transId: 2, morePages: false, ranges });
     h.run(20); // well before the thread's own 1 s tick
-    expect(h.guest.getSnapshot().context.status.delayCallsLeft).toBe(6);
+    expect(h.guest.getSnapshot().context.status.delayCallsLeft).toBe(8);
+    expect(h.host.messages('DM_UNBALLOON_RESPONSE')).toHaveLength(1);
+  });
+
+  it('two unballoon messages handled apart wake the status thread twice', () => {
+    const memory = new FakeGuestMemory({ ramPages: 4 * GiB, usedPages: GiB });
+    const h = bootInitialized({ memory, profile: { profile: 'linux', pressureReportDelay: 10 }, vcpuDelayMs: 5 });
+    h.host.send({ type: 'DM_BALLOON_REQUEST', transId: 1, numPages: 1024 });
+    h.run(50);
+    const ranges = h.host.messages('DM_BALLOON_RESPONSE').flatMap((m) => m.ranges);
+    expect(ranges).toHaveLength(2);
+    expect(h.guest.getSnapshot().context.status.delayCallsLeft).toBe(9);
+    h.host.send({ type: 'DM_UNBALLOON_REQUEST', transId: 2, morePages: true, ranges: [ranges[0]!] });
+    h.host.send({ type: 'DM_UNBALLOON_REQUEST', transId: 3, morePages: false, ranges: [ranges[1]!] });
+    h.run(50);
+    expect(h.guest.getSnapshot().context.status.delayCallsLeft).toBe(7);
   });
 });
 
