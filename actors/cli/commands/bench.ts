@@ -8,6 +8,7 @@ import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 
 interface BenchOptions {
+  inProcess?: boolean;
   json?: boolean;
   only?: string[];
   repeats?: string;
@@ -20,6 +21,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--json', 'print a JSON array of {name, ...figures, target, met}')
     .option('--only <names...>', 'run only these benchmarks')
     .option('--repeats <n>', 'measured runs per benchmark, after one warm-up (default 5)')
+    .option('--in-process', 'run every benchmark in this process instead of one fresh process each')
     .addHelpText('after', '\nExample:\n  hv-balloon-sim bench --only range-tree-1TiB --json')
     .action((options: BenchOptions) => {
       const unknown = unknownBenchmarks(options.only ?? []);
@@ -34,7 +36,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
           throw new CliError(`bad --repeats ${JSON.stringify(options.repeats)}: must be a positive integer`);
         }
       }
-      const code = benchCommand({ json: options.json === true, only: options.only, repeats }, io);
+      const code = benchCommand({ json: options.json === true, only: options.only, repeats, isolate: options.inProcess !== true }, io);
       // Arguments were checked above, so a non-zero code means a target was missed.
       if (code !== 0) throw new CliError('some benchmarks missed their target', 1);
     });
