@@ -4,9 +4,9 @@
  */
 
 import { decode, decodeHeader, DM_MIN_LENGTH, encode } from '../../protocol/codec';
-import { ProtocolError } from '../../protocol/errors';
 import { hexToBytes } from '../../protocol/hex';
 import { DM_MESSAGE_TYPE_IDS, type DmMessageTypeName } from '../../protocol/messages';
+import { errorOf } from './protocol-error';
 
 /** The minimum payload lengths, per QEMU hv-balloon.c and the struct sizes in dynmem-proto.h. */
 const MIN_LENGTHS: [DmMessageTypeName, number][] = [
@@ -37,15 +37,6 @@ function message(typeId: number, length: number, words: Record<number, number> =
   return bytes;
 }
 
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('minimum lengths', () => {
   test.each(MIN_LENGTHS)('%s needs %i bytes', (type, length) => {

@@ -1,18 +1,10 @@
 /** encode refuses any value that does not fit its wire field, naming the field and the value. */
 
 import { decode, encode } from '../../protocol/codec';
-import { ProtocolError, type ProtocolErrorCode } from '../../protocol/errors';
+import type { ProtocolErrorCode } from '../../protocol/errors';
 import type { DmMessage, PageRange } from '../../protocol/messages';
+import { errorOf } from './protocol-error';
 
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 const range = (startPage: number, pageCount: number): PageRange => ({ startPage, pageCount });
 const balloonResponse = (ranges: PageRange[]): DmMessage => ({ type: 'DM_BALLOON_RESPONSE', transId: 1, morePages: false, ranges });

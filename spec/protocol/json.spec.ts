@@ -1,19 +1,10 @@
 /** The JSON form: what messageToJson prints, messageFromJson reads back; anything else is refused by field. */
 
 import fc from 'fast-check';
-import { ProtocolError } from '../../protocol/errors';
 import { messageFromJson, messageToJson } from '../../protocol/json';
 import { anyMessage } from './arbitraries';
+import { errorOf } from './protocol-error';
 
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 test('every message survives JSON text: messageFromJson(parse(stringify(messageToJson(m)))) deep-equals m', () => {
   fc.assert(

@@ -2,19 +2,10 @@
 
 import fc from 'fast-check';
 import { decode, encode } from '../../protocol/codec';
-import { ProtocolError } from '../../protocol/errors';
 import { bytesToHex, hexToBytes } from '../../protocol/hex';
 import { decodePacket, encodeInbandPacket, pad8, ringSpaceFor } from '../../protocol/vmbus-packet';
+import { errorOf } from './protocol-error';
 
-function errorOf(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 const VERSION_REQUEST = '01001000010000000000020000000000';
 
