@@ -51,7 +51,11 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     if (line === undefined || flags.json) return;
     io.stdout(line + '\n');
   };
-  if (!flags.json) show(`hv-balloon-sim: ${scenario.name}${scenario.description ? ` — ${scenario.description}` : ''}`);
+  if (!flags.json) {
+    show(`hv-balloon-sim: ${scenario.name}`);
+    if (scenario.description) show(wrap(scenario.description, 100, '  '));
+    show('');
+  }
   const wallStart = performance.now();
   let bar: SingleBar | undefined;
   try {
@@ -81,4 +85,18 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   } finally {
     await inspector?.stop();
   }
+}
+
+/** Word-wraps `text` to `width` columns, each line indented. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join('\n');
 }
