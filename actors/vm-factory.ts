@@ -4,6 +4,8 @@
  */
 import type { VmCliOptions } from './cli/vm-options';
 import { CliError } from './cli/cli-error';
+import { formatSize } from './units';
+import { DEVICE_MEMORY_ALIGN_BYTES } from '../protocol/constants';
 import type { VmControl } from './qmp/qmp-types';
 import { createVm, type CreateVmOptions, type Vm } from './vm/create-vm';
 import type { VmConfigInput } from './vm/vm-config';
@@ -48,7 +50,7 @@ export function createVmFromOptions(
   onStep: (step: ScenarioStepResult) => void = () => undefined,
 ): Vm {
   if (options.memdev !== undefined && options.maxmem === undefined && options.scenario === undefined) {
-    throw new CliError(`--memdev ${options.memdev} needs --maxmem: the memdev window lives in the device-memory area (QEMU -m maxmem=)`);
+    throw new CliError(`--memdev ${formatSize(options.memdev)} needs --maxmem: the memdev window lives in the device-memory area (QEMU -m maxmem=), e.g. --maxmem ${formatSize(options.memory + options.memdev + DEVICE_MEMORY_ALIGN_BYTES)}`);
   }
   const scenario = options.scenario === undefined ? undefined : loadScenarioFile(options.scenario);
   const config = scenario ? scenario.vm : vmConfigFromOptions(options);

@@ -15,7 +15,7 @@ function settle(vm: Vm, done: () => boolean, limitMs: number): number {
 
 export const vmBalloon200gBench: Benchmark = {
   name: 'vm-balloon-200g',
-  description: "whole VM: a 256 GiB Linux guest balloons 200 GiB out and back (the seed's case); wall time of the simulation",
+  description: "whole VM: a 256 GiB Linux guest balloons 200 GiB out and back (the case QEMU's hv-balloon commit message measured); wall time of the simulation",
   target: { figure: 'wallMs', op: '<=', value: 5000, unit: 'ms' },
   run() {
     const vm = createVm({ machine: { memory: '256G' }, device: { statusReport: true }, guest: { profile: 'linux' } });

@@ -55,7 +55,10 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     normalizeVmConfig(vm);
   } catch (err) {
     const field = err instanceof Error && 'field' in err ? String((err as { field: unknown }).field) : 'config';
-    fail(field, err instanceof Error ? stripField(err.message, field) : String(err));
+    const message = err instanceof Error ? err.message : String(err);
+    // Messages that already open with the field's path keep it once.
+    if (message.startsWith(field)) throw new ScenarioError(field, `${source}: ${message}`);
+    fail(field, message);
   }
   const rawSteps = obj.steps ?? [];
   if (!Array.isArray(rawSteps)) fail('steps', 'expected an array of {at, hmp} or {at, qmp}');
@@ -193,10 +196,6 @@ function duration(value: unknown, field: string, source: string): number {
   } catch (err) {
     throw new ScenarioError(field, `${source}: ${(err as Error).message}`);
   }
-}
-
-function stripField(message: string, field: string): string {
-  return message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
 }
 
 /**
