@@ -1,6 +1,6 @@
 /**
  * The bus between the parts of a VM. XState's `sendTo` delivers synchronously and depth-first
- * (toolchain reference §1.3); the bus instead schedules every message on the virtual clock, so
+ * (measured in xstate 5.33); the bus instead schedules every message on the virtual clock, so
  * delivery is ordered by (virtual time, send order) across the whole machine. Every delivery is
  * published on `trace$`, the base of traces, reports and the inspector.
  */

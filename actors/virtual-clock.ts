@@ -3,9 +3,9 @@
  * It is XState's `clock` (setTimeout/clearTimeout) for the root actor and an rxjs SchedulerLike
  * for time-based streams, so every part of a VM sees the same virtual milliseconds.
  *
- * Hand-written on purpose: xstate's SimulatedClock does not fire timers armed during a flush
- * within the same increment (toolchain reference §1.3), and rxjs's VirtualTimeScheduler sorts its
- * whole queue on every schedule (38k firings/s with 1000 timers pending, §4).
+ * Hand-written on purpose: xstate 5.33's SimulatedClock does not fire timers armed during a flush
+ * within the same increment, and rxjs 7.8's VirtualTimeScheduler sorts its whole queue on every
+ * schedule (measured: 38k firings/s with 1000 timers pending).
  */
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
 

@@ -5,7 +5,7 @@
  * pages outside RAM, ROM and MMIO pages, pages twice, overlapping ranges, truncated messages and
  * wrong range counts in its balloon responses, sends messages the host does not expect in its
  * state, and claims more hot-added pages than it was given (docs/guest-profiles.md lists them;
- * QEMU's answers are in host-device.md §4.4). Each run boots the guest, lets the timed
+ * QEMU's answers are in docs/host-device.md). Each run boots the guest, lets the timed
  * misbehaviours fire during QEMU's 50 s post-init wait, then `balloon 2048` (4 GiB -> 2 GiB),
  * `balloon 6144` (unballoon, then hot-add) and `balloon 4096`. It prints every misbehaviour next to
  * the warning QEMU printed for it, the device's warning counters, and its accounting after each

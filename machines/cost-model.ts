@@ -2,11 +2,11 @@
  * The cost model: how much virtual time each kind of guest work costs the vCPU. ONE table
  * ({@link DEFAULT_COST_TABLE}), every figure with its source or marked as an assumption.
  *
- * Calibration (reference host-device.md §8 and guest-driver.md §8, QEMU hv-balloon commit
- * message / cover letter [ML-v5]): on a Windows Server 2019 guest with its memory dirtied,
- * hv-balloon balloons at 230 GB/min and unballoons 200 GB in about 1 s; "almost all the time is
- * spent waiting for the guest to free pages", host processing is "nearly instantaneous". So the
- * guest-side per-page costs are derived from those two rates:
+ * Calibration (the QEMU hv-balloon commit message, qemu-devel v5 3/3 patch, 2023-06-12): on a
+ * Windows Server 2019 guest with its memory dirtied, hv-balloon balloons at 230 GB/min and
+ * unballoons 200 GB in about 1 s; "almost all the time is spent waiting for the guest to free
+ * pages", host processing is "nearly instantaneous". So the guest-side per-page costs are derived
+ * from those two rates:
  * - pageAllocated: ballooning B = 230 GB (decimal, 230e9 bytes) as the Linux driver does it
  *   ({@link balloonReferenceWork}: 2 MiB units, 510 ranges per message, 585,728-page requests)
  *   must cost 60 s; the assumed per-range and per-message costs are subtracted first.
@@ -49,9 +49,9 @@ export const COST_KINDS: readonly CostKind[] = [
   'pageOnlined',
 ];
 
-/** [ML-v5]: balloon rate measured with hv-balloon (Windows Server 2019 guest, memory dirtied). */
+/** QEMU hv-balloon commit message: balloon rate (Windows Server 2019 guest, memory dirtied). */
 export const REFERENCE_BALLOON_BYTES_PER_MINUTE = 230e9;
-/** [ML-v5]: 200 GB unballooned in about 1 s. */
+/** QEMU hv-balloon commit message: 200 GB unballooned in about 1 s. */
 export const REFERENCE_UNBALLOON_BYTES = 200e9;
 export const REFERENCE_UNBALLOON_SECONDS = 1;
 
@@ -78,7 +78,7 @@ function ceilDiv(a: number, b: number): number {
 }
 
 /**
- * The work the Linux driver charges to balloon `bytes` (guest-driver.md §3.3): one
+ * The work the Linux driver charges to balloon `bytes` (Linux hv_balloon.c balloon_up): one
  * messageHandled per DM_BALLOON_REQUEST (at most 585,728 pages each), 2 MiB units (one
  * rangeAllocated + 512 pageAllocated each), one messageSent per response of at most 510 ranges.
  */
@@ -94,9 +94,9 @@ export function balloonReferenceWork(bytes: number): WorkItem[] {
 }
 
 /**
- * The work the guest charges to unballoon `bytes` as QEMU asks it (host-device.md §3.6): one
- * request per range of at most 524,288 pages (messageHandled + rangeFreed), every page freed,
- * one DM_UNBALLOON_RESPONSE.
+ * The work the guest charges to unballoon `bytes` as QEMU asks it (QEMU hv-balloon.c
+ * hv_balloon_unballoon_posting): one request per range of at most 524,288 pages (messageHandled +
+ * rangeFreed), every page freed, one DM_UNBALLOON_RESPONSE.
  */
 export function unballoonReferenceWork(bytes: number): WorkItem[] {
   const pages = Math.round(bytes / PAGE_SIZE);
@@ -135,12 +135,12 @@ export const DEFAULT_COST_TABLE: CostTable = Object.freeze({
   pageAllocated: {
     nsPerUnit: DERIVED_PAGE_ALLOCATED_NS,
     unit: '4 KiB page',
-    source: 'derived: balloonReferenceWork(230 GB) = 60 s, i.e. 230 GB/min [QEMU hv-balloon commit message, ML-v5]',
+    source: 'derived: balloonReferenceWork(230 GB) = 60 s, i.e. 230 GB/min [QEMU hv-balloon commit message, qemu-devel v5 3/3, 2023-06-12]',
   },
   pageFreed: {
     nsPerUnit: DERIVED_PAGE_FREED_NS,
     unit: '4 KiB page',
-    source: 'derived: unballoonReferenceWork(200 GB) = 1 s [QEMU hv-balloon commit message, ML-v5]',
+    source: 'derived: unballoonReferenceWork(200 GB) = 1 s [QEMU hv-balloon commit message, qemu-devel v5 3/3, 2023-06-12]',
   },
   pageDirtied: {
     nsPerUnit: ASSUMED_PAGE_DIRTIED_NS,

@@ -1,6 +1,6 @@
 /**
- * The guest end of the Hyper-V Dynamic Memory protocol: the Linux hv_balloon driver (reference
- * guest-driver.md), with a Windows-like and a malicious profile (machines/dm-guest/profiles.ts).
+ * The guest end of the Hyper-V Dynamic Memory protocol: the Linux driver (drivers/hv/hv_balloon.c),
+ * with a Windows-like and a malicious profile (machines/dm-guest/profiles.ts).
  *
  * Two parallel regions:
  * - `connection`: waitingForOffer -> opening -> connected { version -> capabilities ->
@@ -234,8 +234,8 @@ export const VERSION_SEQUENCE: readonly DmVersion[] = [
 const UNIT_2M = 512;
 /**
  * Kernel timers round up: the status thread's 1 s sleep ends a jiffy late (HZ = 250 assumed), so
- * consecutive reports pass post_status' strict "> 1 s since the last" check (reference §2:
- * period ~1.0-1.1 s).
+ * consecutive reports pass post_status' strict "> 1 s since the last" check (Linux hv_balloon.c
+ * dm_thread_func: period ~1.0-1.1 s).
  */
 export const STATUS_THREAD_PERIOD_MS = STATUS_PERIOD_MS + 4;
 
@@ -863,7 +863,8 @@ export const dmGuestDriverMachine = setup({
         return;
       }
       const op = model.begin(request);
-      // §5.4 5a: pages backed inside an already-online block go to the allocator at once.
+      // Linux handle_pg_range: pages backed inside an already-online block go to the allocator
+      // at once.
       let onlined = 0;
       for (const r of op.onlineNow) onlined += context.memory.onlinePages(r);
       model.countOnlined(onlined);

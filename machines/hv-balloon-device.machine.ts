@@ -1,7 +1,7 @@
 /**
  * QEMU's hv-balloon device (hw/hyperv/hv-balloon.c): the host side of the Hyper-V Dynamic Memory
- * protocol as an XState statechart. Reference: host-device.md §1-§8; docs/host-device.md explains
- * it in our words; docs/divergences.md lists where we differ on purpose.
+ * protocol as an XState statechart. docs/host-device.md explains it in our words;
+ * docs/divergences.md lists where we differ on purpose.
  *
  * States. The 16 leaf states carry QEMU's names (QEMU's S_NO_CHANGE pseudo-state is "no
  * transition"). They are grouped: `receiving` holds every state in which QEMU reads packets, and

@@ -1,9 +1,9 @@
 /**
  * A set of guest pages kept as maximal runs: an ordered map from start page to page count.
  *
- * Semantics follow QEMU hv-balloon-page_range_tree.c (reference host-device.md §4.1): after every
- * operation the ranges are pairwise disjoint and never adjacent (touching ranges are merged), so
- * the tree holds exactly the maximal runs of its page set. Every operation costs O(log n) in the
+ * Semantics follow QEMU hw/hyperv/hv-balloon-page_range_tree.c (see docs/page-range-tree.md):
+ * after every operation the ranges are pairwise disjoint and never adjacent (touching ranges are
+ * merged), so the tree holds exactly the maximal runs of its page set. Every operation costs O(log n) in the
  * number of ranges n (plus O(k log n) for the k ranges an insert or subtract swallows, each of
  * which was paid for by the insert that created it); nothing costs anything per page.
  *

@@ -4,7 +4,7 @@
  * http://localhost:<port>/ that embeds the inspector UI (hosted at stately.ai by default, so the
  * browser needs internet) and forwards what our WebSocket client (`createWebSocketInspector`) sends.
  *
- * @statelyai/inspect is ESM-only and Jest (CJS) cannot load it (toolchain §2.4), so it is imported
+ * @statelyai/inspect is ESM-only and Jest 30 (CJS) on Node 20 cannot load it, so it is imported
  * with a dynamic import() when an inspector starts, never at module load: specs may import this
  * file safely. Nothing is printed here; the caller prints the URL.
  */

@@ -26,7 +26,7 @@ export const QMP_PACKAGE = `hv-balloon-sim ${packageJson.version}`;
 /** QMP `balloon`: value in bytes. */
 export function balloonCommand(vm: VmControl, value: number): void {
   // QEMU system/balloon.c: a target <= 0 is refused before the device sees it. The real QEMU text
-  // names 'target' (QMP transcript), although the QMP member is 'value'.
+  // names 'target' (seen in a real QEMU QMP session), although the QMP member is 'value'.
   if (!(value > 0)) throw new QmpError('GenericError', "Parameter 'target' expects a size");
   vm.balloon(value);
 }

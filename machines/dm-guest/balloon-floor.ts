@@ -1,6 +1,7 @@
 /**
- * The Linux guest's balloon floor and the balloon-up request clamp (reference guest-driver.md
- * §2.1 and §3.3 step 2). Pure integer page arithmetic: MiB -> pages is x256, T/2^k is a division.
+ * The Linux guest's balloon floor and the balloon-up request clamp (Linux drivers/hv/hv_balloon.c
+ * compute_balloon_floor, balloon_up). Pure integer page arithmetic: MiB -> pages is x256, T/2^k is
+ * a division.
  */
 
 /** 4 KiB pages per MiB. */

@@ -1,6 +1,7 @@
 /**
- * The Linux guest's hot-add bookkeeping (reference guest-driver.md §5.3-5.5), as a mutable model
- * the driver statechart references from its context (never copied by `assign`).
+ * The Linux guest's hot-add bookkeeping (drivers/hv/hv_balloon.c process_hot_add, handle_pg_range,
+ * hv_online_page), as a mutable model the driver statechart references from its context (never
+ * copied by `assign`).
  *
  * One "HAS" (hot-add state, Linux struct hv_hotadd_state) per region: the region
  * [startPage, endPage), how far memory blocks were actually added (haEndPage, grows by whole
@@ -38,11 +39,11 @@ export interface HotAddOperation {
   regionIndex: number;
   /** covered_end_pfn when handle_pg_range started: the response counts what it grew by. */
   oldCoveredEnd: number;
-  /** §5.4 step 5a: pages of already-added chunks that this request backs. */
+  /** Linux handle_pg_range, first part: pages of already-added chunks that this request backs. */
   backedInAddedChunks: PageRange | null;
   /** Pages of `backedInAddedChunks` to online at once (their block is already online). */
   onlineNow: PageRange[];
-  /** §5.4 step 5b: chunks still to add. */
+  /** Linux handle_pg_range, second part: chunks still to add. */
   chunksLeft: number;
   /** Backed pages still to spread over those chunks (Linux total_pfn). */
   pagesLeft: number;
@@ -133,9 +134,10 @@ export class HotAddRegions {
   }
 
   /**
-   * §5.4 steps 1-5a for one request: region bookkeeping, backing pages inside already-added
-   * chunks, and the plan for step 5b (how many chunks to add). Mutates the regions; the chunks
-   * are then added one by one with takeChunk / undoChunk and the request ends with finish().
+   * Linux process_hot_add and the first part of handle_pg_range for one request: region
+   * bookkeeping, backing pages inside already-added chunks, and the plan for adding chunks (how
+   * many). Mutates the regions; the chunks are then added one by one with takeChunk / undoChunk
+   * and the request ends with finish().
    */
   begin(request: HotAddRequestRanges): HotAddOperation {
     const chunk = this.chunkPages;
@@ -248,7 +250,10 @@ export class HotAddRegions {
     op.pagesLeft = 0;
   }
 
-  /** The response's page_count: how much covered_end grew (§5.4 step 5c); counted as added. */
+  /**
+   * The response's page_count: how much covered_end grew (Linux handle_pg_range's result);
+   * counted as added.
+   */
   finish(): number {
     const op = this.operation;
     this.operation = null;

@@ -1,7 +1,7 @@
 /**
  * The malicious guest profile: a Linux guest whose answers are corrupted on purpose, following a
- * plan. Each misbehaviour is one of the cases QEMU's hv-balloon has to survive (reference
- * host-device.md §4.4): pages outside RAM, ROM and MMIO pages, pages reported twice, overlapping
+ * plan. Each misbehaviour is one of the cases QEMU's hv-balloon.c has to survive (see
+ * docs/host-device.md): pages outside RAM, ROM and MMIO pages, pages reported twice, overlapping
  * ranges, messages the host does not expect in its state, truncated messages and range counts
  * that do not fit the message. Pure: the plan is resolved from (config, seed) once; the helpers
  * build corrupted range lists and byte copies. The statechart sends them and logs each one.

@@ -1,8 +1,9 @@
 /**
  * Guest profiles: which guest the DM driver simulates and with what parameters. `linux` is the
  * reference (Linux drivers/hv/hv_balloon.c); `windows` is a Windows-like guest built from the few
- * published facts (reference guest-driver.md §8) plus stated assumptions; `malicious` is a Linux
- * guest that corrupts its answers following a seeded plan. docs/guest-profiles.md documents them.
+ * published facts (QEMU hv-balloon.c comments, its qemu-devel threads, Microsoft's Hyper-V docs)
+ * plus stated assumptions; `malicious` is a Linux guest that corrupts its answers following a
+ * seeded plan. docs/guest-profiles.md documents them.
  *
  * validateGuestProfile checks untrusted config (a VM config file, the CLI) and throws
  * GuestProfileError naming the field and the value; resolveGuestProfile turns a valid config

@@ -1,5 +1,6 @@
 /**
- * DM_STATUS_REPORT: what the guest reports and when (reference guest-driver.md §2).
+ * DM_STATUS_REPORT: what the guest reports and when (Linux drivers/hv/hv_balloon.c post_status,
+ * get_pages_committed).
  * Pure: the caller samples the memory view and passes the numbers in.
  */
 import { STATUS_PERIOD_MS } from '../../protocol/constants';
@@ -86,9 +87,9 @@ export interface WindowsStatusSample {
 const U32_MAX = 0xffff_ffff;
 
 /**
- * The Windows-like profile fills all six fields (guest-driver.md §8: "Windows fills all six
- * fields from native counters"; their exact values are not published). What this simulator
- * reports, all assumptions:
+ * The Windows-like profile fills all six fields, as Windows does from its native counters (field
+ * meanings: the struct dm_status comment in Linux hv_balloon.c; Windows' exact values are not
+ * published). What this simulator reports, all assumptions:
  * - num_avail: MemAvailable of the memory model.
  * - num_committed: Committed_AS + ballooned pages (the balloon driver's locked pages are commit
  *   charge in Windows; no Linux floor).

@@ -1,6 +1,6 @@
 /**
- * QEMU's hv-balloon event loop (hv_balloon_event_loop, reference host-device.md §3.2) driven by
- * events the device sends itself. QEMU's loop is:
+ * QEMU's hv-balloon event loop (hv-balloon.c hv_balloon_event_loop) driven by events the device
+ * sends itself. QEMU's loop is:
  *
  *   do {
  *     run the current state's handler            -> changed1 (state differs afterwards)

@@ -1,8 +1,8 @@
 /**
  * The hot-add range ("our range": the whole memdev window) and its memslots (QEMU
- * hw/hyperv/hv-balloon-our_range_memslots.c and hv_balloon_decide_memslots, reference
- * host-device.md §5). Pure functions over small plain records; the removed-page trees of the range
- * live in RemovedPageTrees.
+ * hw/hyperv/hv-balloon-our_range_memslots.c and hv-balloon.c hv_balloon_decide_memslots; see
+ * docs/host-device.md). Pure functions over small plain records; the removed-page trees of the
+ * range live in RemovedPageTrees.
  */
 import { HOT_ADD_CHUNK_PAGES, MEMSLOT_SIZE_ALIGN_BYTES, PAGE_SIZE } from '../../protocol/constants';
 import type { PageRange } from '../../protocol/messages';

@@ -1,8 +1,8 @@
 /**
  * What the device emits for the outside world (XState `emit`): QEMU's warnings, QEMU's trace points
- * (hw/hyperv/trace-events, reference host-device.md §8) and the status-report event the QMP layer
- * turns into HV_BALLOON_STATUS_REPORT. Handlers collect them in a DeviceOutput, in the order QEMU
- * would print them, and the machine emits them all at the end of the step.
+ * (QEMU hw/hyperv/trace-events) and the status-report event the QMP layer turns into
+ * HV_BALLOON_STATUS_REPORT. Handlers collect them in a DeviceOutput, in the order QEMU would print
+ * them, and the machine emits them all at the end of the step.
  */
 import type { DeviceWarning, WarningKind, WarningLevel } from './warnings';
 

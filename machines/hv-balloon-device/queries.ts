@@ -1,9 +1,9 @@
 /**
  * QMP and HMP replies about the hv-balloon device, as pure functions of its snapshot (QEMU
  * hv_balloon_stat, qmp_query_hv_balloon_status_report, hv_balloon_md_fill_device_info,
- * hmp_info_balloon and hmp_info_memory_devices; reference host-device.md §6). HMP texts end lines
- * with "\n" as QEMU's monitor_printf formats them; the monitor layer turns them into "\r\n".
- * `deviceCounters` is ours: the numbers behind the x-sim-* commands.
+ * hmp_info_balloon and hmp_info_memory_devices). HMP texts end lines with "\n" as QEMU's
+ * monitor_printf formats them; the monitor layer turns them into "\r\n". `deviceCounters` is ours:
+ * the numbers behind the x-sim-* commands.
  */
 import { PAGE_SIZE } from '../../protocol/constants';
 import type { HvBalloonContext } from '../hv-balloon-device.machine';

@@ -1,9 +1,10 @@
 /**
- * The pages the guest gave back, as QEMU's hv-balloon accounts them (reference host-device.md §4):
- * four page-range trees, the classification of every reported page (ordinary RAM -> "both", with a
- * host discard; anything else -> "guest") and the flush of each run against the WHOLE memdev window.
- * Work is per section and per run, never per page: an unmapped hole is one step that stands for
- * QEMU's page-by-page walk (same accounting, one warning record with the page count).
+ * The pages the guest gave back, as QEMU's hv-balloon accounts them (hw/hyperv/hv-balloon.c
+ * hv_balloon_handle_remove_ranges, hv-balloon-page_range_tree.c): four page-range trees, the
+ * classification of every reported page (ordinary RAM -> "both", with a host discard; anything
+ * else -> "guest") and the flush of each run against the WHOLE memdev window. Work is per section
+ * and per run, never per page: an unmapped hole is one step that stands for QEMU's page-by-page
+ * walk (same accounting, one warning record with the page count).
  */
 import { PAGE_SIZE } from '../../protocol/constants';
 import type { PageRange } from '../../protocol/messages';

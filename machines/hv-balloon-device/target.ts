@@ -1,6 +1,6 @@
 /**
- * The IDLE handler's target maths (QEMU hv_balloon_idle_state_process_target, reference
- * host-device.md §3.4). All quantities are 4 KiB pages. Pure functions.
+ * The IDLE handler's target maths (QEMU hw/hyperv/hv-balloon.c
+ * hv_balloon_idle_state_process_target). All quantities are 4 KiB pages. Pure functions.
  */
 
 /** QEMU hv_balloon_total_ram: boot RAM + realized pc-dimms + pages this device hot-added. */

@@ -100,7 +100,7 @@ describe('Linux guest at its limits (whole VM)', () => {
       // No workload: the guest converges on 40 MiB + T/4 = T - (kernel 64 MiB + watermarks), T ~ 160 MiB.
       expect(managed).toBeGreaterThan(128 * 256);
       expect(managed).toBeLessThan(512 * 256);
-      const floor = 40 * 256 + Math.floor(managed / 4); // guide §2.1, 128 MiB <= T < 512 MiB
+      const floor = 40 * 256 + Math.floor(managed / 4); // Linux compute_balloon_floor, 128 MiB <= T < 512 MiB
       expect(balloonFloorPages(managed)).toBe(floor);
       expect(Math.abs(vm.memory.availablePages() - floor)).toBeLessThanOrEqual(1);
       const responses = vm.messageCounts().DM_BALLOON_RESPONSE ?? 0;

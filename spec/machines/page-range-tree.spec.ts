@@ -9,7 +9,7 @@ function treeOf(...ranges: Array<[number, number]>): PageRangeTree {
   return tree;
 }
 
-describe('PageRangeTree.insert (QEMU page_range_tree semantics, reference §4.1)', () => {
+describe('PageRangeTree.insert (QEMU hv-balloon-page_range_tree.c semantics)', () => {
   it('adds a range to an empty tree with no duplicates', () => {
     const tree = new PageRangeTree();
     expect(tree.insert(100, 10)).toBe(0);

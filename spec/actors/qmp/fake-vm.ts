@@ -62,7 +62,7 @@ export class FakeVm implements VmControl {
 
   queryHvBalloonStatusReport(): { committed: number; available: number } {
     this.record('query-hv-balloon-status-report');
-    // QEMU hv-balloon.c error texts (host-device.md §6.4).
+    // QEMU hv-balloon.c qmp_query_hv_balloon_status_report error texts.
     if (!this.statusReport) throw new QmpError('GenericError', 'guest memory status reporting not enabled');
     if (!this.report) throw new QmpError('GenericError', 'no guest memory status report received yet');
     return { ...this.report };

@@ -1,6 +1,6 @@
 /**
- * QMP commands against a fake VM: each command's reply, and each error text the real QEMU
- * transcript (/work/shared/reference/qemu-qmp-transcript.md) shows.
+ * QMP commands against a fake VM: each command's reply, and each error text a real QEMU QMP
+ * session shows.
  */
 import { executeCommand, QMP_COMMAND_NAMES } from '../../../actors/qmp/qmp-dispatcher';
 import { QmpError } from '../../../actors/qmp/qmp-types';
@@ -201,7 +201,7 @@ describe('QMP dispatcher: run control', () => {
 describe('QMP dispatcher: human-monitor-command', () => {
   const hmp = (vm: FakeVm, line: string) => executeCommand(vm, { execute: 'human-monitor-command', arguments: { 'command-line': line } });
 
-  it('returns HMP output with \\r\\n line ends, as the transcript shows', () => {
+  it('returns HMP output with \\r\\n line ends, as a real QEMU session shows', () => {
     const vm = new FakeVm();
     expect(hmp(vm, 'info balloon')).toEqual({ return: 'balloon: actual=4096\r\n' });
     expect(hmp(vm, 'balloon 1024')).toEqual({ return: '' });

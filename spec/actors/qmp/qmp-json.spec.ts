@@ -100,7 +100,7 @@ describe('QMP input stream: JSON objects without framing', () => {
 });
 
 describe('QMP output: QEMU\'s compact-but-spaced JSON', () => {
-  it('writes replies as the transcript shows them', () => {
+  it('writes replies as a real QEMU session shows them', () => {
     expect(toQmpJson({ return: { actual: 4294967296 }, id: 'x1' })).toBe('{"return": {"actual": 4294967296}, "id": "x1"}');
     expect(toQmpJson({ return: {} })).toBe('{"return": {}}');
     expect(toQmpJson({ return: [] })).toBe('{"return": []}');

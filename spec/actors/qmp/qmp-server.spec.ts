@@ -1,6 +1,6 @@
 /**
  * The QMP server over real sockets (TCP on 127.0.0.1 port 0, and a unix socket) with a plain
- * `net` client. Expected lines are the ones the real QEMU transcript shows, byte for byte.
+ * `net` client. Expected lines are the ones a real QEMU QMP session shows, byte for byte.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +47,7 @@ describe('QMP server over TCP', () => {
     expect(greeting).toBe(GREETING);
   });
 
-  it('replays the real QEMU transcript line by line', async () => {
+  it('replays a real QEMU QMP session line by line', async () => {
     const vm = new FakeVm({ runState: 'prelaunch' });
     const { client } = await open(await serve(vm));
     const exchange: [string, string][] = [

@@ -1,6 +1,7 @@
 /**
- * Balloon down (guide §4): handled in the channel callback, ranges returned in order, one 8-byte
- * DM_UNBALLOON_RESPONSE only after the part with more_pages = 0; nothing else is read meanwhile.
+ * Balloon down (Linux hv_balloon.c balloon_down): handled in the channel callback, ranges returned
+ * in order, one 8-byte DM_UNBALLOON_RESPONSE only after the part with more_pages = 0; nothing else
+ * is read meanwhile.
  */
 import { FakeGuestMemory } from './fake-guest-memory';
 import { bootInitialized, type GuestHarness } from './guest-harness';

@@ -1,4 +1,4 @@
-/** The Linux balloon floor (guide §2.1) and the once-per-request clamp (§3.3 step 2). */
+/** The Linux balloon floor (hv_balloon.c compute_balloon_floor) and balloon_up's once-per-request clamp. */
 import { balloonFloorPages, clampToFloor, clampToReserve } from '../../../machines/dm-guest/balloon-floor';
 
 const MiB = 256;

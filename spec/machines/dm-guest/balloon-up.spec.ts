@@ -1,8 +1,8 @@
 /**
- * Balloon up (guide §3): the floor clamp once per request, 2 MiB units first with the permanent
- * switch to 4 KiB, at most 510 unmerged ranges per response, more_pages, the empty final message,
- * ring-full retries with fresh trans_ids, vCPU time charged before each send, and Linux work-item
- * semantics for requests that arrive while one is running.
+ * Balloon up (Linux hv_balloon.c balloon_up): the floor clamp once per request, 2 MiB units first
+ * with the permanent switch to 4 KiB, at most 510 unmerged ranges per response, more_pages, the
+ * empty final message, ring-full retries with fresh trans_ids, vCPU time charged before each send,
+ * and Linux work-item semantics for requests that arrive while one is running.
  */
 import type { PageRange } from '../../../protocol/messages';
 import { FakeGuestMemory } from './fake-guest-memory';

@@ -1,6 +1,7 @@
 /**
- * Start-up (guide §1.3-1.7): version negotiation 2.0 -> 1.0 -> 0.3 under one 5 s budget, the
- * capabilities report and its own 5 s wait, failures that close the channel and silence the driver.
+ * Start-up (Linux hv_balloon.c balloon_probe, balloon_connect_vsp): version negotiation
+ * 2.0 -> 1.0 -> 0.3 under one 5 s budget, the capabilities report and its own 5 s wait, failures
+ * that close the channel and silence the driver.
  */
 import { bytesToHex } from '../../../protocol/hex';
 import { summarizeGuestDriver } from '../../../machines/dm-guest-driver.machine';

@@ -1,4 +1,7 @@
-/** Hibernation-enabled VMs (guide §6.4): balloon and unballoon ignored without reply, hot-add refused. */
+/**
+ * Hibernation-enabled VMs (Linux hv_balloon.c, hv_is_hibernation_supported()): balloon and
+ * unballoon ignored without reply, hot-add refused.
+ */
 import { bytesToHex } from '../../../protocol/hex';
 import { FakeGuestMemory } from './fake-guest-memory';
 import { bootInitialized } from './guest-harness';

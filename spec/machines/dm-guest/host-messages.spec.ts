@@ -1,7 +1,8 @@
 /**
- * What the guest does with other host messages (guide §6): DM_INFO max page count recorded without
- * reply, unknown types and hot-remove logged and dropped, malformed messages dropped, messages in
- * the wrong state dropped; the guest never echoes host trans_ids.
+ * What the guest does with other host messages (Linux hv_balloon.c balloon_onchannelcallback):
+ * DM_INFO max page count recorded without reply, unknown types and hot-remove logged and dropped,
+ * malformed messages dropped, messages in the wrong state dropped; the guest never echoes host
+ * trans_ids.
  */
 import { encode } from '../../../protocol/codec';
 import { bootInitialized, createGuestHarness } from './guest-harness';

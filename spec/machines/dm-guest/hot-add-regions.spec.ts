@@ -1,4 +1,7 @@
-/** The HAS bookkeeping (guide §5.3-5.5) as a pure model: regions, covered ranges, gaps, chunks. */
+/**
+ * The HAS bookkeeping (Linux hv_balloon.c process_hot_add, handle_pg_range, hv_online_page) as a
+ * pure model: regions, covered ranges, gaps, chunks.
+ */
 import { HotAddRegions, hotAddResult, roundUpToChunks } from '../../../machines/dm-guest/hot-add-regions';
 
 const C = 32_768;

@@ -1,7 +1,7 @@
 /**
- * Hot add (guide §5): whole memory blocks, only backed pages onlined, the unbacked tail backed by
- * a later request, both request forms, the 5 s online wait, the result rule and the permanent
- * disable after -EEXIST.
+ * Hot add (Linux hv_balloon.c hot_add_req, handle_pg_range): whole memory blocks, only backed pages
+ * onlined, the unbacked tail backed by a later request, both request forms, the 5 s online wait,
+ * the result rule and the permanent disable after -EEXIST.
  */
 import { balloonFloorPages } from '../../../machines/dm-guest/balloon-floor';
 import { FakeGuestMemory } from './fake-guest-memory';

@@ -1,8 +1,9 @@
 /**
- * DM_STATUS_REPORT (guide §2): the numbers Linux reports, the first pressure_report_delay = 45
- * post_status calls swallowed, then about one report a second (strictly more than 1 s apart),
- * post_status also called by balloon-up (after each send attempt), hot-add (after each block) and,
- * through an early wake-up of the status thread, unballoon.
+ * DM_STATUS_REPORT (Linux hv_balloon.c post_status, get_pages_committed): the numbers Linux
+ * reports, the first pressure_report_delay = 45 post_status calls swallowed, then about one report
+ * a second (strictly more than 1 s apart), post_status also called by balloon-up (after each send
+ * attempt), hot-add (after each block) and, through an early wake-up of the status thread,
+ * unballoon.
  */
 import { balloonFloorPages } from '../../../machines/dm-guest/balloon-floor';
 import { decidePostStatus, linuxCommittedPages } from '../../../machines/dm-guest/status-report';

@@ -1,6 +1,7 @@
 /**
- * The Windows-like profile (guide §8): large contiguous balloon ranges, a free reserve it keeps,
- * requests above 585,728 pages not honoured (no response), all six status fields filled.
+ * The Windows-like profile (what QEMU hv-balloon.c and its qemu-devel threads say of Windows; see
+ * docs/guest-profiles.md): large contiguous balloon ranges, a free reserve it keeps, requests above
+ * 585,728 pages not honoured (no response), all six status fields filled.
  */
 import { FakeGuestMemory } from './fake-guest-memory';
 import { bootInitialized, pagesOf } from './guest-harness';

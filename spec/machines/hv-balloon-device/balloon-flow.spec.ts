@@ -1,6 +1,7 @@
 /**
  * Shrinking the guest: balloon requests, responses and the removed-page accounting
- * (reference host-device.md §3.5, §3.10, §4.3).
+ * (QEMU hv-balloon.c hv_balloon_balloon_posting, hv_balloon_handle_balloon_response,
+ * hv_balloon_handle_remove_ranges).
  */
 import { BALLOON_CHUNK_PAGES } from '../../../protocol/constants';
 import { queryBalloon } from '../../../machines/hv-balloon-device/queries';

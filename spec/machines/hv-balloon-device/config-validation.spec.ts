@@ -1,5 +1,6 @@
 /**
- * Realize-time checks of the device properties (reference host-device.md §5.1).
+ * Realize-time checks of the device properties (QEMU hv-balloon.c hv_balloon_vmdev_realize, and the
+ * pre-plug alignment check of QEMU hw/mem/memory-device.c).
  */
 import {
   assertDeviceConfig,

@@ -1,5 +1,5 @@
 /**
- * QEMU's event-loop order (reference host-device.md §3.2): after a handler moves the state, the
+ * QEMU's event-loop order (hv-balloon.c hv_balloon_event_loop): after a handler moves the state,
  * packets already in the ring are received in the NEW state before its handler runs; receiving
  * stops after the first packet that changes the state.
  */

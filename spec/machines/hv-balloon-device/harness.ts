@@ -21,7 +21,7 @@ import { FakeHostMemory, type FakeHostMemoryOptions } from './fake-host-memory';
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;
 
-/** What Linux reports (reference §9): balloon, hot-add, 2^7 MiB = 128 MiB alignment. */
+/** What Linux reports (Linux drivers/hv/hv_balloon.c): balloon, hot-add, 2^7 MiB = 128 MiB alignment. */
 export const LINUX_CAPS: DmCaps = { balloon: true, hotAdd: true, hotAddAlignment: 7, hotRemove: false };
 
 /** The guest end: reads what the host sent, writes what the script says. */

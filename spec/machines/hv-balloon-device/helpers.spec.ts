@@ -1,6 +1,8 @@
 /**
- * The device's pure helpers: target maths (§3.4), memslot plan and hot-add sizing (§3.7, §5.3),
- * and the classification of reported pages against the memdev window (§4.3).
+ * The device's pure helpers: target maths, memslot plan and hot-add sizing, and the classification
+ * of reported pages against the memdev window (QEMU hv-balloon.c
+ * hv_balloon_idle_state_process_target, hv_balloon_decide_memslots, hv_balloon_hot_add_setup,
+ * hv_balloon_handle_remove_ranges; hv-balloon-our_range_memslots.c).
  */
 import { DeviceOutput } from '../../../machines/hv-balloon-device/output';
 import {

@@ -1,6 +1,7 @@
 /**
  * Growing the guest beyond its boot RAM: the hot-add range, alignment, chunks, memslots and the
- * unusable tail (reference host-device.md §3.7, §5).
+ * unusable tail (QEMU hv-balloon.c hv_balloon_hot_add_setup, hv_balloon_hot_add_posting,
+ * hv_balloon_handle_hot_add_response; hv-balloon-our_range_memslots.c).
  */
 import type { DmCaps } from '../../../protocol/messages';
 import { queryBalloon } from '../../../machines/hv-balloon-device/queries';

@@ -1,6 +1,7 @@
 /**
- * Every row of reference host-device.md §4.4 (malicious or buggy guests), plus the other
- * classification warnings of §4.3: QEMU's warning text, the counters and the accounting.
+ * Every malicious-guest case QEMU's hv-balloon.c handles (docs/host-device.md lists them), plus
+ * the other classification warnings of hv_balloon_handle_remove_ranges: QEMU's warning text, the
+ * counters and the accounting.
  */
 import { encode } from '../../../protocol/codec';
 import { queryBalloon } from '../../../machines/hv-balloon-device/queries';
@@ -33,7 +34,7 @@ function idle(options?: ConstructorParameters<typeof DeviceHarness>[0]): DeviceH
   return h;
 }
 
-describe('hv-balloon device: malicious or buggy guests (reference §4.4)', () => {
+describe('hv-balloon device: malicious or buggy guests (QEMU hv-balloon.c malicious-guest cases)', () => {
   it('pages outside any memory region: one warning per page, counted in removed_guest', () => {
     const h = idle();
     balloonWith(h, 100, [{ startPage: PCI_HOLE_START, pageCount: 100 }]);

@@ -1,5 +1,6 @@
 /**
- * Opening the DM channel and the version / capabilities exchange (reference host-device.md §3.3).
+ * Opening the DM channel and the version / capabilities exchange (QEMU hv-balloon.c
+ * hv_balloon_vmdev_open_channel, hv_balloon_handle_version_request, hv_balloon_handle_caps_report).
  */
 import { DYNMEM_PROTOCOL_VERSION_WIN7 } from '../../../protocol/constants';
 import { DeviceHarness, LINUX_CAPS } from './harness';

@@ -1,6 +1,7 @@
 /**
  * The 50 s post-init wait on the virtual clock and targets set before the device is IDLE
- * (reference host-device.md §3.3 items 5-6, §6.2, §8 "observed HMP behaviour").
+ * (QEMU hv-balloon.c hv_balloon_handle_caps_report, hv_balloon_post_init_timer,
+ * hv_balloon_to_target; the HMP behaviour reported in the qemu-devel review of the v5 patch).
  */
 import { BOOT_RAM_PAGES } from './fake-host-memory';
 import { DeviceHarness } from './harness';

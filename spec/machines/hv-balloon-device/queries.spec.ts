@@ -1,5 +1,7 @@
 /**
- * QMP/HMP replies computed from the device snapshot (reference host-device.md §6).
+ * QMP/HMP replies computed from the device snapshot (QEMU hv-balloon.c hv_balloon_stat,
+ * qmp_query_hv_balloon_status_report, hv_balloon_md_fill_device_info, and QEMU's HMP info
+ * commands).
  */
 import {
   deviceCounters,

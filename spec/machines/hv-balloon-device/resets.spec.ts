@@ -1,6 +1,7 @@
 /**
- * The three kinds of reset (reference host-device.md §3.3 items 2, 7, 8 and §5.6): the device
- * reset (vmdev_reset), the guest closing the channel, and a system reset (reboot).
+ * The three kinds of reset (QEMU hv-balloon.c hv_balloon_vmdev_reset,
+ * hv_balloon_vmdev_close_channel, hv_balloon_system_reset): the device reset, the guest closing
+ * the channel, and a system reset (reboot).
  */
 import { queryBalloon, queryHvBalloonStatusReport } from '../../../machines/hv-balloon-device/queries';
 import { BOOT_RAM_PAGES } from './fake-host-memory';

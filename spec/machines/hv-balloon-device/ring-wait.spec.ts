@@ -1,7 +1,8 @@
 /**
  * The *_RB_WAIT states: ring space is reserved before every host-initiated request; with a full
  * ring the device waits and retries when the guest signals that it freed room
- * (reference host-device.md §2, §3.5-§3.7).
+ * (QEMU hw/hyperv/vmbus.c vmbus_channel_reserve; hv-balloon.c hv_balloon_balloon_rb_wait,
+ * hv_balloon_unballoon_rb_wait, hv_balloon_hot_add_rb_wait).
  */
 import { BOOT_RAM_PAGES } from './fake-host-memory';
 import { DeviceHarness } from './harness';

@@ -1,6 +1,7 @@
 /**
  * Growing the guest back: unballoon requests, tree priority, the high-end pop and the single
- * response (reference host-device.md §3.4, §3.6, §3.10).
+ * response (QEMU hv-balloon.c hv_balloon_idle_state_process_target, hv_balloon_unballoon_posting,
+ * hv_balloon_handle_unballoon_response).
  */
 import { HOT_ADD_CHUNK_PAGES } from '../../../protocol/constants';
 import type { PageRange } from '../../../protocol/messages';
