@@ -48,7 +48,7 @@ export class VirtualClock implements SchedulerLike {
   /** XState Clock: run `fn` after `ms` of virtual time. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    const timer: Timer = { due: this.current + delay, seq: this.seq++, fn, cancelled: false };
+    const timer: Timer = { due: toMicros(this.current + delay), seq: this.seq++, fn, cancelled: false };
     this.push(timer);
     this.live++;
     return timer;
@@ -86,6 +86,7 @@ export class VirtualClock implements SchedulerLike {
    * ones that fire — then leave the clock at `t`.
    */
   runUntil(t: number): void {
+    t = Math.floor(t * 1000) / 1000;
     for (;;) {
       const due = this.nextDue();
       if (due === undefined || due > t) break;
@@ -151,6 +152,14 @@ export class VirtualClock implements SchedulerLike {
   private dropCancelledTop(): void {
     while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
   }
+}
+
+/**
+ * Virtual time has a resolution of 1 µs: sums of fractional delays (a 10 µs signal latency, costs in
+ * ns) would otherwise drift into float noise like 80818.92159700001 in traces and QMP replies.
+ */
+function toMicros(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 function before(a: Timer, b: Timer): boolean {

@@ -8,7 +8,7 @@ import { formatSize } from './units';
 import { DEVICE_MEMORY_ALIGN_BYTES } from '../protocol/constants';
 import type { VmControl } from './qmp/qmp-types';
 import { createVm, type CreateVmOptions, type Vm } from './vm/create-vm';
-import type { VmConfigInput } from './vm/vm-config';
+import { VmConfigError, type VmConfigInput } from './vm/vm-config';
 import { loadScenarioFile, scheduleScenarioSteps, type ScenarioStepResult } from './scenario/scenario';
 
 /** Real-time mode of a VM's virtual clock (actors/virtual-clock.ts followWallClock). */
@@ -48,6 +48,7 @@ export function createVmFromOptions(
   options: VmCliOptions,
   extra: CreateVmOptions = {},
   onStep: (step: ScenarioStepResult) => void = () => undefined,
+  onWarning: (text: string) => void = () => undefined,
 ): Vm {
   if (options.memdev !== undefined && options.maxmem === undefined && options.scenario === undefined) {
     throw new CliError(`--memdev ${formatSize(options.memdev)} needs --maxmem: the memdev window lives in the device-memory area (QEMU -m maxmem=), e.g. --maxmem ${formatSize(options.memory + options.memdev + DEVICE_MEMORY_ALIGN_BYTES)}`);
@@ -55,7 +56,29 @@ export function createVmFromOptions(
   const scenario = options.scenario === undefined ? undefined : loadScenarioFile(options.scenario);
   const config = scenario ? scenario.vm : vmConfigFromOptions(options);
   // QMP timestamps are wall-clock epoch seconds, as QEMU's are; virtual time 0 is now.
-  const vm = createVm(config, { epochMs: Date.now(), ...extra });
+  let vm: Vm;
+  try {
+    vm = createVm(config, { epochMs: Date.now(), ...extra });
+  } catch (err) {
+    // The library names scenario fields; on the command line the user typed flags.
+    if (err instanceof VmConfigError && !scenario) throw new CliError(flagWording(err.message));
+    throw err;
+  }
+  // QEMU prints its warnings (warn_report) on stderr; so do we, with the page count where QEMU
+  // would print the same line once per page.
+  vm.trace$.subscribe((r) => {
+    if (r.kind === 'device' && r.event.type === 'warning') onWarning(r.event.repeat > 1 ? `${r.event.text} (x${r.event.repeat})` : r.event.text);
+    if (r.kind === 'failure') onWarning(`the simulation stopped: ${r.message}`);
+  });
   if (scenario) scheduleScenarioSteps(vm, scenario, onStep);
   return vm;
+}
+
+/** A config error in the words of the command line: machine.maxmem -> --maxmem, and so on. */
+function flagWording(message: string): string {
+  return message
+    .replace(/^machine\.memory\b/, '--memory')
+    .replace(/^machine\.maxmem\b/, '--maxmem')
+    .replace(/^device\.memdev\b/, '--memdev')
+    .replace(/^guest\.profile\b/, '--guest');
 }

@@ -202,7 +202,7 @@ export function placeMemdevWindow(map: PcMemoryMap, request: MemdevWindowRequest
     throw new MemoryMapError(
       'maxmemBytes',
       'the configuration is not prepared for memory devices (e.g., for memory hotplug), consider specifying the maxmem option' +
-        ` (maxmem=${hex(map.maxmemBytes)} equals ram=${hex(map.ramBytes)}; a ${formatBytes(memdevBytes)} memdev needs maxmem above ram)`,
+        ` (maxmem=${hex(map.maxmemBytes)} equals ram=${hex(map.ramBytes)}; the ${formatBytes(memdevBytes)} memdev needs maxmem above ram)`,
     );
   }
   const areaBase = area.startPage * PAGE_SIZE;

@@ -29,6 +29,8 @@ export interface VmCliOptions {
   scenario?: string;
   /** Connect the Stately inspector. */
   inspect: boolean;
+  /** Port of the inspector's relay (default 8080). */
+  inspectPort?: number;
 }
 
 export const DEFAULT_MEMORY = '4G';
@@ -45,7 +47,8 @@ export function addVmOptions(command: Command): Command {
     .addOption(new Option('--guest <kind>', 'guest driver profile').choices(GUEST_KINDS).default('linux'))
     .option('--seed <n>', 'seed of the simulation PRNG', '1')
     .option('--scenario <file>', 'load a scenario file into the VM')
-    .option('--inspect', 'connect the Stately inspector');
+    .option('--inspect', 'connect the Stately inspector')
+    .option('--inspect-port <port>', 'port of the inspector relay (default 8080; 0 picks a free one)');
 }
 
 /** Commander's raw option values for the VM flags. */
@@ -58,12 +61,17 @@ export interface RawVmOptions {
   seed?: string;
   scenario?: string;
   inspect?: boolean;
+  inspectPort?: string;
 }
 
 /** Validates the raw flags; throws CliError naming the flag and value. */
 export function vmOptionsFromCli(raw: RawVmOptions): VmCliOptions {
   const memory = size(raw.memory ?? DEFAULT_MEMORY, '--memory');
   if (memory === 0) throw new CliError('--memory: must be more than 0');
+  if (memory < 2 ** 20 && /^\s*\d+\s*$/.test(raw.memory ?? '')) {
+    // QEMU's -m reads a plain number as MiB; ours is bytes, like every other size here.
+    throw new CliError(`--memory ${raw.memory}: that is ${memory} bytes (a plain number is bytes here, not MiB as in QEMU -m); did you mean ${raw.memory}M?`);
+  }
   const options: VmCliOptions = {
     memory,
     statusReport: raw.statusReport === true,
@@ -83,6 +91,11 @@ export function vmOptionsFromCli(raw: RawVmOptions): VmCliOptions {
     options.memdev = memdev;
   }
   if (raw.scenario !== undefined) options.scenario = raw.scenario;
+  if (raw.inspectPort !== undefined) {
+    const port = /^\d+$/.test(raw.inspectPort) ? Number(raw.inspectPort) : NaN;
+    if (!(port >= 0 && port <= 65535)) throw new CliError(`--inspect-port ${JSON.stringify(raw.inspectPort)}: expected a port number 0..65535`);
+    options.inspectPort = port;
+  }
   return options;
 }
 
@@ -109,4 +122,24 @@ function seed(text: string): number {
     throw new CliError(`--seed ${JSON.stringify(text)}: expected an integer from 0 to ${MAX_SEED}`);
   }
   return value;
+}
+
+/** The VM flags a scenario replaces. */
+const VM_FLAGS: ReadonlyArray<[keyof RawVmOptions, string]> = [
+  ['memory', '--memory'],
+  ['maxmem', '--maxmem'],
+  ['memdev', '--memdev'],
+  ['statusReport', '--status-report'],
+  ['guest', '--guest'],
+  ['seed', '--seed'],
+];
+
+/** With --scenario the scenario describes the VM: a VM flag given on the command line is a conflict. */
+export function rejectVmFlagsWithScenario(command: Command): void {
+  if (command.getOptionValueSource('scenario') !== 'cli') return;
+  for (const [key, flag] of VM_FLAGS) {
+    if (command.getOptionValueSource(key) === 'cli') {
+      throw new CliError(`${flag} cannot be combined with --scenario: the scenario file describes the VM (edit its "machine", "device" or "guest")`);
+    }
+  }
 }

@@ -4,6 +4,7 @@
  * byte, apart from the wall time it took.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseDuration } from '../units';
 import type { QmpEvent, QmpReply } from '../qmp/qmp-types';
 import { createVm, type CreateVmOptions, type Vm, type VmCounters, type VmTraceRecord } from '../vm/create-vm';
@@ -64,14 +65,16 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   if (!Array.isArray(rawSteps)) fail('steps', 'expected an array of {at, hmp} or {at, qmp}');
   const steps: ScenarioStep[] = [];
   let last = 0;
+  let lastText = '0';
   (rawSteps as unknown[]).forEach((raw, i) => {
     const where = `steps[${i}]`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(where, 'expected an object {at, hmp} or {at, qmp}');
     const step = raw as Record<string, unknown>;
     for (const key of Object.keys(step)) if (!['at', 'hmp', 'qmp'].includes(key)) fail(`${where}.${key}`, 'unknown field (expected at, hmp or qmp)');
     const at = duration(step.at ?? 0, `${where}.at`, source);
-    if (at < last) fail(`${where}.at`, `steps must be in time order: ${String(step.at)} comes before the previous step's time`);
+    if (at < last) fail(`${where}.at`, `${String(step.at)} is before steps[${i - 1}].at ${lastText}: steps must be in time order`);
     last = at;
+    lastText = String(step.at ?? 0);
     if ((step.hmp === undefined) === (step.qmp === undefined)) fail(where, 'needs exactly one of "hmp" (a command line) or "qmp" (a command object)');
     if (step.hmp !== undefined) {
       if (typeof step.hmp !== 'string') fail(`${where}.hmp`, `expected an HMP command line, got ${JSON.stringify(step.hmp)}`);
@@ -84,7 +87,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     }
   });
   const until = obj.until === undefined ? last : duration(obj.until, 'until', source);
-  if (until < last) fail('until', `ends before the last step (${last} ms)`);
+  if (until < last) fail('until', `${String(obj.until)} is before the last step's time (${lastText})`);
   const scenario: Scenario = { name: name as string, vm, steps, until };
   if (typeof obj.description === 'string') scenario.description = obj.description;
   return scenario;
@@ -104,7 +107,10 @@ export function loadScenarioFile(path: string): Scenario {
   } catch (err) {
     throw new ScenarioError('(file)', `${path}: not valid JSON (${(err as Error).message})`);
   }
-  return { ...parseScenario(json, path), source: path };
+  const scenario = parseScenario(json, path);
+  // A scenario without a name is called after its file.
+  if ((json as { name?: unknown }).name === undefined) scenario.name = basename(path).replace(/\.json$/i, '');
+  return { ...scenario, source: path };
 }
 
 export interface ScenarioStepResult {

@@ -13,7 +13,7 @@ import { createVmFromOptions } from '../../vm-factory';
 import { startInspectorForCli } from '../inspect-option';
 import { stepLine } from '../../scenario/timeline';
 import type { CliIo } from '../cli-io';
-import { addVmOptions, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
+import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
 export const HMP_PROMPT = '(qemu) ';
 export const MONITOR_BANNER = `hv-balloon-sim ${packageJson.version} monitor - type 'help' for more information\n`;
@@ -21,10 +21,11 @@ export const MONITOR_BANNER = `hv-balloon-sim ${packageJson.version} monitor - t
 export function registerMonitorCommand(program: Command, io: CliIo): void {
   addVmOptions(program.command('monitor').description('an HMP monitor ((qemu) prompt) on a simulated VM; time moves only with `run <time>`'))
     .addHelpText('after', '\nExample:\n  hv-balloon-sim monitor --memory 4G --maxmem 44G --memdev 8G\n  (qemu) run 60s\n  (qemu) balloon 2048\n  (qemu) run 10s\n  (qemu) info balloon')
-    .action(async (raw: RawVmOptions) => {
+    .action(async (raw: RawVmOptions, command: Command) => {
+      rejectVmFlagsWithScenario(command);
       const options = vmOptionsFromCli(raw);
-      const inspector = options.inspect ? await startInspectorForCli(io) : undefined;
-      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`));
+      const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
+      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
       try {
         await runMonitor(vm, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
       } finally {

@@ -12,7 +12,7 @@ import { startInspectorForCli } from '../inspect-option';
 import { stepLine } from '../../scenario/timeline';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { addVmOptions, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
+import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
 export const DEFAULT_LISTEN = 'tcp:127.0.0.1:4444';
 
@@ -34,16 +34,17 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
     .option('--allow-remote', 'allow a non-loopback --listen address (QMP has no authentication)');
   addVmOptions(command)
     .addHelpText('after', '\nExample:\n  hv-balloon-sim qmp --listen tcp:127.0.0.1:4444 --memory 4G --maxmem 44G --memdev 8G --status-report\n  socat - tcp:127.0.0.1:4444')
-    .action(async (raw: QmpCliOptions) => {
+    .action(async (raw: QmpCliOptions, command: Command) => {
       const speed = parseSpeed(raw.speed);
       try {
         parseListenAddress(raw.listen);
       } catch (error) {
         throw new CliError(error instanceof Error ? error.message : String(error));
       }
+      rejectVmFlagsWithScenario(command);
       const options = vmOptionsFromCli(raw);
-      const inspector = options.inspect ? await startInspectorForCli(io) : undefined;
-      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`));
+      const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
+      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         io.stderr(`terminating on ${signal}\n`);
