@@ -15,6 +15,8 @@ export {
   type ScenarioResult,
   type ScenarioStep,
 } from './actors/scenario/scenario';
+export { ReportCollector } from './actors/report/report-collector';
+export { renderHtmlReport } from './actors/report/html-report';
 export { startQmpServer, type QmpServerOptions, type QmpServerHandle } from './actors/qmp/qmp-server';
 export { QmpError, type QmpEvent, type QmpReply, type QmpCommand, type VmControl, type RunState } from './actors/qmp/qmp-types';
 export { VirtualClock, followWallClock } from './actors/virtual-clock';

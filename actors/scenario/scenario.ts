@@ -136,6 +136,8 @@ export interface ScenarioResult {
 }
 
 export interface RunScenarioOptions extends CreateVmOptions {
+  /** Called once the VM exists, before any time passes (for collectors that sample it). */
+  onStart?: (vm: Vm) => void;
   /** Called as virtual time passes (for a progress bar): virtual ms reached, virtual ms to reach. */
   onProgress?: (virtualMs: number, untilMs: number) => void;
   /** Called for every trace record (for a timeline). */
@@ -151,6 +153,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   const wallNow = options.wallNow ?? (() => performance.now());
   const started = wallNow();
   const vm = createVm(scenario.vm, options);
+  options.onStart?.(vm);
   const events: QmpEvent[] = [];
   vm.events$.subscribe((e) => events.push(e));
   if (options.onTrace) vm.trace$.subscribe(options.onTrace);

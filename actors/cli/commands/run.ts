@@ -1,21 +1,27 @@
 /**
- * `run <scenario.json> [--json] [--verbose] [--inspect]`: runs a scenario to its end. Without
- * --json: a readable timeline and a summary table, and a progress bar (on stderr) when the run
- * takes more than a second of wall time. With --json: one JSON object (see docs/scenarios.md).
+ * `run <scenario.json> [--json] [--verbose] [--inspect] [--report file.html]`: runs a scenario to
+ * its end. Without --json: a readable timeline and a summary table, and a progress bar (on stderr)
+ * when the run takes more than a second of wall time. With --json: one JSON object (see
+ * docs/scenarios.md). --report also writes a self-contained HTML report of the run.
  */
+import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { loadScenarioFile, runScenario, ScenarioError, type ScenarioResult } from '../../scenario/scenario';
+import { loadScenarioFile, runScenario, ScenarioError, type RunScenarioOptions, type ScenarioResult } from '../../scenario/scenario';
 import { stepLine, summaryTable, traceLine } from '../../scenario/timeline';
 import { startInspectorForCli } from '../inspect-option';
+import { ReportCollector } from '../../report/report-collector';
+import { renderHtmlReport } from '../../report/html-report';
 
 interface RunFlags {
   json?: boolean;
   verbose?: boolean;
   inspect?: boolean;
   inspectWait?: string;
+  report?: string;
 }
 
 export function registerRunCommand(program: Command, io: CliIo): void {
@@ -27,6 +33,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--verbose', 'also show device state changes, DM packets and status reports')
     .option('--inspect', 'show the VM in the Stately inspector (needs internet for the hosted UI)')
     .option('--inspect-wait <seconds>', 'with --inspect: wait up to this long for the inspector page to connect before running', '0')
+    .option('--report <file>', 'also write an offline HTML report of the run (charts, device states, DM messages) to this file')
     .action(async (file: string, flags: RunFlags) => {
       await runCommand(file, flags, io);
     });
@@ -42,6 +49,9 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   }
   const waitSec = Number(flags.inspectWait ?? '0');
   if (!Number.isFinite(waitSec) || waitSec < 0) throw new CliError(`--inspect-wait: expected seconds >= 0, got "${flags.inspectWait}"`);
+  // Refuse an unwritable report path before a long run, not after it.
+  if (flags.report !== undefined) checkReportPath(flags.report);
+  const collector = flags.report !== undefined ? new ReportCollector(scenario) : undefined;
   const inspector = flags.inspect ? await startInspectorForCli(io) : undefined;
   if (inspector && waitSec > 0) {
     io.stderr(`waiting up to ${waitSec} s for the inspector page to connect...\n`);
@@ -59,7 +69,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   const wallStart = performance.now();
   let bar: SingleBar | undefined;
   try {
-    const result = runScenario(scenario, {
+    const options: RunScenarioOptions = {
       ...(inspector?.vmOptions ?? {}),
       onTrace: flags.json ? undefined : (r) => show(traceLine(r, flags.verbose === true)),
       onStep: (s) => show(stepLine(s)),
@@ -71,12 +81,19 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
         }
         bar?.update(Math.round(t / 1000));
       },
-    });
+    };
+    const result = runScenario(scenario, collector ? collector.wrap(options) : options);
     bar?.stop();
     const { vm, ...plain } = result;
+    // The collector's last sample reads the VM: before dispose.
+    const report = collector ? renderHtmlReport(collector.finish(plain)) : undefined;
     vm.dispose();
     if (flags.json) io.stdout(JSON.stringify(plain, null, 2) + '\n');
     else show('\n' + summaryTable(plain));
+    if (report !== undefined && flags.report !== undefined) {
+      writeReport(flags.report, report);
+      show(`\nreport: ${flags.report}`);
+    }
     return plain;
   } catch (err) {
     bar?.stop();
@@ -84,6 +101,32 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     throw err;
   } finally {
     await inspector?.stop();
+  }
+}
+
+function checkReportPath(file: string): void {
+  if (file.trim() === '') throw new CliError('--report: expected a file name for the HTML report, got ""');
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(file).isDirectory();
+  } catch {
+    /* does not exist yet: fine */
+  }
+  if (isDirectory) throw new CliError(`--report: "${file}" is a directory (expected a file name, e.g. report.html)`);
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`--report: cannot write "${file}": ${code === 'ENOENT' ? `the directory ${dir} does not exist` : `the directory ${dir} is not writable (${code ?? String(err)})`}`);
+  }
+}
+
+function writeReport(file: string, html: string): void {
+  try {
+    writeFileSync(file, html);
+  } catch (err) {
+    throw new CliError(`--report: cannot write "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
 }
 
