@@ -171,8 +171,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   };
   scenario.steps.forEach((step, i) => {
     advanceTo(step.at, `steps[${i}].at`);
-    const result: ScenarioStepResult =
-      'hmp' in step ? { at: step.at, command: step.hmp, reply: vm.hmp(step.hmp) } : { at: step.at, command: step.qmp, reply: vm.execute(step.qmp) };
+    const result = runStep(vm, step);
     steps.push(result);
     options.onStep?.(result);
   });
@@ -207,16 +206,17 @@ function duration(value: unknown, field: string, source: string): number {
   }
 }
 
+/** Runs one step's HMP line or QMP command on the VM now. */
+function runStep(vm: Vm, step: ScenarioStep): ScenarioStepResult {
+  return 'hmp' in step ? { at: step.at, command: step.hmp, reply: vm.hmp(step.hmp) } : { at: step.at, command: step.qmp, reply: vm.execute(step.qmp) };
+}
+
 /**
  * For a long-running VM (qmp, monitor): run the scenario's steps when virtual time reaches them,
  * reporting each result through `report`. Steps scheduled before `vm.now()` run at once.
  */
 export function scheduleScenarioSteps(vm: Vm, scenario: Scenario, report: (step: ScenarioStepResult) => void): void {
   for (const step of scenario.steps) {
-    vm.clock.setTimeout(() => {
-      const result: ScenarioStepResult =
-        'hmp' in step ? { at: step.at, command: step.hmp, reply: vm.hmp(step.hmp) } : { at: step.at, command: step.qmp, reply: vm.execute(step.qmp) };
-      report(result);
-    }, Math.max(0, step.at - vm.now()));
+    vm.clock.setTimeout(() => report(runStep(vm, step)), Math.max(0, step.at - vm.now()));
   }
 }

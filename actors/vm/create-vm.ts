@@ -5,7 +5,7 @@
  * events, system_reset, stop/cont/quit — all in virtual time, all deterministic for a given seed.
  */
 import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { Subject, type Observable } from 'rxjs';
+import { map, merge, Subject, type Observable } from 'rxjs';
 import { MachineMemory } from '../../machines/machine-memory';
 import { ChannelLink } from '../../machines/vmbus-ring';
 import {
@@ -112,7 +112,7 @@ class VmImpl implements Vm {
   private readonly events = new Subject<QmpEvent>();
   readonly events$: Observable<QmpEvent> = this.events.asObservable();
   private readonly traceSubject = new Subject<VmTraceRecord>();
-  readonly trace$: Observable<VmTraceRecord> = this.traceSubject.asObservable();
+  readonly trace$: Observable<VmTraceRecord>;
   private readonly counts: Partial<Record<DmMessageTypeName, number>> = {};
   private state: RunState = 'running';
   private readonly epochMs: number;
@@ -126,10 +126,10 @@ class VmImpl implements Vm {
   ) {
     this.epochMs = options.epochMs ?? 0;
     this.bus = new MessageBus(this.clock);
-    this.bus.trace$.subscribe((d) => {
-      options.onDelivery?.(d);
-      if (this.traceSubject.observed) this.traceSubject.next({ kind: 'bus', ...d });
-    });
+    // Bus deliveries join the trace only while someone watches it: the bus builds a record for
+    // every message only when its trace$ is observed, and that is the hot path of a long run.
+    this.trace$ = merge(this.traceSubject, this.bus.trace$.pipe(map((d): VmTraceRecord => ({ kind: 'bus', ...d }))));
+    if (options.onDelivery) this.bus.trace$.subscribe(options.onDelivery);
     this.memory = new MachineMemory({
       ramBytes: config.memoryBytes,
       maxmemBytes: config.maxmemBytes,
@@ -317,6 +317,7 @@ class VmImpl implements Vm {
     this.root.stop();
     this.events.complete();
     this.traceSubject.complete();
+    this.bus.trace$.complete();
   }
 
   // ---- internals --------------------------------------------------------------------------------------
@@ -339,7 +340,6 @@ class VmImpl implements Vm {
     if (this.state === 'shutdown') throw new QmpError('GenericError', 'The VM has shut down (quit)');
   }
   private requireTimeCanPass(): void {
-    this.requireAlive();
     this.requireNotShutdown();
     // QEMU: QEMU_CLOCK_VIRTUAL stands still while the VM is stopped.
     if (this.state === 'paused') throw new QmpError('GenericError', "The VM is stopped: virtual time does not pass until 'cont'");
