@@ -27,13 +27,9 @@ export type CliVm = VmControl & {
 
 /** The library config a set of CLI flags describes. */
 export function vmConfigFromOptions(options: VmCliOptions): VmConfigInput {
-  const maxmem = options.maxmem ?? (options.memdev !== undefined ? undefined : options.memory);
   return {
-    machine: {
-      memory: options.memory,
-      // Room for the memdev window when the user gave none: QEMU would refuse; we say so clearly below.
-      ...(maxmem !== undefined ? { maxmem } : {}),
-    },
+    // Without --maxmem, maxmem is the boot size, as in QEMU (no device-memory area).
+    machine: { memory: options.memory, ...(options.maxmem !== undefined ? { maxmem: options.maxmem } : {}) },
     device: { statusReport: options.statusReport, ...(options.memdev !== undefined ? { memdev: options.memdev } : {}) },
     guest: { profile: options.guest },
     seed: options.seed,
