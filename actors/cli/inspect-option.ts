@@ -33,3 +33,26 @@ export async function startInspectorForCli(io: CliIo, port?: number): Promise<Cl
     throw err;
   }
 }
+
+/** Default of --inspect-wait: how long virtual time waits for an inspector page (seconds). */
+export const DEFAULT_INSPECT_WAIT_S = 60;
+
+/**
+ * Holds the start of virtual time until an inspector page is connected (the relay replays only its
+ * last 200 messages to a late page), at most `waitText` seconds; says what happens either way.
+ */
+export async function waitForInspector(inspector: CliInspector, waitText: string | undefined, io: CliIo): Promise<boolean> {
+  const seconds = Number(waitText ?? String(DEFAULT_INSPECT_WAIT_S));
+  if (waitText !== undefined && (waitText.trim() === '' || !Number.isFinite(seconds) || seconds < 0)) {
+    throw new CliError(`--inspect-wait ${JSON.stringify(waitText)}: expected seconds >= 0`);
+  }
+  if (seconds === 0) return false;
+  io.stderr(`virtual time waits up to ${seconds} s for an inspector page to connect (--inspect-wait)...\n`);
+  const connected = await inspector.waitForViewer(seconds * 1000);
+  io.stderr(
+    connected
+      ? 'inspector page connected: virtual time starts\n'
+      : `no inspector page connected within ${seconds} s: running without it (offline, the hosted inspector cannot load; use --view for the local live view)\n`,
+  );
+  return connected;
+}

@@ -45,6 +45,11 @@ export interface QmpServerHandle {
   readonly address: string;
   /** Stops listening, closes every connection and stops following the wall clock. */
   close(): Promise<void>;
+  /**
+   * The hooks the server's sessions use (x-sim-speed, time jumps) and the re-sync it does after each
+   * command: another front end on the same VM (the live view) runs its commands through these.
+   */
+  readonly control: { hooks: ControlHooks; afterCommand(): void };
 }
 
 type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -146,6 +151,7 @@ export async function startQmpServer(vm: VmControl, options: QmpServerOptions): 
   let closing: Promise<void> | undefined;
   return {
     address: shownAddress,
+    control: { hooks, afterCommand: () => clock.sync() },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         events.unsubscribe();

@@ -1,0 +1,109 @@
+/**
+ * `view <scenario.json>`, `view <run.json>` or `view [VM flags]`: the live view, a local web app on
+ * 127.0.0.1 showing a VM as it runs (virtual time follows the wall clock times --speed) — every
+ * part's statechart with its active states, the messages between the parts, memory, the device's
+ * counters and warnings — with controls and a QMP/HMP console. Given a recorded run (`run
+ * <scenario> --record run.json`), it replays it with a time slider instead.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CliError } from '../cli-error';
+import type { CliIo } from '../cli-io';
+import { loadScenarioFile, scheduleScenarioSteps, ScenarioError } from '../../scenario/scenario';
+import { createVm } from '../../vm/create-vm';
+import { createVmFromOptions } from '../../vm-factory';
+import { RECORDING_FORMAT } from '../../view/view-model';
+import { parseRecording, RecordingError, ReplayViewSource } from '../../view/view-source';
+import { startInspectorForCli, waitForInspector } from '../inspect-option';
+import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
+import { parsePort, serveView, startLiveViewForCli, untilSignal, type CliView } from '../view-option';
+
+interface ViewFlags extends RawVmOptions {
+  port?: string;
+  speed: string;
+  paused?: boolean;
+  inspectWait?: string;
+}
+
+export function registerViewCommand(program: Command, io: CliIo): void {
+  const command = program
+    .command('view')
+    .description('watch a VM live in a local web page (statecharts, messages, memory, controls), or replay a recorded run')
+    .argument('[file]', 'a scenario file (run it live) or a recorded run (run ... --record run.json); without it, a VM from the flags')
+    .option('--port <port>', 'port on 127.0.0.1 (default 0: a free one)')
+    .option('--speed <factor>', 'virtual ms per wall ms (the page can change it)', '1')
+    .option('--paused', 'start with virtual time stopped (press run or step in the page)');
+  addVmOptions(command)
+    .option('--inspect-wait <seconds>', 'with --inspect: how long to wait for the inspector page before virtual time starts', '60')
+    .addHelpText('after', '\nExamples:\n  hv-balloon-sim view examples/shrink-and-grow.json\n  hv-balloon-sim run examples/reboot.json --record run.json && hv-balloon-sim view run.json\n  hv-balloon-sim view --memory 4G --maxmem 44G --memdev 8G --status-report')
+    .action(async (file: string | undefined, flags: ViewFlags, cmd: Command) => {
+      const port = parsePort(flags.port);
+      const speed = parseSpeed(flags.speed);
+      if (file !== undefined) {
+        for (const flag of ['memory', 'maxmem', 'memdev', 'statusReport', 'guest', 'seed', 'scenario'] as const) {
+          if (cmd.getOptionValueSource(flag) === 'cli') throw new CliError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with a file: the file describes the VM`);
+        }
+      }
+      rejectVmFlagsWithScenario(cmd);
+      const json = file === undefined ? undefined : readJson(file);
+      if (json !== undefined && (json as { format?: unknown }).format === RECORDING_FORMAT) {
+        let recording;
+        try {
+          recording = parseRecording(json, file!);
+        } catch (err) {
+          if (err instanceof RecordingError) throw new CliError(err.message);
+          throw err;
+        }
+        const server = await serveView(new ReplayViewSource(recording), port, io);
+        await untilSignal(io);
+        await server.close();
+        return;
+      }
+      const options = vmOptionsFromCli(flags);
+      let view: CliView | undefined;
+      const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
+      let vm;
+      let info;
+      if (file !== undefined) {
+        let scenario;
+        try {
+          scenario = loadScenarioFile(file);
+        } catch (err) {
+          if (err instanceof ScenarioError) throw new CliError(err.message);
+          throw err;
+        }
+        vm = createVm(scenario.vm, { epochMs: Date.now(), ...(inspector?.vmOptions ?? {}) });
+        info = { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), source: file, untilMs: scenario.until };
+        scheduleScenarioSteps(vm, scenario, (step) => view?.source.recorder.step(step));
+      } else {
+        vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => view?.source.recorder.step(step), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
+        info = { name: options.scenario ?? 'VM from the command line', untilMs: 0 };
+      }
+      if (inspector) await waitForInspector(inspector, flags.inspectWait, io);
+      view = await startLiveViewForCli(vm, info, { port, speed, paused: flags.paused === true }, io);
+      await untilSignal(io);
+      await view.stop();
+      vm.dispose();
+      await inspector?.stop();
+    });
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new CliError(`${file}: not JSON (${(err as Error).message})`);
+  }
+}
+
+export function parseSpeed(text: string): number {
+  const speed = Number(text);
+  if (text.trim() === '' || !Number.isFinite(speed) || speed <= 0) throw new CliError(`--speed ${JSON.stringify(text)}: expected a number > 0 (1 = real time)`);
+  return speed;
+}
