@@ -47,8 +47,11 @@ export function addVmOptions(command: Command): Command {
     .addOption(new Option('--guest <kind>', 'guest driver profile').choices(GUEST_KINDS).default('linux'))
     .option('--seed <n>', 'seed of the simulation PRNG', '1')
     .option('--scenario <file>', 'load a scenario file into the VM')
-    .option('--inspect', 'connect the Stately inspector')
-    .option('--inspect-port <port>', 'port of the inspector relay (default 8080; 0 picks a free one)');
+    .option('--inspect', 'connect the Stately inspector (its UI is hosted at stately.ai: needs internet; offline, use --view)')
+    .option('--inspect-port <port>', 'port of the inspector relay (default 8080; 0 picks a free one)')
+    .option('--inspect-wait <seconds>', 'with --inspect: virtual time waits this long for the inspector page to connect', '60')
+    .option('--view', 'also serve the live view of the VM on 127.0.0.1 (see the view command)')
+    .option('--view-port <port>', 'port of the live view (default 0: a free one)');
 }
 
 /** Commander's raw option values for the VM flags. */
@@ -62,6 +65,9 @@ export interface RawVmOptions {
   scenario?: string;
   inspect?: boolean;
   inspectPort?: string;
+  inspectWait?: string;
+  view?: boolean;
+  viewPort?: string;
 }
 
 /** Validates the raw flags; throws CliError naming the flag and value. */

@@ -106,7 +106,8 @@ export class ViewRecorder {
     const t = this.vm.now();
     const m = dev
       ? {
-          target: dev.context.target * PAGE_SIZE,
+          // QEMU: target 0 means none was set yet.
+          target: dev.context.target > 0 ? dev.context.target * PAGE_SIZE : null,
           actual: queryBalloon(dev).actual,
           available: this.status?.available ?? null,
           committed: this.status?.committed ?? null,

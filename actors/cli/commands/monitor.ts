@@ -10,7 +10,8 @@ import packageJson from '../../../package.json';
 import { hmpCommandNames, runHmp } from '../../hmp/hmp';
 import type { VmControl } from '../../qmp/qmp-types';
 import { createVmFromOptions } from '../../vm-factory';
-import { startInspectorForCli } from '../inspect-option';
+import { startInspectorForCli, waitForInspector } from '../inspect-option';
+import { parsePort, startLiveViewForCli, type CliView } from '../view-option';
 import { stepLine } from '../../scenario/timeline';
 import type { CliIo } from '../cli-io';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
@@ -24,11 +25,25 @@ export function registerMonitorCommand(program: Command, io: CliIo): void {
     .action(async (raw: RawVmOptions, command: Command) => {
       rejectVmFlagsWithScenario(command);
       const options = vmOptionsFromCli(raw);
+      const viewPort = raw.view ? parsePort(raw.viewPort, '--view-port') : undefined;
       const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
-      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
+      let view: CliView | undefined;
+      const vm = createVmFromOptions(
+        options,
+        inspector?.vmOptions ?? {},
+        (step) => {
+          io.stderr(`[scenario] ${stepLine(step)}\n`);
+          view?.source.recorder.step(step);
+        },
+        (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`),
+      );
       try {
+        if (inspector) await waitForInspector(inspector, raw.inspectWait, io);
+        // The monitor is deterministic: the view starts paused (its step and run buttons still work).
+        if (viewPort !== undefined) view = await startLiveViewForCli(vm, { name: options.scenario ?? 'HMP monitor', untilMs: 0 }, { port: viewPort, speed: 1, paused: true }, io);
         await runMonitor(vm, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
       } finally {
+        await view?.stop();
         vm.dispose();
         await inspector?.stop();
       }

@@ -5,10 +5,11 @@
  */
 
 import type { Command } from 'commander';
-import { parseListenAddress, startQmpServer, type WallClockFollower } from '../../qmp/qmp-server';
+import { parseListenAddress, startQmpServer, type QmpServerHandle, type WallClockFollower } from '../../qmp/qmp-server';
 import type { VmControl } from '../../qmp/qmp-types';
 import { createVmFromOptions } from '../../vm-factory';
-import { startInspectorForCli } from '../inspect-option';
+import { startInspectorForCli, waitForInspector } from '../inspect-option';
+import { parsePort, startLiveViewForCli, type CliView } from '../view-option';
 import { stepLine } from '../../scenario/timeline';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
@@ -43,8 +44,19 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       }
       rejectVmFlagsWithScenario(command);
       const options = vmOptionsFromCli(raw);
+      const viewPort = raw.view ? parsePort(raw.viewPort, '--view-port') : undefined;
       const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
-      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
+      let view: CliView | undefined;
+      const vm = createVmFromOptions(
+        options,
+        inspector?.vmOptions ?? {},
+        (step) => {
+          io.stderr(`[scenario] ${stepLine(step)}\n`);
+          view?.source.recorder.step(step);
+        },
+        (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`),
+      );
+      if (inspector) await waitForInspector(inspector, raw.inspectWait, io);
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         io.stderr(`terminating on ${signal}\n`);
@@ -53,10 +65,14 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await serveQmp(vm, { listen: raw.listen, speed, allowRemote: raw.allowRemote === true, signal: stop.signal }, io);
+        await serveQmp(vm, { listen: raw.listen, speed, allowRemote: raw.allowRemote === true, signal: stop.signal }, io, async (control) => {
+          // The QMP server moves virtual time; the view's controls go through its hooks.
+          if (viewPort !== undefined) view = await startLiveViewForCli(vm, { name: options.scenario ?? 'QMP server', untilMs: 0 }, { port: viewPort, speed, external: control }, io);
+        });
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        await view?.stop();
         await inspector?.stop();
       }
     });
@@ -70,6 +86,7 @@ export async function serveQmp(
   vm: ServedVm,
   options: { listen: string; speed: number; allowRemote?: boolean; signal?: AbortSignal },
   io: CliIo,
+  onListening?: (control: QmpServerHandle['control']) => Promise<void>,
 ): Promise<void> {
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -87,6 +104,13 @@ export async function serveQmp(
     throw new CliError(error instanceof Error ? error.message : String(error));
   }
   io.stdout(`QMP listening on ${server.address}\n`);
+  try {
+    await onListening?.(server.control);
+  } catch (error) {
+    await server.close();
+    vm.dispose();
+    throw error;
+  }
   if (options.signal?.aborted) finish();
   options.signal?.addEventListener('abort', () => finish(), { once: true });
   await finished;

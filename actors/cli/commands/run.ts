@@ -1,8 +1,9 @@
 /**
- * `run <scenario.json> [--json] [--verbose] [--inspect] [--report file.html]`: runs a scenario to
- * its end. Without --json: a readable timeline and a summary table, and a progress bar (on stderr)
+ * `run <scenario.json> [--json] [--verbose] [--inspect] [--report file.html] [--record run.json]
+ * [--view]`: runs a scenario to its end. Without --json: a readable timeline and a summary table, and a progress bar (on stderr)
  * when the run takes more than a second of wall time. With --json: one JSON object (see
- * docs/scenarios.md). --report also writes a self-contained HTML report of the run.
+ * docs/scenarios.md). --report also writes a self-contained HTML report of the run; --record saves
+ * it for `view run.json`; --view runs it live in the view instead.
  */
 import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -12,7 +13,11 @@ import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 import { loadScenarioFile, runScenario, ScenarioError, type RunScenarioOptions, type ScenarioResult } from '../../scenario/scenario';
 import { stepLine, summaryTable, traceLine } from '../../scenario/timeline';
-import { startInspectorForCli } from '../inspect-option';
+import { DEFAULT_INSPECT_WAIT_S, startInspectorForCli, waitForInspector } from '../inspect-option';
+import { parsePort } from '../view-option';
+import { ViewRecorder } from '../../view/view-recorder';
+import { makeRecording } from '../../view/view-source';
+import { parseSpeed, viewScenarioLive } from './view';
 import { ReportCollector } from '../../report/report-collector';
 import { renderHtmlReport } from '../../report/html-report';
 
@@ -20,8 +25,13 @@ interface RunFlags {
   json?: boolean;
   verbose?: boolean;
   inspect?: boolean;
+  inspectPort?: string;
   inspectWait?: string;
   report?: string;
+  record?: string;
+  view?: boolean;
+  viewPort?: string;
+  speed?: string;
 }
 
 export function registerRunCommand(program: Command, io: CliIo): void {
@@ -31,10 +41,20 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .argument('<scenario>', 'path of the scenario JSON file')
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--verbose', 'also show device state changes, DM packets and status reports')
-    .option('--inspect', 'show the VM in the Stately inspector (needs internet for the hosted UI)')
-    .option('--inspect-wait <seconds>', 'with --inspect: wait up to this long for the inspector page to connect before running', '0')
+    .option('--inspect', 'show the VM in the Stately inspector (its UI is hosted at stately.ai: needs internet; offline, use --view)')
+    .option('--inspect-port <port>', 'port of the inspector relay (default 8080; 0 picks a free one)')
+    .option('--inspect-wait <seconds>', 'with --inspect: virtual time waits this long for the inspector page to connect', String(DEFAULT_INSPECT_WAIT_S))
     .option('--report <file>', 'also write an offline HTML report of the run (charts, device states, DM messages) to this file')
+    .option('--record <file>', 'also save the run for the view to replay (view <file>): states, messages, memory, steps')
+    .option('--view', 'run the scenario live in the view (as the view command does) instead of at full speed')
+    .option('--view-port <port>', 'with --view: port on 127.0.0.1 (default 0: a free one)')
+    .option('--speed <factor>', 'with --view: virtual ms per wall ms', '1')
     .action(async (file: string, flags: RunFlags) => {
+      if (flags.view) {
+        if (flags.json || flags.report !== undefined || flags.record !== undefined) throw new CliError('--view runs the scenario live in the browser; --json, --report and --record go with a run at full speed');
+        await viewScenarioLive(file, { port: parsePort(flags.viewPort, '--view-port'), speed: parseSpeed(flags.speed ?? '1'), inspect: flags.inspect === true, inspectPort: flags.inspectPort, inspectWait: flags.inspectWait }, io, (step) => io.stdout(`${stepLine(step)}\n`));
+        return;
+      }
       await runCommand(file, flags, io);
     });
 }
@@ -47,16 +67,16 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     if (err instanceof ScenarioError) throw new CliError(err.message);
     throw err;
   }
-  const waitSec = Number(flags.inspectWait ?? '0');
+  const waitSec = Number(flags.inspectWait ?? String(DEFAULT_INSPECT_WAIT_S));
   if (!Number.isFinite(waitSec) || waitSec < 0) throw new CliError(`--inspect-wait: expected seconds >= 0, got "${flags.inspectWait}"`);
-  // Refuse an unwritable report path before a long run, not after it.
-  if (flags.report !== undefined) checkReportPath(flags.report);
+  const inspectPort = flags.inspectPort === undefined ? undefined : parsePort(flags.inspectPort, '--inspect-port');
+  // Refuse an unwritable output path before a long run, not after it.
+  if (flags.report !== undefined) checkOutputPath(flags.report, '--report', 'report.html');
+  if (flags.record !== undefined) checkOutputPath(flags.record, '--record', 'run.json');
   const collector = flags.report !== undefined ? new ReportCollector(scenario) : undefined;
-  const inspector = flags.inspect ? await startInspectorForCli(io) : undefined;
-  if (inspector && waitSec > 0) {
-    io.stderr(`waiting up to ${waitSec} s for the inspector page to connect...\n`);
-    io.stderr((await inspector.waitForViewer(waitSec * 1000)) ? 'inspector connected\n' : 'no inspector page connected; running anyway\n');
-  }
+  const inspector = flags.inspect ? await startInspectorForCli(io, inspectPort) : undefined;
+  if (inspector) await waitForInspector(inspector, String(waitSec), io);
+  let recorder: ViewRecorder | undefined;
   const show = (line: string | undefined): void => {
     if (line === undefined || flags.json) return;
     io.stdout(line + '\n');
@@ -82,17 +102,37 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
         bar?.update(Math.round(t / 1000));
       },
     };
-    const result = runScenario(scenario, collector ? collector.wrap(options) : options);
+    const recorded: RunScenarioOptions = flags.record === undefined ? options : {
+      ...options,
+      onStart: (vm) => {
+        recorder = new ViewRecorder(vm);
+        options.onStart?.(vm);
+      },
+      onStep: (step) => {
+        recorder?.step(step);
+        options.onStep?.(step);
+      },
+    };
+    const result = runScenario(scenario, collector ? collector.wrap(recorded) : recorded);
     bar?.stop();
     const { vm, ...plain } = result;
     // The collector's last sample reads the VM: before dispose.
     const report = collector ? renderHtmlReport(collector.finish(plain)) : undefined;
+    recorder?.sampleMemory();
+    const recording = recorder
+      ? makeRecording(recorder, { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), source: file, untilMs: scenario.until }, plain.virtualTimeMs)
+      : undefined;
+    recorder?.dispose();
     vm.dispose();
     if (flags.json) io.stdout(JSON.stringify(plain, null, 2) + '\n');
     else show('\n' + summaryTable(plain));
     if (report !== undefined && flags.report !== undefined) {
-      writeReport(flags.report, report);
+      writeOutput(flags.report, '--report', report);
       show(`\nreport: ${flags.report}`);
+    }
+    if (recording !== undefined && flags.record !== undefined) {
+      writeOutput(flags.record, '--record', JSON.stringify(recording));
+      show(`\nrecorded: ${flags.record} (replay it with: hv-balloon-sim view ${flags.record})`);
     }
     return plain;
   } catch (err) {
@@ -104,29 +144,29 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   }
 }
 
-function checkReportPath(file: string): void {
-  if (file.trim() === '') throw new CliError('--report: expected a file name for the HTML report, got ""');
+function checkOutputPath(file: string, flag: string, example: string): void {
+  if (file.trim() === '') throw new CliError(`${flag}: expected a file name, e.g. ${example}, got ""`);
   let isDirectory = false;
   try {
     isDirectory = statSync(file).isDirectory();
   } catch {
     /* does not exist yet: fine */
   }
-  if (isDirectory) throw new CliError(`--report: "${file}" is a directory (expected a file name, e.g. report.html)`);
+  if (isDirectory) throw new CliError(`${flag}: "${file}" is a directory (expected a file name, e.g. ${example})`);
   const dir = dirname(resolve(file));
   try {
     accessSync(dir, fsConstants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`--report: cannot write "${file}": ${code === 'ENOENT' ? `the directory ${dir} does not exist` : `the directory ${dir} is not writable (${code ?? String(err)})`}`);
+    throw new CliError(`${flag}: cannot write "${file}": ${code === 'ENOENT' ? `the directory ${dir} does not exist` : `the directory ${dir} is not writable (${code ?? String(err)})`}`);
   }
 }
 
-function writeReport(file: string, html: string): void {
+function writeOutput(file: string, flag: string, text: string): void {
   try {
-    writeFileSync(file, html);
+    writeFileSync(file, text);
   } catch (err) {
-    throw new CliError(`--report: cannot write "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new CliError(`${flag}: cannot write "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
 }
 

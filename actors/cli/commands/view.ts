@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { loadScenarioFile, scheduleScenarioSteps, ScenarioError } from '../../scenario/scenario';
+import { loadScenarioFile, scheduleScenarioSteps, ScenarioError, type ScenarioStepResult } from '../../scenario/scenario';
 import { createVm } from '../../vm/create-vm';
 import { createVmFromOptions } from '../../vm-factory';
 import { RECORDING_FORMAT } from '../../view/view-model';
@@ -22,7 +22,6 @@ interface ViewFlags extends RawVmOptions {
   port?: string;
   speed: string;
   paused?: boolean;
-  inspectWait?: string;
 }
 
 export function registerViewCommand(program: Command, io: CliIo): void {
@@ -34,10 +33,10 @@ export function registerViewCommand(program: Command, io: CliIo): void {
     .option('--speed <factor>', 'virtual ms per wall ms (the page can change it)', '1')
     .option('--paused', 'start with virtual time stopped (press run or step in the page)');
   addVmOptions(command)
-    .option('--inspect-wait <seconds>', 'with --inspect: how long to wait for the inspector page before virtual time starts', '60')
     .addHelpText('after', '\nExamples:\n  hv-balloon-sim view examples/shrink-and-grow.json\n  hv-balloon-sim run examples/reboot.json --record run.json && hv-balloon-sim view run.json\n  hv-balloon-sim view --memory 4G --maxmem 44G --memdev 8G --status-report')
     .action(async (file: string | undefined, flags: ViewFlags, cmd: Command) => {
-      const port = parsePort(flags.port);
+      // --view and --view-port come with the VM flags; here the page is the point, --port its port.
+      const port = flags.port !== undefined ? parsePort(flags.port) : parsePort(flags.viewPort, '--view-port');
       const speed = parseSpeed(flags.speed);
       if (file !== undefined) {
         for (const flag of ['memory', 'maxmem', 'memdev', 'statusReport', 'guest', 'seed', 'scenario'] as const) {
@@ -60,32 +59,59 @@ export function registerViewCommand(program: Command, io: CliIo): void {
         return;
       }
       const options = vmOptionsFromCli(flags);
+      const live = { port, speed, paused: flags.paused === true, inspect: options.inspect, inspectPort: flags.inspectPort, inspectWait: flags.inspectWait };
+      if (file !== undefined) {
+        await viewScenarioLive(file, live, io);
+        return;
+      }
       let view: CliView | undefined;
       const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
-      let vm;
-      let info;
-      if (file !== undefined) {
-        let scenario;
-        try {
-          scenario = loadScenarioFile(file);
-        } catch (err) {
-          if (err instanceof ScenarioError) throw new CliError(err.message);
-          throw err;
-        }
-        vm = createVm(scenario.vm, { epochMs: Date.now(), ...(inspector?.vmOptions ?? {}) });
-        info = { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), source: file, untilMs: scenario.until };
-        scheduleScenarioSteps(vm, scenario, (step) => view?.source.recorder.step(step));
-      } else {
-        vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => view?.source.recorder.step(step), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
-        info = { name: options.scenario ?? 'VM from the command line', untilMs: 0 };
-      }
+      const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => view?.source.recorder.step(step), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
       if (inspector) await waitForInspector(inspector, flags.inspectWait, io);
-      view = await startLiveViewForCli(vm, info, { port, speed, paused: flags.paused === true }, io);
+      view = await startLiveViewForCli(vm, { name: options.scenario ?? 'VM from the command line', untilMs: 0 }, live, io);
       await untilSignal(io);
       await view.stop();
       vm.dispose();
       await inspector?.stop();
     });
+}
+
+export interface LiveViewFlags {
+  port: number;
+  speed: number;
+  paused?: boolean;
+  inspect?: boolean;
+  inspectPort?: string | undefined;
+  inspectWait?: string | undefined;
+}
+
+/** A scenario run live in the view until Ctrl-C (`view <scenario>`, `run <scenario> --view`); it pauses at the scenario's end. */
+export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: CliIo, onStep?: (step: ScenarioStepResult) => void): Promise<void> {
+  let scenario;
+  try {
+    scenario = loadScenarioFile(file);
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new CliError(err.message);
+    throw err;
+  }
+  const inspectPort = flags.inspectPort === undefined ? undefined : parsePort(flags.inspectPort, '--inspect-port');
+  const inspector = flags.inspect ? await startInspectorForCli(io, inspectPort) : undefined;
+  let view: CliView | undefined;
+  const vm = createVm(scenario.vm, { epochMs: Date.now(), ...(inspector?.vmOptions ?? {}) });
+  scheduleScenarioSteps(vm, scenario, (step) => {
+    view?.source.recorder.step(step);
+    onStep?.(step);
+  });
+  try {
+    if (inspector) await waitForInspector(inspector, flags.inspectWait, io);
+    const info = { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), source: file, untilMs: scenario.until };
+    view = await startLiveViewForCli(vm, info, { port: flags.port, speed: flags.speed, paused: flags.paused === true }, io);
+    await untilSignal(io);
+  } finally {
+    await view?.stop();
+    vm.dispose();
+    await inspector?.stop();
+  }
 }
 
 function readJson(file: string): unknown {

@@ -226,7 +226,7 @@ function drawCounters(/** @type {any} */ c) {
     ['target', `${c.target} pages`],
     ['transId', c.transId],
     ['removed guest/both', `${c.removedGuestCtr} / ${c.removedBothCtr}`],
-    ['hot-added', c.ourRange ? `${c.ourRange.added} of ${c.ourRange.pageCount} pages` : '(no memdev)'],
+    ['hot-added', c.ourRange ? `${c.ourRange.added} of ${c.ourRange.pageCount} pages` : 'none yet'],
     ['trees (pages)', `guest ${c.trees.globalGuest.pages}, both ${c.trees.globalBoth.pages}`],
     ['status report', c.statusReportReceived ? 'received' : 'none yet'],
     ['messages', Object.entries(c.messages ?? {}).map(([k, v]) => `${k.replace(/^DM_/, '')} ${v}`).join(', ')],
