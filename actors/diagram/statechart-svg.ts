@@ -3,7 +3,8 @@
  * it, and the live view shows the same picture and highlights states by their `data-state-id`
  * (class `active`). Styles are inside the SVG so the file reads the same on its own.
  */
-import { FONT_SIZE, SMALL_FONT_SIZE, type LaidEdge, type LaidNode, type LaidOutChart } from './statechart-layout';
+import type { ChartState, Statechart } from './statechart-diagram';
+import { defaultCollapsed, FONT_SIZE, layoutStatechart, SMALL_FONT_SIZE, type LaidEdge, type LaidNode, type LaidOutChart } from './statechart-layout';
 
 const LINE = 1.3;
 
@@ -103,4 +104,41 @@ function edgeLabel(edge: LaidEdge): string {
 
 function text(x: number, y: number, content: string, cls: string, anchor?: 'middle'): string {
   return `<text class="${cls}" x="${n(x)}" y="${n(y)}"${anchor ? ` text-anchor="${anchor}"` : ''}>${esc(content)}</text>`;
+}
+
+/** One picture of a machine: the overview (`name`.svg) or one collapsed box opened (`name`-`box`.svg). */
+export interface StatechartPicture {
+  /** '' for the overview, else the key of the box it opens. */
+  part: string;
+  title: string;
+  svg: string;
+}
+
+/**
+ * The pictures `diagram --all` writes for a machine, readable at screen size: the overview as the
+ * live view first shows it (the innermost big boxes collapsed) and each collapsed box on its own.
+ */
+export async function statechartPictures(chart: Statechart, title: string): Promise<StatechartPicture[]> {
+  const collapsed = defaultCollapsed(chart);
+  const pictures: StatechartPicture[] = [{ part: '', title, svg: renderStatechartSvg(await layoutStatechart(chart, { collapsed }), title) }];
+  for (const id of collapsed) {
+    const sub = subChart(chart, id);
+    const subTitle = `${title}: inside ${sub.root.path.join('.')}`;
+    pictures.push({ part: sub.root.key, title: subTitle, svg: renderStatechartSvg(await layoutStatechart(sub), subTitle) });
+  }
+  return pictures;
+}
+
+/** The part of a chart inside one compound state: its states and the transitions between them. */
+export function subChart(chart: Statechart, id: string): Statechart {
+  const find = (s: ChartState): ChartState | undefined => (s.id === id ? s : s.children.map(find).find((x) => x !== undefined));
+  const root = find(chart.root);
+  if (!root) throw new Error(`statechart ${chart.id}: no state ${id}`);
+  const inside = new Set<string>();
+  const walk = (s: ChartState): void => {
+    inside.add(s.id);
+    s.children.forEach(walk);
+  };
+  walk(root);
+  return { id: root.id, root, transitions: chart.transitions.filter((t) => inside.has(t.sourceId) && inside.has(t.targetId)) };
 }

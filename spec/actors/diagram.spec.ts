@@ -236,7 +236,8 @@ describe('the diagram command', () => {
   });
 
   it.each([
-    [['channel', '--format', 'svg'], 'bad --format "svg": expected mermaid or dot'],
+    [['channel', '--format', 'png'], 'bad --format "png": expected mermaid, dot, svg'],
+    [['channel', '--expand'], '--expand goes with --format svg'],
     [[], 'name a machine'],
     [['--all'], '--all writes one file per machine: give --out-dir <dir>'],
     [['channel', '--all', '--out-dir', 'x'], 'give a machine name or --all, not both'],
@@ -247,16 +248,23 @@ describe('the diagram command', () => {
     expect(run.stderr).toContain(message);
   });
 
-  it('--all writes a Markdown page with a mermaid block per machine, and an index', async () => {
+  it('--all writes a Markdown page with SVG pictures and a mermaid block per machine, and an index', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diagrams-'));
     const run = await cli('--all', '--out-dir', dir);
     expect(run.code).toBe(0);
-    expect(fs.readdirSync(dir).sort()).toEqual([...machineNames().map((n) => `${n}.md`), 'README.md'].sort());
+    const files = fs.readdirSync(dir);
+    expect(files.filter((f) => f.endsWith('.md')).sort()).toEqual([...machineNames().map((n) => `${n}.md`), 'README.md'].sort());
     for (const entry of MACHINES) {
       const page = fs.readFileSync(path.join(dir, `${entry.name}.md`), 'utf8');
       expect(page).toContain(`\`\`\`mermaid\n${toMermaid(entry.machine)}\`\`\``);
       expect(page).toContain(entry.source);
+      // Every picture the page shows was written beside it.
+      const images = [...page.matchAll(/!\[[^\]]*\]\(([^)]+\.svg)\)/g)].map((m) => m[1]!);
+      expect(images[0]).toBe(`${entry.name}.svg`);
+      for (const image of images) expect(fs.readFileSync(path.join(dir, image), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     }
+    // The device's overview collapses its operations; each is drawn open on its own.
+    expect(files.filter((f) => f.startsWith('device')).sort()).toEqual(['device-balloon.svg', 'device-hotAdd.svg', 'device-init.svg', 'device-unballoon.svg', 'device.md', 'device.svg']);
     const index = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
     for (const name of machineNames()) expect(index).toContain(`(${name}.md)`);
     expect(index).toContain('diagram --all --out-dir docs/diagrams');

@@ -1,19 +1,28 @@
 /**
- * `diagram <machine> [--format mermaid|dot] [--out <file>]`: a statechart diagram generated from
- * the machine itself. `diagram --all --out-dir <dir>` writes <dir>/<name>.md (a Markdown page with a
- * mermaid block, which GitHub renders) for every machine, plus <dir>/README.md listing them.
+ * `diagram <machine> [--format mermaid|dot|svg] [--out <file>]`: a statechart diagram generated from
+ * the machine itself. SVG is laid out by ELK as the live view draws it (statechart-layout.ts).
+ * `diagram --all --out-dir <dir>` writes, for every machine, <dir>/<name>.svg (the overview) and
+ * <dir>/<name>-<box>.svg (each collapsed box opened), <dir>/<name>.md (those pictures and a mermaid
+ * block, which GitHub renders), plus <dir>/README.md listing them.
  */
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { MACHINES, findMachine, machineNames, type RegisteredMachine } from '../../diagram/machine-registry';
-import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from '../../diagram/statechart-diagram';
+import { DIAGRAM_FORMATS, describeStatechart, renderDiagram, type DiagramFormat } from '../../diagram/statechart-diagram';
+import { layoutStatechart, defaultCollapsed } from '../../diagram/statechart-layout';
+import { renderStatechartSvg, statechartPictures, type StatechartPicture } from '../../diagram/statechart-svg';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 
+/** The formats the command writes: the text formats, and SVG pictures. */
+type CliFormat = DiagramFormat | 'svg';
+const CLI_FORMATS: readonly CliFormat[] = [...DIAGRAM_FORMATS, 'svg'];
+
 interface DiagramOptions {
   format: string;
+  expand?: boolean;
   out?: string;
   all?: boolean;
   outDir?: string;
@@ -27,21 +36,22 @@ export function registerDiagramCommand(program: Command, io: CliIo): void {
     .command('diagram')
     .description('print the statechart diagram of a machine (Mermaid or Graphviz DOT), generated from its definition')
     .argument('[machine]', `the machine: ${machineNames().join(', ')}`)
-    .option('--format <format>', `${DIAGRAM_FORMATS.join(' or ')}`, 'mermaid')
+    .option('--format <format>', `${CLI_FORMATS.join(', ')} (svg: laid out as the live view draws it)`, 'mermaid')
+    .option('--expand', 'with --format svg: open every compound state (by default the innermost big ones are collapsed, as in the view)')
     .option('--out <file>', 'write the diagram to this file instead of stdout')
     .option('--all', 'write a diagram page for every machine into --out-dir')
     .option('--out-dir <dir>', 'with --all: the folder for <machine>.md pages (or <machine>.dot with --format dot)')
     .addHelpText(
       'after',
-      '\nExamples:\n  hv-balloon-sim diagram channel\n  hv-balloon-sim diagram vcpu --format dot --out vcpu.dot\n  hv-balloon-sim diagram --all --out-dir docs/diagrams',
+      '\nExamples:\n  hv-balloon-sim diagram channel\n  hv-balloon-sim diagram device --format svg --out device.svg\n  hv-balloon-sim diagram vcpu --format dot --out vcpu.dot\n  hv-balloon-sim diagram --all --out-dir docs/diagrams',
     )
-    .action((name: string | undefined, options: DiagramOptions) => {
+    .action(async (name: string | undefined, options: DiagramOptions) => {
       const format = parseFormat(options.format);
       if (options.all) {
         if (name !== undefined) throw new CliError(`give a machine name or --all, not both (got ${JSON.stringify(name)})`);
         if (options.out !== undefined) throw new CliError('--out writes one diagram; with --all use --out-dir <dir>');
         if (options.outDir === undefined) throw new CliError('--all writes one file per machine: give --out-dir <dir>');
-        const written = writeAllDiagrams(options.outDir, format);
+        const written = await writeAllDiagrams(options.outDir, format);
         io.stdout(`${written.map((file) => `wrote ${file}`).join('\n')}\n`);
         return;
       }
@@ -49,7 +59,8 @@ export function registerDiagramCommand(program: Command, io: CliIo): void {
       if (name === undefined) throw new CliError(`name a machine (${machineNames().join(', ')}) or use --all`);
       const entry = findMachine(name);
       if (!entry) throw new CliError(`unknown machine ${JSON.stringify(name)} (known: ${machineNames().join(', ')})`);
-      const text = renderDiagram(entry.machine, format);
+      if (options.expand && format !== 'svg') throw new CliError('--expand goes with --format svg');
+      const text = format === 'svg' ? await svgDiagram(entry, options.expand === true) : renderDiagram(entry.machine, format);
       if (options.out === undefined) {
         io.stdout(text);
         return;
@@ -59,11 +70,19 @@ export function registerDiagramCommand(program: Command, io: CliIo): void {
     });
 }
 
-function parseFormat(format: string): DiagramFormat {
-  const found = DIAGRAM_FORMATS.find((f) => f === format);
-  if (!found) throw new CliError(`bad --format ${JSON.stringify(format)}: expected ${DIAGRAM_FORMATS.join(' or ')}`);
+function parseFormat(format: string): CliFormat {
+  const found = CLI_FORMATS.find((f) => f === format);
+  if (!found) throw new CliError(`bad --format ${JSON.stringify(format)}: expected ${CLI_FORMATS.join(', ')}`);
   return found;
 }
+
+/** One machine as SVG: as the view first shows it, or with every box open. */
+export async function svgDiagram(entry: RegisteredMachine, expand: boolean): Promise<string> {
+  const chart = describeStatechart(entry.machine);
+  return renderStatechartSvg(await layoutStatechart(chart, { collapsed: expand ? [] : defaultCollapsed(chart) }), entry.title);
+}
+
+const pictureFile = (entry: RegisteredMachine, p: StatechartPicture): string => `${entry.name}${p.part === '' ? '' : `-${p.part}`}.svg`;
 
 function writeFile(file: string, text: string): void {
   try {
@@ -75,12 +94,22 @@ function writeFile(file: string, text: string): void {
   }
 }
 
-/** Writes every machine's page (and, for Mermaid, the README index); returns the files written. */
-export function writeAllDiagrams(outDir: string, format: DiagramFormat): string[] {
+/**
+ * Writes every machine's page (Mermaid: with its SVG pictures, and the README index; DOT: a .dot
+ * file; SVG: the pictures only); returns the files written.
+ */
+export async function writeAllDiagrams(outDir: string, format: CliFormat): Promise<string[]> {
   const written: string[] = [];
   for (const entry of MACHINES) {
+    const pictures = format === 'dot' ? [] : await statechartPictures(describeStatechart(entry.machine), entry.title);
+    for (const p of pictures) {
+      const file = path.join(outDir, pictureFile(entry, p));
+      writeFile(file, p.svg);
+      written.push(file);
+    }
+    if (format === 'svg') continue;
     const file = path.join(outDir, `${entry.name}.${format === 'dot' ? 'dot' : 'md'}`);
-    writeFile(file, format === 'dot' ? renderDiagram(entry.machine, 'dot') : diagramPage(entry));
+    writeFile(file, format === 'dot' ? renderDiagram(entry.machine, 'dot') : diagramPage(entry, pictures));
     written.push(file);
   }
   if (format === 'mermaid') {
@@ -98,16 +127,30 @@ const LEGEND = [
   'state is entered. An arrow from a state back to itself handles the event without leaving the',
   'state. A dashed "(any state)" node stands for every state inside the box it is drawn in (or the',
   'whole machine at the top level): its arrows apply wherever the machine is in there.',
+  'In the SVG pictures, the small `on E` lines inside a state are events it handles without leaving',
+  'it (`(re-enter)`: it leaves and enters itself again), drawn there instead of as loops.',
 ].join('\n');
 
 /** One Markdown page per machine; deterministic (no dates), so regenerating changes nothing. */
-export function diagramPage(entry: RegisteredMachine): string {
+export function diagramPage(entry: RegisteredMachine, pictures: readonly StatechartPicture[] = []): string {
+  const images = pictures.flatMap((p) => [
+    p.part === '' ? '## The whole machine' : `## Inside \`${p.part}\``,
+    '',
+    p.part === ''
+      ? 'Laid out as the live view (`hv-balloon-sim view`) first draws it: a blue box is a compound state shown collapsed; it is drawn open below.'
+      : `The states inside the \`${p.part}\` box and the transitions between them.`,
+    '',
+    `![${p.title}](${pictureFile(entry, p)})`,
+    '',
+  ]);
   return [
     `# \`${entry.name}\`: ${entry.title}`,
     '',
     `Generated from [\`${entry.source}\`](../../${entry.source}) by \`${REGENERATE_COMMAND}\`.`,
     'Do not edit: change the machine and regenerate.',
     '',
+    ...images,
+    ...(images.length > 0 ? ['## As Mermaid text', ''] : []),
     '```mermaid',
     renderDiagram(entry.machine, 'mermaid').trimEnd(),
     '```',
