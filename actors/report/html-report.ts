@@ -40,7 +40,6 @@ const W = 1160;
 const LEFT = 72;
 const RIGHT = 24;
 const PLOT_W = W - LEFT - RIGHT;
-const LABEL_ROWS = 3;
 const LABEL_ROW_H = 15;
 
 /** Text for HTML content and attribute values: & < > " ' escaped. */
@@ -230,7 +229,7 @@ interface Marker {
   commands: string[];
   label: string;
   toRight: boolean;
-  /** Label row counted up from the plot's top edge; -1 = no room (the line's tooltip still says it). */
+  /** Label row counted up from the plot's top edge; -1 = no room, only with many steps (the line's tooltip still says it). */
   row: number;
 }
 
@@ -243,12 +242,13 @@ function layoutMarkers(steps: ScenarioStepResult[], x: (t: number) => number): M
     if (last && Math.round(x(last.at)) === Math.round(x(step.at))) last.commands.push(text);
     else markers.push({ at: step.at, commands: [text], label: '', toRight: true, row: -1 });
   }
-  const rows = markers.length > DENSE_MARKERS ? 1 : LABEL_ROWS;
+  // Every label gets a row where it overlaps none (as many rows as that takes); only a dense run
+  // of steps keeps one row, and its labels that do not fit live in the lines' tooltips.
+  const rows = markers.length > DENSE_MARKERS ? 1 : markers.length;
   const taken: Array<Array<[number, number]>> = Array.from({ length: rows }, () => []);
   for (const m of markers) {
     const xx = x(m.at);
-    const full = m.commands.join(' · ');
-    m.label = full.length > 44 ? `${full.slice(0, 43)}…` : full;
+    m.label = markerLabel(m.commands);
     const width = m.label.length * 6.2 + 4;
     m.toRight = xx + width <= LEFT + PLOT_W + RIGHT;
     const span: [number, number] = m.toRight ? [xx, xx + width] : [xx - width, xx];
@@ -274,6 +274,26 @@ function drawMarkers(markers: Marker[], x: (t: number) => number, top: number, p
     parts.push(`<text x="${n(m.toRight ? x(m.at) + 3 : x(m.at) - 3)}" y="${ty}" text-anchor="${m.toRight ? 'start' : 'end'}" class="step-label">${esc(m.label)}${tip}</text>`);
   }
   return parts.join('\n');
+}
+
+/**
+ * A marker's label: the commands that change the VM first (balloon, system_reset, ...), then the
+ * queries, whole commands only, as many as fit in 44 characters, then "+N more" (the tooltip lists all).
+ */
+function markerLabel(commands: readonly string[]): string {
+  const isQuery = (c: string): boolean => /^(info |query-|x-sim-(time|counters))/.test(c);
+  const ordered = [...commands.filter((c) => !isQuery(c)), ...commands.filter(isQuery)];
+  const shown: string[] = [];
+  for (const c of ordered) {
+    const rest = ordered.length - shown.length - 1;
+    const next = [...shown, c].join(' · ') + (rest > 0 ? ` · +${rest} more` : '');
+    if (shown.length > 0 && next.length > 44) break;
+    shown.push(c);
+  }
+  const more = ordered.length - shown.length;
+  const text = shown.join(' · ') + (more > 0 ? ` · +${more} more` : '');
+  // A single very long command is cut, never silently dropped.
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 function commandText(command: string | Record<string, unknown>): string {
@@ -366,7 +386,7 @@ function messagesSection(data: ReportData): string {
   const shown = p.head.length + p.tail.length;
   const row = (r: (typeof p.head)[number], index: number): string => {
     const dir = r.from === 'host' ? '<span class="h2g">host → guest</span>' : '<span class="g2h">guest → host</span>';
-    return `<tr${r.type === 'DM_STATUS_REPORT' ? ' class="status"' : ''}><td class="num muted">${index}</td><td class="num">${secs(r.time)}</td><td>${dir}</td><td><code>${esc(r.type)}</code></td><td class="num">${r.transId}</td><td class="num">${r.size}</td><td class="mono fields">${esc(r.fields)}</td></tr>`;
+    return `<tr data-type="${esc(r.type)}"${r.type === 'DM_STATUS_REPORT' ? ' class="status"' : ''}><td class="num muted">${index}</td><td class="num">${secs(r.time)}</td><td>${dir}</td><td><code>${esc(r.type)}</code></td><td class="num">${r.transId}</td><td class="num">${r.size}</td><td class="mono fields">${esc(r.fields)}</td></tr>`;
   };
   const rows = p.head.map((r, i) => row(r, i + 1));
   if (p.omitted > 0) {
@@ -379,7 +399,24 @@ function messagesSection(data: ReportData): string {
       ? `The first ${group3(p.head.length)} and the last ${group3(p.tail.length)} of ${group3(total)} messages (${group3(p.omitted)} left out; the counts above cover them all)`
       : `All ${group3(shown)} messages`;
   const table = `<table class="seq"><thead><tr><th class="num">#</th><th class="num">time (s)</th><th>direction</th><th>type</th><th class="num">transId</th><th class="num">bytes</th><th class="fields">fields (ranges: count, pages, first start+count)</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
-  return `<h3>Per type</h3>\n${counts}\n<h3>Sequence</h3>\n<details open><summary>${summary}</summary>\n${table}\n</details>`;
+  return `<h3>Per type</h3>\n${counts}\n<h3>Sequence</h3>\n${typeFilter(p.counts)}\n<details open><summary>${summary}</summary>\n${table}\n</details>`;
+}
+
+/**
+ * Hide the rows of a type with one click, without a script (the report has none): a checkbox per
+ * type, and a CSS rule that hides that type's rows while it is checked.
+ */
+function typeFilter(counts: ReportData['packets']['counts']): string {
+  if (counts.length < 2) return '';
+  const id = (type: string): string => `hide-${type.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  // Status reports first: they are most of a long run's rows.
+  const ordered = [...counts.filter((c) => c.type === 'DM_STATUS_REPORT'), ...counts.filter((c) => c.type !== 'DM_STATUS_REPORT')];
+  const rules = ordered.map((c) => `#${id(c.type)}:checked ~ details tr[data-type="${esc(c.type)}"] { display: none; }`).join('\n');
+  const boxes = ordered.map((c) => {
+    const name = c.type === 'DM_STATUS_REPORT' ? 'status reports' : c.type;
+    return `<input type="checkbox" class="filter" id="${id(c.type)}"><label for="${id(c.type)}" class="filter">${esc(name)} (${group3(c.hostToGuest + c.guestToHost)})</label>`;
+  });
+  return `<style>${rules}</style>\n<span class="muted">hide:</span> ${boxes.join(' ')}`;
 }
 
 function eventsSection(data: ReportData): string {
@@ -470,6 +507,8 @@ function group3(v: number): string {
 }
 
 const CSS = `
+input.filter { margin: 0 2px 0 8px; vertical-align: middle; }
+label.filter { font-size: 13px; cursor: pointer; }
 :root { --fg: #1d1d1f; --muted: #6b6b70; --line: #e3e3e6; --soft: #f6f6f7; }
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--fg); background: #fff; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }

@@ -1,20 +1,23 @@
 /**
- * Collects what an HTML report shows while `runScenario` runs: it reads the VM's trace records
- * (DM packets, device state changes and warnings, guest log lines, QMP events) and samples the
- * balloon's `actual` and the guest's memory as virtual time passes. Everything it keeps is bounded
- * (first and last rows of long lists, at most three points per chart column), so a run of hours
- * costs the same memory as a run of seconds.
+ * Collects what an HTML report shows while `runScenario` runs. It reads the same events as the live
+ * view and `run --record` (a ViewRecorder's ViewEvents, view-model.ts: device states, DM packets,
+ * memory, warnings, guest log lines, QMP events) and samples the guest's memory as virtual time
+ * passes. Everything it keeps is bounded (first and last rows of long lists, at most three points
+ * per chart column), so a run of hours costs the same memory as a run of seconds.
  *
  * Usage: `const c = new ReportCollector(scenario); const r = runScenario(scenario, c.wrap(options));
- * renderHtmlReport(c.finish(r))`.
+ * renderHtmlReport(c.finish(r))`. `c.recorder` is the ViewRecorder it reads (run --record saves
+ * its events when asked to keep them: `new ReportCollector(scenario, {}, { keepEvents: true })`).
  */
-import { isStateName, type HvBalloonStateName } from '../../machines/hv-balloon-device/states';
+import { isStateName } from '../../machines/hv-balloon-device/states';
 import { PAGE_SIZE } from '../../protocol/constants';
 import { decode } from '../../protocol/codec';
 import { messageToJson, type JsonValue } from '../../protocol/json';
 import { DM_MESSAGE_TYPE_NAMES } from '../../protocol/messages';
 import type { RunScenarioOptions, Scenario, ScenarioResult } from '../scenario/scenario';
-import type { Vm, VmTraceRecord } from '../vm/create-vm';
+import type { Vm } from '../vm/create-vm';
+import type { ViewEvent } from '../view/view-model';
+import { ViewRecorder } from '../view/view-recorder';
 import {
   STATE_GROUPS,
   stateGroup,
@@ -27,6 +30,7 @@ import {
   type StateTimeline,
   type TimedText,
 } from './report-data';
+import type { HvBalloonStateName } from '../../machines/hv-balloon-device/states';
 
 /** How much of a run a report keeps. */
 export interface ReportLimits {
@@ -54,14 +58,6 @@ export const DEFAULT_REPORT_LIMITS: ReportLimits = {
 const MAX_FAILURES = 20;
 
 
-interface RawPacket {
-  time: number;
-  from: 'host' | 'guest';
-  type: string;
-  size: number;
-  transId: number;
-  payload: Uint8Array;
-}
 
 export class ReportCollector {
   private readonly limits: ReportLimits;
@@ -76,7 +72,9 @@ export class ReportCollector {
   private readonly guestCommitted: ColumnSeries;
   private readonly states: StateTracker;
   private sawDevice = false;
-  private readonly packets: HeadTail<RawPacket>;
+  private readonly packets: HeadTail<PacketRow>;
+  private viewRecorder: ViewRecorder | undefined;
+  private readonly keepEvents: boolean;
   private readonly counts = new Map<string, { hostToGuest: number; guestToHost: number }>();
   private readonly warnings: HeadTail<TimedText>;
   private readonly guestLog: HeadTail<TimedText>;
@@ -87,7 +85,9 @@ export class ReportCollector {
   constructor(
     private readonly scenario: Scenario,
     limits: Partial<ReportLimits> = {},
+    options: { keepEvents?: boolean } = {},
   ) {
+    this.keepEvents = options.keepEvents ?? false;
     this.limits = { ...DEFAULT_REPORT_LIMITS, ...limits };
     this.spanMs = Math.max(1, scenario.until);
     const columnMs = this.spanMs / this.limits.chartColumns;
@@ -109,13 +109,11 @@ export class ReportCollector {
       ...options,
       onStart: (vm: Vm) => {
         this.vm = vm;
+        this.viewRecorder = new ViewRecorder(vm, { keep: this.keepEvents, onEvent: (e) => this.onViewEvent(e) });
         options.onStart?.(vm);
       },
-      onTrace: (record: VmTraceRecord) => {
-        this.onTrace(record);
-        options.onTrace?.(record);
-      },
       onStep: (step) => {
+        this.viewRecorder?.step(step);
         this.sample(step.at);
         options.onStep?.(step);
       },
@@ -126,10 +124,16 @@ export class ReportCollector {
     };
   }
 
+  /** The ViewRecorder the report reads (after the run started). */
+  get recorder(): ViewRecorder | undefined {
+    return this.viewRecorder;
+  }
+
   /** The report's data, once the run has ended; call it before `vm.dispose()` (it takes a last sample). */
   finish(result: ScenarioResult): ReportData {
     const end = result.virtualTimeMs;
     this.sample(end);
+    this.viewRecorder?.dispose();
     if (result.final.actualBytes !== null) this.actual.push(end, result.final.actualBytes);
     const data: ReportData = {
       scenario: {
@@ -144,7 +148,7 @@ export class ReportCollector {
       statusReports: { available: this.available.points(), committed: this.committed.points(), count: this.statusReportCount },
       guestMemory: { available: this.guestAvailable.points(), committed: this.guestCommitted.points() },
       states: this.sawDevice || result.final.deviceState !== null ? this.states.finish(end) : null,
-      packets: { ...mapRows(this.packets.rows(), packetRow), counts: this.packetCounts() },
+      packets: { ...this.packets.rows(), counts: this.packetCounts() },
       warnings: this.warnings.rows(),
       guestLog: { ...this.guestLog.rows(), debugLines: this.debugLines },
       events: this.events.rows(),
@@ -153,76 +157,69 @@ export class ReportCollector {
     return data;
   }
 
-  private onTrace(record: VmTraceRecord): void {
-    switch (record.kind) {
-      case 'device': {
-        const e = record.event;
+  private onViewEvent(e: ViewEvent): void {
+    switch (e.kind) {
+      case 'state':
+        if (e.part !== 'device' || !isStateName(e.state)) return;
         this.sawDevice = true;
-        if (e.type === 'warning') {
-          this.warnings.push({ time: record.time, text: e.text, ...(e.repeat > 1 ? { tag: `x${e.repeat}` } : {}) });
-        } else if (e.type === 'trace') {
-          const to = e.args.to;
-          if (e.name === 'hv_balloon_state_change' && typeof to === 'string' && isStateName(to)) {
-            this.states.enter(to, record.time);
-            // QEMU hv-balloon.c close_channel ("Don't report stale data"): the status lines break here.
-            if (to === 'S_WAIT_RESET') {
-              this.available.push(record.time, NaN);
-              this.committed.push(record.time, NaN);
-            }
-          }
-          // `actual` moves only when the device acts, and every device step leaves a trace point.
-          this.sampleActual(record.time);
+        this.states.enter(e.state, e.t);
+        // QEMU hv-balloon.c close_channel ("Don't report stale data"): the status lines break here.
+        if (e.state === 'S_WAIT_RESET') {
+          this.available.push(e.t, NaN);
+          this.committed.push(e.t, NaN);
         }
         return;
-      }
-      case 'guest': {
-        const e = record.event;
-        if (e.type === 'misbehaviour') this.guestLog.push({ time: record.time, text: e.text, tag: 'misbehaviour' });
-        else if (e.level === 'debug') this.debugLines++;
-        else this.guestLog.push({ time: record.time, text: `hv_balloon: ${e.text}`, ...(e.level === 'info' ? {} : { tag: e.level }) });
+      case 'memory':
+        // `actual` moves only when the device acts, and the recorder samples it at every device step.
+        if (e.actual !== null) this.actual.push(e.t, e.actual);
         return;
-      }
+      case 'warning':
+        this.sawDevice = true;
+        this.warnings.push({ time: e.t, text: e.text, ...(e.repeat > 1 ? { tag: `x${e.repeat}` } : {}) });
+        return;
+      case 'guest-log':
+        if (e.level === 'misbehaviour') this.guestLog.push({ time: e.t, text: e.text, tag: 'misbehaviour' });
+        else if (e.level === 'debug') this.debugLines++;
+        else this.guestLog.push({ time: e.t, text: `hv_balloon: ${e.text}`, ...(e.level === 'info' ? {} : { tag: e.level }) });
+        return;
       case 'qmp-event': {
-        const { event, data } = record.event;
+        const data = e.data !== null && typeof e.data === 'object' && !Array.isArray(e.data) ? e.data : undefined;
         const committed = data?.committed;
         const available = data?.available;
-        if (event === 'HV_BALLOON_STATUS_REPORT' && typeof committed === 'number' && typeof available === 'number') {
+        if (e.event === 'HV_BALLOON_STATUS_REPORT' && typeof committed === 'number' && typeof available === 'number') {
           this.statusReportCount++;
-          this.available.push(record.time, available);
-          this.committed.push(record.time, committed);
+          this.available.push(e.t, available);
+          this.committed.push(e.t, committed);
         } else {
-          this.events.push({ time: record.time, event, text: data === undefined ? '' : JSON.stringify(data) });
+          this.events.push({ time: e.t, event: e.event, text: e.data === undefined ? '' : JSON.stringify(e.data) });
         }
         return;
       }
-      case 'packet': {
-        const { time, from, type, size, transId, payload } = record;
-        this.packets.push({ time, from, type, size, transId, payload });
-        const count = this.counts.get(type) ?? { hostToGuest: 0, guestToHost: 0 };
-        if (from === 'host') count.hostToGuest++;
+      case 'message': {
+        const p = e.packet;
+        if (!p) return;
+        this.packets.push({ time: e.t, from: p.dir, type: e.type, size: p.size, transId: p.transId, fields: jsonFields(p.fields) });
+        const count = this.counts.get(e.type) ?? { hostToGuest: 0, guestToHost: 0 };
+        if (p.dir === 'host') count.hostToGuest++;
         else count.guestToHost++;
-        this.counts.set(type, count);
+        this.counts.set(e.type, count);
         return;
       }
       case 'failure':
-        if (this.failures.length < MAX_FAILURES) this.failures.push({ time: record.time, text: record.message });
+        if (this.failures.length < MAX_FAILURES) this.failures.push({ time: e.t, text: e.text });
         return;
-      case 'bus':
+      case 'step':
+      case 'counters':
         return;
     }
   }
 
   private sample(time: number): void {
-    this.sampleActual(time);
+    this.viewRecorder?.sampleMemory();
     const vm = this.vm;
     if (!vm || vm.deviceState() === null) return;
     this.guestAvailable.push(time, vm.memory.availablePages() * PAGE_SIZE);
     this.guestCommitted.push(time, vm.memory.committedPages() * PAGE_SIZE);
-  }
-
-  private sampleActual(time: number): void {
-    const vm = this.vm;
-    if (vm && vm.deviceState() !== null) this.actual.push(time, vm.queryBalloon().actual);
   }
 
   private packetCounts(): Array<{ type: string; hostToGuest: number; guestToHost: number }> {
@@ -236,14 +233,6 @@ export class ReportCollector {
   }
 }
 
-function mapRows<T, U>(rows: BoundedRows<T>, f: (row: T) => U): BoundedRows<U> {
-  return { head: rows.head.map(f), tail: rows.tail.map(f), omitted: rows.omitted };
-}
-
-function packetRow(p: RawPacket): PacketRow {
-  return { time: p.time, from: p.from, type: p.type, size: p.size, transId: p.transId, fields: packetFields(p.payload) };
-}
-
 /** A packet's body fields for a table cell: `transId` and `type` are columns of their own, page ranges are summed up. */
 export function packetFields(payload: Uint8Array): string {
   let json: Record<string, JsonValue>;
@@ -252,6 +241,13 @@ export function packetFields(payload: Uint8Array): string {
   } catch (err) {
     return `(malformed: ${(err as Error).message})`;
   }
+  return jsonFields(json);
+}
+
+/** The same, from the message as JSON (a ViewPacket's `fields`; a string there is a malformed packet's error). */
+export function jsonFields(json: JsonValue): string {
+  if (typeof json === 'string') return json;
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return String(json);
   const parts: string[] = [];
   for (const [key, value] of Object.entries(json)) {
     if (key === 'type' || key === 'transId') continue;

@@ -36,7 +36,9 @@ export type ViewEvent =
   | { kind: 'qmp-event'; t: number; event: string; data?: JsonValue }
   | { kind: 'guest-log'; t: number; level: string; text: string }
   /** The device's counters (x-sim-counters' device part and the message counts), after each device state change. */
-  | { kind: 'counters'; t: number; counters: JsonValue };
+  | { kind: 'counters'; t: number; counters: JsonValue }
+  /** The simulation stopped because a part threw (a bug): every later command reports it. */
+  | { kind: 'failure'; t: number; text: string };
 
 export type ViewEventKind = ViewEvent['kind'];
 

@@ -54,15 +54,28 @@ const CHARTS = new Map<ViewPart, ChartState>(
   VIEW_PARTS.map((part) => [part, describeStatechart(findMachine(part)!.machine).root] as const),
 );
 
+export interface ViewRecorderOptions {
+  /** Keep the events in `log` (default true); false: only hand them to listeners (the report keeps its own digest). */
+  keep?: boolean;
+  /** A listener from the start, so it also gets the parts' first states and the first memory sample. */
+  onEvent?: (e: ViewEvent) => void;
+}
+
 export class ViewRecorder {
   readonly log = new ViewLog();
+  private readonly keep: boolean;
   private readonly listeners = new Set<(e: ViewEvent) => void>();
   private readonly lastState = new Map<ViewPart, string>();
   private lastMemory = '';
   private status: { available: number; committed: number } | null = null;
   private readonly unsubscribe: Array<() => void> = [];
 
-  constructor(private readonly vm: Vm) {
+  constructor(
+    private readonly vm: Vm,
+    options: ViewRecorderOptions = {},
+  ) {
+    this.keep = options.keep ?? true;
+    if (options.onEvent) this.listeners.add(options.onEvent);
     const trace = vm.trace$.subscribe((r) => this.onTrace(r));
     this.unsubscribe.push(() => trace.unsubscribe());
     for (const part of VIEW_PARTS) {
@@ -134,7 +147,7 @@ export class ViewRecorder {
   }
 
   private emit(e: ViewEvent): void {
-    this.log.push(e);
+    if (this.keep) this.log.push(e);
     for (const l of this.listeners) l(e);
   }
 
@@ -199,7 +212,7 @@ export class ViewRecorder {
         return;
       }
       case 'failure':
-        this.emit({ kind: 'warning', t: r.time, text: `the simulation stopped: ${r.message}`, repeat: 1 });
+        this.emit({ kind: 'failure', t: r.time, text: r.message });
         return;
     }
   }

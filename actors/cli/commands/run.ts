@@ -73,7 +73,8 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   // Refuse an unwritable output path before a long run, not after it.
   if (flags.report !== undefined) checkOutputPath(flags.report, '--report', 'report.html');
   if (flags.record !== undefined) checkOutputPath(flags.record, '--record', 'run.json');
-  const collector = flags.report !== undefined ? new ReportCollector(scenario) : undefined;
+  // One recorder serves both: the report reads its events, --record keeps them.
+  const collector = flags.report !== undefined ? new ReportCollector(scenario, {}, { keepEvents: flags.record !== undefined }) : undefined;
   const inspector = flags.inspect ? await startInspectorForCli(io, inspectPort) : undefined;
   if (inspector) await waitForInspector(inspector, String(waitSec), io);
   let recorder: ViewRecorder | undefined;
@@ -102,7 +103,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
         bar?.update(Math.round(t / 1000));
       },
     };
-    const recorded: RunScenarioOptions = flags.record === undefined ? options : {
+    const recorded: RunScenarioOptions = flags.record === undefined || collector ? options : {
       ...options,
       onStart: (vm) => {
         recorder = new ViewRecorder(vm);
@@ -118,6 +119,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     const { vm, ...plain } = result;
     // The collector's last sample reads the VM: before dispose.
     const report = collector ? renderHtmlReport(collector.finish(plain)) : undefined;
+    if (collector && flags.record !== undefined) recorder = collector.recorder;
     recorder?.sampleMemory();
     const recording = recorder
       ? makeRecording(recorder, { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), source: file, untilMs: scenario.until }, plain.virtualTimeMs)

@@ -204,6 +204,7 @@ function draw() {
     if (e.kind === 'memory') memory.push(e);
     else if (e.kind === 'step') steps.push(e);
     else if (e.kind === 'warning') warnings.push(e);
+    else if (e.kind === 'failure') warnings.push({ t: e.t, text: `the simulation stopped: ${e.text}`, repeat: 1 });
     else if (e.kind === 'counters' && e.t <= t) counters = e.counters;
   }
   const chartEnd = Math.max(end, app.scenario.untilMs || 0, 1000);
