@@ -1,31 +1,14 @@
 /**
- * Where the browser app's files are. They ship in the npm package (package.json "files") as plain
- * files beside this module, in app/. From the TypeScript sources (ts-node, ts-jest) that is
- * actors/view/app; from compiled JavaScript in another folder (dist/...) the copy beside the
- * compiled module is used when the build put one there, else the package root's actors/view/app.
+ * The browser app's files: plain files in assets/ beside this module. The build copies every
+ * `assets` folder into dist/ at the same place (scripts/build.js), so `join(__dirname, 'assets')`
+ * finds them from the TypeScript sources (ts-node, ts-jest) and from the compiled package alike.
+ * They are plain ES modules, not TypeScript: the server sends these very files, no bundler and no
+ * build step between them and the browser (see docs/view.md).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-
-/** The folder of the package that holds this file (the nearest package.json named hv-balloon-sim). */
-export function packageRoot(from: string = __dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      try {
-        if ((JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === 'hv-balloon-sim') return dir;
-      } catch {
-        /* not ours: keep looking */
-      }
-    }
-    if (dirname(dir) === dir) throw new Error(`hv-balloon-sim: cannot find the package root above ${from}`);
-  }
-}
+import { join } from 'node:path';
 
 export function appDir(): string {
-  const beside = join(__dirname, 'app');
-  if (existsSync(join(beside, 'index.html'))) return beside;
-  return join(packageRoot(), 'actors', 'view', 'app');
+  return join(__dirname, 'assets');
 }
 
 /** The app's files the server hands out, by URL path, with their content types. */
