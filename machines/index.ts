@@ -21,6 +21,16 @@ export {
   type DmPacketEvent,
   type StatusReportData,
 } from './hv-balloon-device.machine';
+// The device's packet events, named here so a consumer's declarations can name them (TS2742 otherwise).
+export type {
+  DmVersionRequestPacket,
+  DmCapabilitiesReportPacket,
+  DmStatusReportPacket,
+  DmBalloonResponsePacket,
+  DmUnballoonResponsePacket,
+  DmHotAddResponsePacket,
+  DmUnknownPacket,
+} from './hv-balloon-device/packets';
 export {
   validateDeviceConfig,
   assertDeviceConfig,
@@ -76,6 +86,8 @@ export {
   type ResolvedGuestProfile,
 } from './dm-guest/profiles';
 export { MISBEHAVIOUR_KINDS, type MisbehaviourKind, type MaliciousPlanEntry } from './dm-guest/malicious-plan';
+// Named here so a consumer's declarations can name the driver's context (TS2742 otherwise).
+export type { HotAddRegions, HotAddRegion, HotAddGap, HotAddRequestRanges, HotAddOperation } from './dm-guest/hot-add-regions';
 
 // ---- the VMBus channel and its rings -----------------------------------------------------------
 export { vmbusChannelMachine, type VmbusChannelInput, type VmbusChannelContext } from './vmbus-channel.machine';
