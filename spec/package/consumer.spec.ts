@@ -92,12 +92,12 @@ describe('the packed package in a fresh project', () => {
         .map((line) => line.split('(')[0]),
     );
     expect([...errorFiles].filter((file) => !file.startsWith('node_modules/xstate/'))).toEqual([]);
-  });
+  }, 180_000);
 
   it('a jest test of the test kit passes with jest defaults', () => {
     const out = run(process.execPath, [join('node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--color=false']);
     expect({ status: out.status, summary: /Tests:.*/.exec(out.stderr)?.[0] }).toEqual({ status: 0, summary: 'Tests:       1 passed, 1 total' });
-  });
+  }, 180_000);
 
   it('the installed CLI runs the compiled code', () => {
     expect(ok(process.execPath, [join('node_modules', '.bin', 'hv-balloon-sim'), 'decode', '0000080000000000'])).toContain('DM_ERROR');
