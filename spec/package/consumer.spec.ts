@@ -2,10 +2,11 @@
  * The package as its users get it: `npm pack`, install the tarball into a fresh project outside
  * the repository, and there run a CommonJS script, an ES module script, a strict `tsc --noEmit`
  * (with `tsc --init`'s settings, untouched) of a TypeScript consumer of every entry point, a jest
- * test of the test kit with jest's defaults, and the installed CLI. No ts-node, no transform.
+ * test and a vitest test of the test kit with the runners' defaults, and the installed CLI. No
+ * ts-node, no transform, no runner configuration.
  *
- * The consumer's own tools (typescript, jest, xstate) come from the npm registry through the local
- * npm cache (--prefer-offline). dist/ is current: jest's global set-up builds it.
+ * The consumer's own tools (typescript, jest, vitest, xstate) come from the npm registry through the
+ * local npm cache (--prefer-offline). dist/ is current: jest's global set-up builds it.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ const ROOT = join(__dirname, '..', '..');
 const FIXTURES = join(__dirname, '..', 'fixtures', 'consumer');
 const ENTRIES = ['hv-balloon-sim', 'hv-balloon-sim/protocol', 'hv-balloon-sim/machines', 'hv-balloon-sim/testing'];
 /** The consumer's tools, at the versions this repository uses (so the npm cache has them). */
-const CONSUMER_TOOLS = ['typescript@5.9.3', 'jest@30.5.2', 'xstate@5.33.3'];
+const CONSUMER_TOOLS = ['typescript@5.9.3', 'jest@30.5.2', 'vitest@3.2.7', 'xstate@5.33.3'];
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 let project: string;
@@ -95,8 +96,13 @@ describe('the packed package in a fresh project', () => {
   }, 180_000);
 
   it('a jest test of the test kit passes with jest defaults', () => {
-    const out = run(process.execPath, [join('node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--color=false']);
+    const out = run(process.execPath, [join('node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--color=false', 'jest-kit']);
     expect({ status: out.status, summary: /Tests:.*/.exec(out.stderr)?.[0] }).toEqual({ status: 0, summary: 'Tests:       1 passed, 1 total' });
+  }, 180_000);
+
+  it('a vitest test of the test kit passes with vitest defaults', () => {
+    const out = run(process.execPath, [join('node_modules', 'vitest', 'vitest.mjs'), 'run', '--color=false', 'vitest-kit']);
+    expect({ status: out.status, tests: /Tests\s+\d+ passed \(\d+\)/.exec(out.stdout)?.[0] }).toEqual({ status: 0, tests: 'Tests  1 passed (1)' });
   }, 180_000);
 
   it('the installed CLI runs the compiled code', () => {
