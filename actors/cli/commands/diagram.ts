@@ -11,8 +11,11 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { MACHINES, findMachine, machineNames, type RegisteredMachine } from '../../diagram/machine-registry';
 import { DIAGRAM_FORMATS, describeStatechart, renderDiagram, type DiagramFormat } from '../../diagram/statechart-diagram';
-import { layoutStatechart, defaultCollapsed } from '../../diagram/statechart-layout';
-import { renderStatechartSvg, statechartPictures, type StatechartPicture } from '../../diagram/statechart-svg';
+import type { StatechartPicture } from '../../diagram/statechart-svg';
+
+// The layout engine (elkjs) is loaded only for SVG, not when the CLI starts (the cli-startup benchmark).
+const svgModule = (): typeof import('../../diagram/statechart-svg') => require('../../diagram/statechart-svg') as typeof import('../../diagram/statechart-svg');
+const layoutModule = (): typeof import('../../diagram/statechart-layout') => require('../../diagram/statechart-layout') as typeof import('../../diagram/statechart-layout');
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 
@@ -78,8 +81,9 @@ function parseFormat(format: string): CliFormat {
 
 /** One machine as SVG: as the view first shows it, or with every box open. */
 export async function svgDiagram(entry: RegisteredMachine, expand: boolean): Promise<string> {
+  const { layoutStatechart, defaultCollapsed } = layoutModule();
   const chart = describeStatechart(entry.machine);
-  return renderStatechartSvg(await layoutStatechart(chart, { collapsed: expand ? [] : defaultCollapsed(chart) }), entry.title);
+  return svgModule().renderStatechartSvg(await layoutStatechart(chart, { collapsed: expand ? [] : defaultCollapsed(chart) }), entry.title);
 }
 
 const pictureFile = (entry: RegisteredMachine, p: StatechartPicture): string => `${entry.name}${p.part === '' ? '' : `-${p.part}`}.svg`;
@@ -101,7 +105,7 @@ function writeFile(file: string, text: string): void {
 export async function writeAllDiagrams(outDir: string, format: CliFormat): Promise<string[]> {
   const written: string[] = [];
   for (const entry of MACHINES) {
-    const pictures = format === 'dot' ? [] : await statechartPictures(describeStatechart(entry.machine), entry.title);
+    const pictures = format === 'dot' ? [] : await svgModule().statechartPictures(describeStatechart(entry.machine), entry.title);
     for (const p of pictures) {
       const file = path.join(outDir, pictureFile(entry, p));
       writeFile(file, p.svg);

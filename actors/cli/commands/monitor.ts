@@ -6,10 +6,9 @@
 import type { Command } from 'commander';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import packageJson from '../../../package.json';
+import { PACKAGE_VERSION } from '../../package-root';
 import { hmpCommandNames, runHmp } from '../../hmp/hmp';
 import type { VmControl } from '../../qmp/qmp-types';
-import { createVmFromOptions } from '../../vm-factory';
 import { startInspectorForCli, waitForInspector } from '../inspect-option';
 import { parsePort, startLiveViewForCli, type CliView } from '../view-option';
 import { stepLine } from '../../scenario/timeline';
@@ -17,7 +16,7 @@ import type { CliIo } from '../cli-io';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
 export const HMP_PROMPT = '(qemu) ';
-export const MONITOR_BANNER = `hv-balloon-sim ${packageJson.version} monitor - type 'help' for more information\n`;
+export const MONITOR_BANNER = `hv-balloon-sim ${PACKAGE_VERSION} monitor - type 'help' for more information\n`;
 
 export function registerMonitorCommand(program: Command, io: CliIo): void {
   addVmOptions(program.command('monitor').description('an HMP monitor ((qemu) prompt) on a simulated VM; time moves only with `run <time>`'))
@@ -28,6 +27,8 @@ export function registerMonitorCommand(program: Command, io: CliIo): void {
       const viewPort = raw.view ? parsePort(raw.viewPort, '--view-port') : undefined;
       const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
       let view: CliView | undefined;
+      // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+      const { createVmFromOptions } = require('../../vm-factory') as typeof import('../../vm-factory');
       const vm = createVmFromOptions(
         options,
         inspector?.vmOptions ?? {},

@@ -9,11 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { loadScenarioFile, scheduleScenarioSteps, ScenarioError, type ScenarioStepResult } from '../../scenario/scenario';
-import { createVm } from '../../vm/create-vm';
-import { createVmFromOptions } from '../../vm-factory';
-import { RECORDING_FORMAT } from '../../view/view-model';
-import { parseRecording, RecordingError, ReplayViewSource } from '../../view/view-source';
+import type { ScenarioStepResult } from '../../scenario/scenario';
 import { startInspectorForCli, waitForInspector } from '../inspect-option';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 import { parsePort, serveView, startLiveViewForCli, untilSignal, type CliView } from '../view-option';
@@ -45,6 +41,9 @@ export function registerViewCommand(program: Command, io: CliIo): void {
       }
       rejectVmFlagsWithScenario(cmd);
       const json = file === undefined ? undefined : readJson(file);
+      // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+      const { RECORDING_FORMAT } = require('../../view/view-model') as typeof import('../../view/view-model');
+      const { parseRecording, RecordingError, ReplayViewSource } = require('../../view/view-source') as typeof import('../../view/view-source');
       if (json !== undefined && (json as { format?: unknown }).format === RECORDING_FORMAT) {
         let recording;
         try {
@@ -66,6 +65,7 @@ export function registerViewCommand(program: Command, io: CliIo): void {
       }
       let view: CliView | undefined;
       const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
+      const { createVmFromOptions } = require('../../vm-factory') as typeof import('../../vm-factory');
       const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => view?.source.recorder.step(step), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
       if (inspector) await waitForInspector(inspector, flags.inspectWait, io);
       view = await startLiveViewForCli(vm, { name: options.scenario ?? 'VM from the command line', untilMs: 0 }, live, io);
@@ -87,6 +87,8 @@ export interface LiveViewFlags {
 
 /** A scenario run live in the view until Ctrl-C (`view <scenario>`, `run <scenario> --view`); it pauses at the scenario's end. */
 export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: CliIo, onStep?: (step: ScenarioStepResult) => void): Promise<void> {
+  const { loadScenarioFile, scheduleScenarioSteps, ScenarioError } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
+  const { createVm } = require('../../vm/create-vm') as typeof import('../../vm/create-vm');
   let scenario;
   try {
     scenario = loadScenarioFile(file);
