@@ -178,7 +178,10 @@ function draw() {
     const part = b.dataset.part ?? '';
     const now = /** @type {HTMLElement} */ (b.querySelector('.now'));
     const text = parts[part]?.state ?? '(not present)';
-    if (now.textContent !== text) now.textContent = text;
+    if (now.textContent !== text) {
+      now.textContent = text;
+      b.title = `${app.partTitles[part] ?? part}\nnow: ${text}`;
+    }
     b.classList.toggle('selected', part === app.part);
   }
   const active = new Set(parts[app.part]?.active ?? []);
@@ -321,7 +324,6 @@ function drawMessages(/** @type {number} */ t) {
     );
   }
   const host = $('lanes');
-  const atBottom = host.scrollTop + host.clientHeight >= host.scrollHeight - 30;
   drawLanes(host, shown.slice(-MAX_LANE_ROWS), {
     selected: app.selected,
     onSelect: (m) => {
@@ -330,7 +332,6 @@ function drawMessages(/** @type {number} */ t) {
       drawMessages(shownTime());
     },
   });
-  if (atBottom) host.scrollTop = host.scrollHeight;
 }
 
 async function qmp(/** @type {any} */ command) {

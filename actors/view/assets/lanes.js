@@ -28,16 +28,19 @@ export function drawLanes(host, messages, opts) {
   const lanes = LANES.filter((p) => seen.has(p) || ['device', 'channel', 'guest'].includes(p));
   for (const p of seen) if (!lanes.includes(p)) lanes.push(p);
   const W = TIME_W + lanes.length * LANE_W;
-  const H = HEAD + messages.length * ROW + 6;
+  const H = messages.length * ROW + 6;
   const lx = (/** @type {string} */ part) => TIME_W + (Math.max(0, lanes.indexOf(part)) + 0.5) * LANE_W;
+  // The lane names stay in view above the scrolling rows.
+  const headSvg = el('svg', { width: W, height: HEAD, viewBox: `0 0 ${W} ${HEAD}`, class: 'lanes-head' });
   const svg = el('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'messages between the parts' });
   for (const part of lanes) {
     const head = el('text', { x: lx(part), y: 13, 'text-anchor': 'middle', class: 'head' });
     head.textContent = part;
-    svg.append(head, el('line', { x1: lx(part), x2: lx(part), y1: HEAD - 3, y2: H, stroke: '#d8d6d2' }));
+    headSvg.append(head);
+    svg.append(el('line', { x1: lx(part), x2: lx(part), y1: 0, y2: H, stroke: '#d8d6d2' }));
   }
   messages.forEach((m, i) => {
-    const y = HEAD + i * ROW + 12;
+    const y = i * ROW + 12;
     const g = el('g', { class: `msg${m.packet ? ' packet' : ''}${m === opts.selected ? ' selected' : ''}`, 'data-type': m.type });
     g.append(el('rect', { class: 'hit', x: 0, y: y - 12, width: W, height: ROW }));
     const time = el('text', { x: 2, y });
@@ -59,7 +62,12 @@ export function drawLanes(host, messages, opts) {
     if (m.packet) g.addEventListener('click', () => opts.onSelect(m));
     svg.append(g);
   });
-  host.replaceChildren(svg);
+  const body = /** @type {HTMLElement} */ (host.querySelector('.lanes-body') ?? document.createElement('div'));
+  body.className = 'lanes-body';
+  const atBottom = body.scrollTop + body.clientHeight >= body.scrollHeight - 30;
+  body.replaceChildren(svg);
+  host.replaceChildren(headSvg, body);
+  if (atBottom) body.scrollTop = body.scrollHeight;
 }
 
 /**
@@ -71,6 +79,8 @@ export function showPacket(host, m) {
   host.classList.remove('muted');
   const p = m.packet;
   const table = document.createElement('table');
+  /** @type {HTMLElement[]} */
+  const extra = [];
   const row = (/** @type {string} */ k, /** @type {string} */ v) => {
     const tr = document.createElement('tr');
     const a = document.createElement('td');
@@ -84,7 +94,20 @@ export function showPacket(host, m) {
   row('direction', p.dir === 'host' ? 'host -> guest (device sent it)' : 'guest -> host (guest driver sent it)');
   row('size', `${p.size} bytes`);
   if (p.fields && typeof p.fields === 'object') {
-    for (const [k, v] of Object.entries(p.fields)) row(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+    for (const [k, v] of Object.entries(p.fields)) {
+      if (Array.isArray(v) && v.length > 3) {
+        // Long lists (page ranges): a summary, the entries one click away.
+        const pages = v.reduce((sum, r) => sum + (typeof r?.pageCount === 'number' ? r.pageCount : 0), 0);
+        row(k, `${v.length} entries${pages ? `, ${pages} pages` : ''} (listed below)`);
+        const details = document.createElement('details');
+        const summary = document.createElement('summary');
+        summary.textContent = `${k}: ${v.length} entries`;
+        const pre = document.createElement('pre');
+        pre.textContent = v.map((r) => JSON.stringify(r)).join('\n');
+        details.append(summary, pre);
+        extra.push(details);
+      } else row(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+    }
   } else row('decoded', String(p.fields));
   const hex = document.createElement('div');
   hex.className = 'hex';
@@ -92,5 +115,5 @@ export function showPacket(host, m) {
   const lines = [];
   for (let i = 0; i < bytes.length; i += 16) lines.push(`${i.toString(16).padStart(4, '0')}  ${bytes.slice(i, i + 16).join(' ')}`);
   hex.textContent = lines.join('\n');
-  host.replaceChildren(table, hex);
+  host.replaceChildren(table, hex, ...extra);
 }
