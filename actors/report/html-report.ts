@@ -416,7 +416,7 @@ function typeFilter(counts: ReportData['packets']['counts']): string {
     const name = c.type === 'DM_STATUS_REPORT' ? 'status reports' : c.type;
     return `<input type="checkbox" class="filter" id="${id(c.type)}"><label for="${id(c.type)}" class="filter">${esc(name)} (${group3(c.hostToGuest + c.guestToHost)})</label>`;
   });
-  return `<style>${rules}</style>\n<span class="muted">hide:</span> ${boxes.join(' ')}`;
+  return `<style>${rules}</style>\n<span class="muted">click to hide:</span> ${boxes.join(' ')}`;
 }
 
 function eventsSection(data: ReportData): string {
@@ -507,8 +507,10 @@ function group3(v: number): string {
 }
 
 const CSS = `
-input.filter { margin: 0 2px 0 8px; vertical-align: middle; }
-label.filter { font-size: 13px; cursor: pointer; }
+input.filter { position: absolute; opacity: 0; pointer-events: none; }
+label.filter { display: inline-block; white-space: nowrap; font-size: 12.5px; cursor: pointer; border: 1px solid #c0bfbc; border-radius: 10px; padding: 0 8px; margin: 2px 2px; }
+input.filter:checked + label.filter { background: #3d3846; color: #fff; border-color: #3d3846; text-decoration: line-through; }
+input.filter:focus-visible + label.filter { outline: 2px solid #1a5fb4; }
 :root { --fg: #1d1d1f; --muted: #6b6b70; --line: #e3e3e6; --soft: #f6f6f7; }
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--fg); background: #fff; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }

@@ -3,6 +3,7 @@
  * request that is not to 127.0.0.1 is blocked, and none may be tried. A user balloons the VM from
  * the page and watches the device go through its balloon states back to S_IDLE while the memory
  * chart's actual line drops; then a recorded run's time slider moves the highlighted states back.
+ * The HTML report's message filter works there too.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { createVm, type Vm } from '../../actors/vm/create-vm';
 import { ViewRecorder } from '../../actors/view/view-recorder';
 import { LiveViewSource, makeRecording, ReplayViewSource } from '../../actors/view/view-source';
 import { startViewServer, type ViewServer } from '../../actors/view/view-server';
+import { ReportCollector } from '../../actors/report/report-collector';
+import { renderHtmlReport } from '../../actors/report/html-report';
 import { CHROMIUM, launchBrowser, type TestBrowser } from './browser';
 
 const SCENARIO = join(__dirname, '..', '..', 'examples', 'shrink-and-grow.json');
@@ -197,6 +200,24 @@ describe('a recorded run in the view', () => {
     await waitForText(() => deviceTab(page), /^S_UNBALLOON_/);
     // The page takes no commands: a recording cannot be changed.
     expect(await page.isVisible('#controls')).toBe(false);
+    await page.close();
+  });
+});
+
+describe('the HTML report in the browser', () => {
+  it('hides the status-report rows of the message table with one click, without a script', async () => {
+    const scenario = loadScenarioFile(SCENARIO);
+    const collector = new ReportCollector(scenario);
+    const { vm, ...result } = runScenario(scenario, collector.wrap());
+    const html = renderHtmlReport(collector.finish(result));
+    vm.dispose();
+    const page = await browser.page();
+    await page.setContent(html);
+    expect(await page.locator('table.seq tr[data-type="DM_STATUS_REPORT"]:visible').count()).toBe(72);
+    await page.click('label[for="hide-DM_STATUS_REPORT"]');
+    expect(await page.locator('table.seq tr[data-type="DM_STATUS_REPORT"]:visible').count()).toBe(0);
+    expect(await page.locator('table.seq tr[data-type]:visible').count()).toBe(17);
+    await page.screenshot({ path: join(screenshotDir(), 'report.png'), fullPage: true });
     await page.close();
   });
 });
