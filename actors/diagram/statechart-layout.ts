@@ -18,6 +18,8 @@ const CHAR_EM = 0.6;
 const LINE = 1.3;
 /** Labels longer than this many characters wrap at spaces. */
 const WRAP = 34;
+/** Notes inside a state ("on E [guard]") wrap here. */
+const NOTE_WRAP = 46;
 
 export type LaidNodeKind = 'state' | 'compound' | 'collapsed' | 'initial' | 'any' | 'final' | 'history';
 
@@ -117,10 +119,13 @@ export async function layoutStatechart(chart: Statechart, options: LayoutOptions
 
   // Transitions, as drawn: targetless ones become notes; others merge by (from, to).
   const notes = new Map<string, string[]>();
+  const seenNotes = new Set<string>();
   const addNote = (id: string, text: string): void => {
-    const list = notes.get(id) ?? [];
-    if (!list.includes(text)) list.push(text);
-    notes.set(id, list);
+    if (seenNotes.has(`${id} ${text}`)) return;
+    seenNotes.add(`${id} ${text}`);
+    // Long guards wrap, indented, so one note does not make its state as wide as the chart.
+    const lines = wrapLabel(text, NOTE_WRAP).map((line, i) => (i === 0 ? line : `  ${line}`));
+    notes.set(id, [...(notes.get(id) ?? []), ...lines]);
   };
   const anyNodes = new Map<string, string>();
   const edges = new Map<string, { from: string; to: string; labels: string[]; kind: ChartTransition['kind'] }>();
@@ -192,11 +197,12 @@ export async function layoutStatechart(chart: Statechart, options: LayoutOptions
     const kind: LaidNodeKind = isCollapsed ? 'collapsed' : s.type === 'final' ? 'final' : s.type === 'history' ? 'history' : 'state';
     const title = s.type === 'history' ? (s.history === 'deep' ? 'H*' : 'H') : s.key;
     // A collapsed box keeps a line for the view to name the active state inside; wide enough for any.
-    const inner = isCollapsed ? [`${countStates(s)} states inside`.padEnd(Math.max(0, ...leafKeys(s).map((k) => k.length + 2)))] : [];
+    const inner = isCollapsed ? [`${countStates(s)} states inside`.padEnd(Math.min(40, Math.max(0, ...leafKeys(s).map((k) => k.length + 2))))] : [];
     const extra = [...inner, ...nodeNotes];
     const node = textNode(s.id, title, extra, kind, depth);
     info.get(s.id)!.stateId = s.id;
-    if (isCollapsed) info.get(s.id)!.inner = leaves(s).map((l) => ({ id: l.id, key: l.key }));
+    // A leaf deeper inside is named with its parent (work.idle), as the view's tabs name states.
+    if (isCollapsed) info.get(s.id)!.inner = leaves(s).map((l) => ({ id: l.id, key: l.path.length - s.path.length > 1 ? l.path.slice(-2).join('.') : l.key }));
     return node;
   };
 
@@ -311,7 +317,7 @@ function leaves(s: ChartState): ChartState[] {
 }
 
 function leafKeys(s: ChartState): string[] {
-  return leaves(s).map((l) => l.key);
+  return leaves(s).map((l) => (l.path.length - s.path.length > 1 ? l.path.slice(-2).join('.') : l.key));
 }
 
 function countStates(s: ChartState): number {
@@ -319,16 +325,18 @@ function countStates(s: ChartState): number {
 }
 
 /**
- * What the view collapses at first, so a chart fits a screen: the innermost compound states (only
- * plain states inside) with at least `minChildren` of them, below the top two levels (the machine's
- * main regions stay open).
+ * What the view collapses at first, so a chart fits a screen: below the machine's main regions (the
+ * top level), the innermost compound states (only plain states inside) with at least `minChildren`
+ * of them, and the compound states that hold parallel regions (their regions side by side are what
+ * makes a chart too wide). Each is drawn open on its own in docs/diagrams.
  */
 export function defaultCollapsed(chart: Statechart, minChildren = 3): string[] {
   const out: string[] = [];
   const walk = (s: ChartState): void => {
     for (const c of s.children) {
       const innermost = c.children.length >= minChildren && c.children.every((k) => k.children.length === 0);
-      if (innermost && c.path.length >= 2) out.push(c.id);
+      const holdsParallel = c.type === 'compound' && c.children.some((k) => k.type === 'parallel');
+      if ((innermost || holdsParallel) && c.path.length >= 2) out.push(c.id);
       walk(c);
     }
   };

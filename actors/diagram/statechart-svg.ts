@@ -124,7 +124,9 @@ export async function statechartPictures(chart: Statechart, title: string): Prom
   for (const id of collapsed) {
     const sub = subChart(chart, id);
     const subTitle = `${title}: inside ${sub.root.path.join('.')}`;
-    pictures.push({ part: sub.root.key, title: subTitle, svg: renderStatechartSvg(await layoutStatechart(sub), subTitle) });
+    // Boxes inside this one that have their own picture stay collapsed here.
+    const inner = collapsed.filter((c) => c !== id && c.startsWith(`${id}.`));
+    pictures.push({ part: sub.root.key, title: subTitle, svg: renderStatechartSvg(await layoutStatechart(sub, { collapsed: inner }), subTitle) });
   }
   return pictures;
 }

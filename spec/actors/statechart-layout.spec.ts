@@ -53,7 +53,13 @@ describe.each(MACHINES.map((m) => [m.name, m] as const))('the %s statechart, lai
     const collapsed = defaultCollapsed(chart);
     const laid = await layoutStatechart(chart, { collapsed });
     expect(overlaps(laid)).toEqual([]);
+    // A collapsed box inside another collapsed box is hidden with it.
+    const outermost = collapsed.filter((id) => !collapsed.some((other) => other !== id && id.startsWith(`${other}.`)));
     for (const id of collapsed) {
+      if (!outermost.includes(id)) {
+        expect(laid.nodes.some((n) => n.id === id)).toBe(false);
+        continue;
+      }
       const node = laid.nodes.find((n) => n.id === id)!;
       expect(node.kind).toBe('collapsed');
       expect(node.inner!.length).toBeGreaterThanOrEqual(3);
@@ -76,4 +82,16 @@ it('the device overview fits a screen: the balloon, unballoon and hot-add boxes 
   const laid = await layoutStatechart(device, { collapsed: defaultCollapsed(device) });
   expect(laid.width).toBeLessThan(1280);
   expect(laid.height).toBeLessThan(1100);
+});
+
+it('the guest overview fits a screen too: the connected state (with its parallel regions) starts collapsed', async () => {
+  const guest = describeStatechart(MACHINES.find((m) => m.name === 'guest')!.machine);
+  expect(defaultCollapsed(guest)).toContain('dmGuestDriver.connection.connected');
+  const laid = await layoutStatechart(guest, { collapsed: defaultCollapsed(guest) });
+  expect(laid.width).toBeLessThan(1280);
+  expect(laid.height).toBeLessThan(1100);
+  // Opened on its own (its inner boxes still collapsed), it fits as well.
+  const inside = defaultCollapsed(guest).filter((id) => id.startsWith('dmGuestDriver.connection.connected.'));
+  const detail = await layoutStatechart(subChart(guest, 'dmGuestDriver.connection.connected'), { collapsed: inside });
+  expect(detail.width).toBeLessThan(1280);
 });

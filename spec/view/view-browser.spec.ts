@@ -144,13 +144,30 @@ describe('the live view of a running VM', () => {
     await page.close();
   });
 
+  it('reboots from the page: system_reset takes the device back through its reset and init states, the VM back to its boot size', async () => {
+    const page = await browser.page();
+    await page.goto(server.url);
+    await page.waitForSelector('#chart svg [data-state-id]');
+    await waitForText(() => deviceTab(page), /^S_IDLE$/);
+    await page.click('#btn-reset');
+    await waitForText(() => deviceTab(page), /^S_(WAIT_RESET|POST_RESET_CLOSED|VERSION|CAPS|POST_INIT_WAIT)$/);
+    await page.selectOption('#step-size', '60000');
+    await page.click('#btn-step');
+    await waitForText(() => deviceTab(page), /^S_IDLE$/);
+    // The trail shows the way back: QEMU's post-init wait came before idle again.
+    expect(await page.textContent('#trail')).toMatch(/S_IDLE .*< S_POST_INIT_WAIT/);
+    expect(await page.textContent('#tabs button[data-part=channel] .now')).toBe('open');
+    expect(vm.queryBalloon().actual).toBe(4 * 2 ** 30);
+    await page.close();
+  });
+
   it('runs QMP and HMP from the console through the dispatcher', async () => {
     const page = await browser.page();
     await page.goto(server.url);
     await page.waitForSelector('#chart svg');
     await page.fill('#console-input', 'info balloon');
     await page.press('#console-input', 'Enter');
-    await waitForText(consoleText(page), /balloon: actual=2048/);
+    await waitForText(consoleText(page), /balloon: actual=4096/);
     await page.selectOption('#console-kind', 'qmp');
     await page.fill('#console-input', '{"execute": "balloon", "arguments": {"value": 0}}');
     await page.press('#console-input', 'Enter');

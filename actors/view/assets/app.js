@@ -193,7 +193,13 @@ function draw() {
       const inner = JSON.parse(g.getAttribute('data-inner') ?? '[]');
       const on = inner.filter((/** @type {any} */ s) => active.has(s.id)).map((/** @type {any} */ s) => s.key);
       const line = g.querySelector('.inner');
-      if (line) line.textContent = on.length > 0 ? `> ${on.join(', ')}` : `${inner.length} states inside`;
+      if (line) {
+        const full = on.length > 0 ? `> ${on.join(', ')}` : `${inner.length} states inside`;
+        // Cut to the box (6.3 units a character at the note size); the tooltip has it all.
+        const room = Math.max(8, Math.floor((Number(g.querySelector('rect')?.getAttribute('width') ?? 0) - 16) / 6.3));
+        line.textContent = full.length > room ? `${full.slice(0, room - 1)}…` : full;
+        g.setAttribute('data-inner-now', full);
+      }
     }
   }
   const trail = parts[app.part]?.trail ?? [];

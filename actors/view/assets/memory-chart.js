@@ -71,10 +71,10 @@ export function drawMemoryChart(host, data) {
   const x = (/** @type {number} */ t) => left + (Math.min(Math.max(t, 0), endMs) / endMs) * plotW;
   const steps = data.steps.filter((s) => s.t <= data.t && !s.command.startsWith('('));
   const labels = steps.map((s) => {
-    const text = s.command.length > 22 ? `${s.command.slice(0, 21)}…` : s.command;
+    const text = commandText(s.command);
     const width = text.length * 6.1 + 4;
     // Kept inside the chart: a label at the right edge moves left of its line.
-    return { x: Math.min(x(s.t) - 2, W - width), width, text, t: s.t };
+    return { x: Math.min(x(s.t) - 2, W - width), width, text, full: s.command, t: s.t };
   });
   const rows = labelRows(labels);
   const nRows = Math.max(1, ...rows.map((r) => r + 1));
@@ -114,7 +114,7 @@ export function drawMemoryChart(host, data) {
     const tx = el('text', { x: l.x + 2, y: ly, class: 'step-label' });
     tx.textContent = l.text;
     const title = el('title');
-    title.textContent = `${(l.t / 1000).toFixed(3)} s: ${l.text}`;
+    title.textContent = `${(l.t / 1000).toFixed(3)} s: ${l.full}`;
     tx.append(title);
     svg.append(tx);
   });
@@ -140,6 +140,24 @@ export function drawMemoryChart(host, data) {
   }
   svg.append(el('line', { x1: x(data.t), x2: x(data.t), y1: top, y2: top + plotH, stroke: '#c64600', 'stroke-width': 1.2, class: 'cursor' }));
   host.replaceChildren(svg);
+}
+
+/**
+ * A command as a chart label: HMP as typed, QMP as its name and arguments (`balloon {"value":...}`);
+ * only a very long one is shortened (its tooltip has it all).
+ * @param {string} command
+ */
+export function commandText(command) {
+  let text = command;
+  if (command.startsWith('{')) {
+    try {
+      const c = JSON.parse(command);
+      if (typeof c.execute === 'string') text = c.arguments === undefined ? c.execute : `${c.execute} ${JSON.stringify(c.arguments)}`;
+    } catch {
+      /* not JSON: shown as it is */
+    }
+  }
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 /** @param {SVGElement} svg @param {string[]} pts @param {{key: string, colour: string, dash?: string, label: string}} s */
