@@ -197,7 +197,9 @@ export async function layoutStatechart(chart: Statechart, options: LayoutOptions
     const kind: LaidNodeKind = isCollapsed ? 'collapsed' : s.type === 'final' ? 'final' : s.type === 'history' ? 'history' : 'state';
     const title = s.type === 'history' ? (s.history === 'deep' ? 'H*' : 'H') : s.key;
     // A collapsed box keeps a line for the view to name the active state inside; wide enough for any.
-    const inner = isCollapsed ? [`${countStates(s)} states inside`.padEnd(Math.min(40, Math.max(0, ...leafKeys(s).map((k) => k.length + 2))))] : [];
+    // Parallel regions inside: several states are active at once, so the line gets more room.
+    const room = hasParallel(s) ? 44 : Math.min(40, Math.max(0, ...leafKeys(s).map((k) => k.length + 2)));
+    const inner = isCollapsed ? [`${countStates(s)} states inside`.padEnd(room)] : [];
     const extra = [...inner, ...nodeNotes];
     const node = textNode(s.id, title, extra, kind, depth);
     info.get(s.id)!.stateId = s.id;
@@ -310,6 +312,10 @@ export async function layoutStatechart(chart: Statechart, options: LayoutOptions
   };
   collectEdges(result);
   return { id: chart.id, width: Math.ceil(result.width ?? 0), height: Math.ceil(result.height ?? 0), nodes, edges: laidEdges };
+}
+
+function hasParallel(s: ChartState): boolean {
+  return s.children.some((c) => c.type === 'parallel' || hasParallel(c));
 }
 
 function leaves(s: ChartState): ChartState[] {

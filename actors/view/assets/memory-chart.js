@@ -104,7 +104,8 @@ export function drawMemoryChart(host, data) {
   for (let s = 0; s <= endMs / 1000 + 1e-9; s += tStep) {
     const xx = x(s * 1000);
     svg.append(el('line', { x1: xx, x2: xx, y1: top + plotH, y2: top + plotH + 4, stroke: '#9a9996' }));
-    const tx = el('text', { x: xx, y: top + plotH + 15, 'text-anchor': 'middle' });
+    // The last tick's label ends at its tick, inside the chart.
+    const tx = el('text', { x: xx, y: top + plotH + 15, 'text-anchor': xx > W - 30 ? 'end' : 'middle' });
     tx.textContent = `${+s.toFixed(1)} s`;
     svg.append(tx);
   }
