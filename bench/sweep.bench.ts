@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packagePath } from '../actors/package-root';
 import type { Benchmark } from './benchmark';
 
 /** A 4 GiB Linux guest balloons to 3 GiB once the post-init wait is over: ~25 ms of simulation each. */
@@ -24,7 +25,7 @@ interface SweepJson {
 }
 
 function sweepOnce(file: string, out: string, workers: number): SweepJson {
-  const bin = join(__dirname, '..', 'bin', 'hv-balloon-sim.js');
+  const bin = packagePath('bin', 'hv-balloon-sim.js');
   const child = spawnSync(process.execPath, [bin, 'sweep', file, '--json', '--restart', '--workers', String(workers), '--out', out], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (child.status !== 0) throw new Error(`sweep-1000 with ${workers} worker(s) failed: ${child.stderr.trim()}`);
   const json = JSON.parse(child.stdout) as SweepJson;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import packageJson from '../../package.json';
+import { PACKAGE_VERSION } from '../package-root';
 import { parseDuration, parseSize } from '../units';
 import { FieldPathError, formatFieldPath, parseFieldPath, writeFieldPath, type PathSegment } from './field-path';
 import { kindOf, type ScenarioKind } from './scenario-kinds';
@@ -276,7 +276,7 @@ function withValues(base: Record<string, unknown>, axes: readonly SweepAxis[], v
 /** A hash of everything that decides the results: the simulator's version, the base, the axes, the figures. */
 function sweepId(sweep: Sweep): string {
   const decided = {
-    version: packageJson.version,
+    version: PACKAGE_VERSION,
     kind: sweep.kind,
     base: sweep.base,
     axes: sweep.axes.map((a) => [a.path, a.values]),

@@ -6,14 +6,11 @@
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { QueueError } from '../../sweep/redis-queue';
-import { queueFlag, workersFlag } from '../../sweep/sweep-options';
-import { loadSweepFile, SweepError, type Sweep } from '../../sweep/sweep-file';
-import { runSweep, type SweepProgress, type SweepReport } from '../../sweep/sweep-runner';
-import { formatNumber, summaryTables } from '../../sweep/summary';
+import type { Sweep } from '../../sweep/sweep-file';
+import type { SweepProgress, SweepReport } from '../../sweep/sweep-runner';
 
 interface SweepFlags {
   json?: boolean;
@@ -45,6 +42,13 @@ export function registerSweepCommand(program: Command, io: CliIo): void {
 }
 
 export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): Promise<SweepReport> {
+  // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+  const { loadSweepFile, SweepError } = require('../../sweep/sweep-file') as typeof import('../../sweep/sweep-file');
+  const { runSweep } = require('../../sweep/sweep-runner') as typeof import('../../sweep/sweep-runner');
+  const { formatNumber, summaryTables } = require('../../sweep/summary') as typeof import('../../sweep/summary');
+  const { QueueError } = require('../../sweep/redis-queue') as typeof import('../../sweep/redis-queue');
+  const { queueFlag, workersFlag } = require('../../sweep/sweep-options') as typeof import('../../sweep/sweep-options');
+  const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
   let sweep: Sweep;
   try {
     sweep = loadSweepFile(file);
@@ -69,8 +73,8 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
     controller.abort();
   };
   process.once('SIGINT', onSigint);
-  const bar = process.stderr.isTTY
-    ? new SingleBar({
+  const bar: SingleBar | undefined = process.stderr.isTTY
+    ? new Bar({
         format: 'runs {bar} {value}/{total} | failed {failed} | {speed} runs/s | ETA {eta_formatted}',
         stream: process.stderr,
         clearOnComplete: true,

@@ -7,9 +7,6 @@
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { QueueError } from '../../sweep/redis-queue';
-import { startQueueWorker } from '../../sweep/queue-worker';
-import { queueFlag, timeFlag, workersFlag } from '../../sweep/sweep-options';
 
 interface WorkerFlags {
   queue?: string;
@@ -35,6 +32,10 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
 }
 
 export async function workerCommand(flags: WorkerFlags, io: CliIo): Promise<void> {
+  // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+  const { QueueError } = require('../../sweep/redis-queue') as typeof import('../../sweep/redis-queue');
+  const { startQueueWorker } = require('../../sweep/queue-worker') as typeof import('../../sweep/queue-worker');
+  const { queueFlag, timeFlag, workersFlag } = require('../../sweep/sweep-options') as typeof import('../../sweep/sweep-options');
   const target = queueFlag(flags.queue ?? '', flags.queueName);
   const threads = workersFlag(flags.workers);
   const stallTimeoutMs = timeFlag('--stall-timeout', flags.stallTimeout);
