@@ -7,6 +7,7 @@ import { cliStartupBench } from './cli-startup.bench';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
+import { sweep1000Bench } from './sweep.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -17,4 +18,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   vmBalloon200gBench,
   vmIdleHourBench,
   cliStartupBench,
+  sweep1000Bench,
 ];

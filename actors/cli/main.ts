@@ -17,6 +17,8 @@ import { registerMonitorCommand } from './commands/monitor';
 import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
 import { registerHandshakeCommand } from './commands/handshake';
+import { registerSweepCommand } from './commands/sweep';
+import { registerWorkerCommand } from './commands/worker';
 import { registerViewCommand } from './commands/view';
 
 export const PROGRAM_NAME = 'hv-balloon-sim';
@@ -34,6 +36,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHandshakeCommand,
   registerDiagramCommand,
   registerBenchCommand,
+  registerSweepCommand,
+  registerWorkerCommand,
   registerViewCommand,
 ];
 
