@@ -29,7 +29,11 @@ export type CliVm = VmControl & {
 export function vmConfigFromOptions(options: VmCliOptions): VmConfigInput {
   return {
     // Without --maxmem, maxmem is the boot size, as in QEMU (no device-memory area).
-    machine: { memory: options.memory, ...(options.maxmem !== undefined ? { maxmem: options.maxmem } : {}) },
+    machine: {
+      ...(options.machine !== undefined ? { type: options.machine } : {}),
+      memory: options.memory,
+      ...(options.maxmem !== undefined ? { maxmem: options.maxmem } : {}),
+    },
     device: { statusReport: options.statusReport, ...(options.memdev !== undefined ? { memdev: options.memdev } : {}) },
     guest: { profile: options.guest },
     seed: options.seed,

@@ -1,6 +1,10 @@
 /**
- * The guest-physical address map of a PC-like machine (QEMU i440fx `pc`), in 4 KiB pages, and the
- * placement of the hv-balloon memdev window inside its device-memory area.
+ * The guest-physical address map of a PC machine (QEMU i440fx `pc`, the default, or `q35`), in
+ * 4 KiB pages, and the placement of the hv-balloon memdev window inside its device-memory area.
+ *
+ * q35 (QEMU hw/i386/pc_q35.c pc_q35_init, hw/pci-host/q35.c): RAM of 2.75 GiB (0xB0000000) or
+ * more is split at 2 GiB, smaller RAM is all low; the PCIe ECAM window (MCH_HOST_BRIDGE_PCIEXBAR,
+ * 256 MiB at 0xB0000000) sits in the PCI hole. The rest of the layout is pc's.
  *
  * Layout rules (QEMU hw/i386/pc_piix.c pc_init1, hw/i386/pc.c):
  * - RAM split around the PCI hole: with ram_size >= 3.5 GiB (the default max-ram-below-4g) the
@@ -47,7 +51,20 @@ export interface MapRegion extends PageRange {
   name: string;
 }
 
+/** QEMU's machine types this map knows: `pc` (i440fx, QEMU's default) and `q35`. */
+export type MachineType = 'pc' | 'q35';
+export const MACHINE_TYPES: readonly MachineType[] = ['pc', 'q35'];
+
+/** QEMU pc_q35.c: RAM at or above 0xB0000000 is split, with 2 GiB below 4 GiB. */
+export const Q35_SPLIT_THRESHOLD_BYTES = 0xb000_0000;
+export const Q35_LOWMEM_BYTES = 0x8000_0000;
+/** QEMU q35.c MCH_HOST_BRIDGE_PCIEXBAR_DEFAULT / _MAX_SIZE: the PCIe ECAM window. */
+export const Q35_PCIEXBAR_BYTES = 0xb000_0000;
+export const Q35_PCIEXBAR_SIZE_BYTES = 0x1000_0000;
+
 export interface PcMemoryMapConfig {
+  /** `-machine` type; default `pc` (QEMU's default on x86). */
+  machineType?: MachineType;
   /** `-m` size: boot RAM in bytes (QEMU ram_size). A multiple of 4096, at least 1 MiB. */
   ramBytes: number;
   /** `-m ...,maxmem=`: the most memory the machine may reach. Defaults to ramBytes (no device memory). */
@@ -57,6 +74,7 @@ export interface PcMemoryMapConfig {
 }
 
 export interface PcMemoryMap {
+  readonly machineType: MachineType;
   readonly ramBytes: number;
   readonly maxmemBytes: number;
   readonly slots: number;
@@ -128,8 +146,20 @@ export function buildPcMemoryMap(config: PcMemoryMapConfig): PcMemoryMap {
     throw new MemoryMapError('slots', `slots must be a non-negative integer, got ${String(slots)}`);
   }
 
-  // QEMU pc_piix.c: split at 3 GiB only when RAM reaches the traditional 3.5 GiB split.
-  const below = ramBytes >= PC_MAX_RAM_BELOW_4G_BYTES ? PC_GIGABYTE_ALIGNED_LOWMEM_BYTES : ramBytes;
+  const machineType = config.machineType ?? 'pc';
+  if (!MACHINE_TYPES.includes(machineType)) {
+    throw new MemoryMapError('machineType', `machineType must be one of ${MACHINE_TYPES.join(', ')}, got ${String(machineType)}`);
+  }
+  const q35 = machineType === 'q35';
+  // QEMU pc_piix.c: split at 3 GiB only when RAM reaches the traditional 3.5 GiB split;
+  // pc_q35.c: split at 2 GiB once RAM reaches 2.75 GiB (the ECAM window starts there).
+  const below = q35
+    ? ramBytes >= Q35_SPLIT_THRESHOLD_BYTES
+      ? Q35_LOWMEM_BYTES
+      : ramBytes
+    : ramBytes >= PC_MAX_RAM_BELOW_4G_BYTES
+      ? PC_GIGABYTE_ALIGNED_LOWMEM_BYTES
+      : ramBytes;
   const above = ramBytes - below;
 
   const regions: MapRegion[] = [];
@@ -138,7 +168,14 @@ export function buildPcMemoryMap(config: PcMemoryMapConfig): PcMemoryMap {
   regions.push(region(PC_ROM_START_BYTES, ISA_BIOS_START_BYTES, 'rom', 'pc.rom'));
   regions.push(region(ISA_BIOS_START_BYTES, LEGACY_HOLE_END_BYTES, 'rom', 'isa-bios'));
   if (below > LEGACY_HOLE_END_BYTES) regions.push(region(LEGACY_HOLE_END_BYTES, below, 'ram', 'pc.ram'));
-  regions.push(region(below, BIOS_START_BYTES, 'mmio', 'pci-hole'));
+  if (q35) {
+    // The ECAM window is its own MMIO region inside the hole (QEMU q35.c mch_update_pciexbar).
+    if (below < Q35_PCIEXBAR_BYTES) regions.push(region(below, Q35_PCIEXBAR_BYTES, 'mmio', 'pci-hole'));
+    regions.push(region(Q35_PCIEXBAR_BYTES, Q35_PCIEXBAR_BYTES + Q35_PCIEXBAR_SIZE_BYTES, 'mmio', 'pcie-mmcfg-mmio'));
+    regions.push(region(Q35_PCIEXBAR_BYTES + Q35_PCIEXBAR_SIZE_BYTES, BIOS_START_BYTES, 'mmio', 'pci-hole'));
+  } else {
+    regions.push(region(below, BIOS_START_BYTES, 'mmio', 'pci-hole'));
+  }
   regions.push(region(BIOS_START_BYTES, FOUR_GIB, 'rom', 'pc.bios'));
   if (above > 0) regions.push(region(FOUR_GIB, FOUR_GIB + above, 'ram', 'pc.ram'));
 
@@ -151,6 +188,7 @@ export function buildPcMemoryMap(config: PcMemoryMapConfig): PcMemoryMap {
   }
 
   return {
+    machineType,
     ramBytes,
     maxmemBytes,
     slots,

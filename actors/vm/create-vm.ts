@@ -131,10 +131,12 @@ class VmImpl implements Vm {
     this.trace$ = merge(this.traceSubject, this.bus.trace$.pipe(map((d): VmTraceRecord => ({ kind: 'bus', ...d }))));
     if (options.onDelivery) this.bus.trace$.subscribe(options.onDelivery);
     this.memory = new MachineMemory({
+      machineType: config.machineType,
       ramBytes: config.memoryBytes,
       maxmemBytes: config.maxmemBytes,
       slots: config.slots,
       memdevHugepages: config.memdevHugepages,
+      ...(config.guest.memory !== undefined ? { linux: config.guest.memory } : {}),
     });
     const hasDevice = config.device !== null;
     const link = new ChannelLink(config.ringBytes);

@@ -9,14 +9,14 @@ import type { CostOverrides } from '../../machines/cost-model';
 import { COST_KINDS } from '../../machines/cost-model';
 import { validateGuestProfile, type GuestProfileConfig } from '../../machines/dm-guest/profiles';
 import { assertDeviceConfig, type HvBalloonDeviceConfig } from '../../machines/hv-balloon-device/config';
-import { buildPcMemoryMap, placeMemdevWindow, type PcMemoryMap } from '../../machines/pc-memory-map';
+import { buildPcMemoryMap, MACHINE_TYPES, placeMemdevWindow, type MachineType, type PcMemoryMap } from '../../machines/pc-memory-map';
 import { validateWorkload, type WorkloadConfig } from '../../machines/vcpu.machine';
 import { DEFAULT_RING_DATA_BYTES, MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT } from '../../protocol/constants';
 import { parseDuration, parseSize } from '../units';
 
 /** What a user may write (scenario files, library callers). Sizes: bytes or "4G"; times: ms or "10s". */
 export interface VmConfigInput {
-  machine?: { memory?: string | number; maxmem?: string | number; slots?: number };
+  machine?: { memory?: string | number; maxmem?: string | number; slots?: number; /** QEMU -machine type: 'pc' (default) or 'q35'. */ type?: string };
   /** The hv-balloon device; `null` builds a VM without one (query-balloon then says so, as QEMU does). */
   device?: {
     id?: string;
@@ -36,6 +36,8 @@ export interface VmConfigInput {
 
 /** A checked configuration: sizes in bytes, times in virtual ms. */
 export interface VmConfig {
+  /** QEMU -machine type. */
+  machineType: MachineType;
   memoryBytes: number;
   maxmemBytes: number;
   slots: number;
@@ -72,7 +74,11 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
   return wrap(() => {
     const machine = input.machine ?? {};
     requireObject(machine, at('machine'));
-    rejectUnknown(machine as Record<string, unknown>, ['memory', 'maxmem', 'slots'], at('machine'));
+    rejectUnknown(machine as Record<string, unknown>, ['type', 'memory', 'maxmem', 'slots'], at('machine'));
+    const machineType = machine.type ?? 'pc';
+    if (typeof machineType !== 'string' || !(MACHINE_TYPES as readonly string[]).includes(machineType)) {
+      throw new VmConfigError(at('machine.type'), `${at('machine.type')}: expected one of ${MACHINE_TYPES.join(', ')}, got ${JSON.stringify(machineType)}`);
+    }
     const memoryBytes = parseSize(machine.memory ?? '4G', at('machine.memory'));
     if (memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
       throw new VmConfigError(at('machine.memory'), `${at('machine.memory')}: must be a positive multiple of 4 KiB, got ${String(machine.memory)}`);
@@ -89,7 +95,7 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     if (!Number.isInteger(slots) || slots < 0 || slots > 256) {
       throw new VmConfigError(at('machine.slots'), `${at('machine.slots')}: expected an integer 0..256, got ${String(slots)}`);
     }
-    const map = buildPcMemoryMap({ ramBytes: memoryBytes, maxmemBytes, slots });
+    const map = buildPcMemoryMap({ machineType: machineType as MachineType, ramBytes: memoryBytes, maxmemBytes, slots });
 
     const { device, memdevHugepages } = normalizeDevice(input.device, map, at('device'));
 
@@ -126,6 +132,7 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     requireObject(memctl, at('memctl'));
     rejectUnknown(memctl as Record<string, unknown>, ['onlineDelay'], at('memctl'));
     return {
+      machineType: machineType as MachineType,
       memoryBytes,
       maxmemBytes,
       slots,
