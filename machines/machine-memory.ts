@@ -134,6 +134,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   readonly linux: LinuxMemoryParams | null;
   /** Zone watermarks and reserves of the Linux model (recomputed at boot and when memory is onlined). */
   private limits: ZoneLimits | null = null;
+  /** The simple model's boot reservation. */
+  private simpleKernelPages = 0;
 
   private readonly hostPageSize: number;
   private readonly memdevHostPageSize: number;
@@ -193,6 +195,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
         `kernelReservedPages (${kernelPages}) must be smaller than the guest's visible RAM (${this.mappedRamPages} pages of ramBytes=${hex(config.ramBytes)})`,
       );
     }
+    this.simpleKernelPages = kernelPages;
     this.initBootGuestState();
     this.kernelReservationPages = this.linux === null ? kernelPages : this.kernel.totalPages + this.reserved.totalPages;
     if (this.linux !== null && this.free.totalPages <= this.watermarks().high) {
@@ -615,7 +618,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     }
     for (const r of this.map.regions) if (r.kind === 'ram') this.free.insert(r.startPage, r.pageCount);
     // The kernel reservation comes from the lowest RAM (the kernel is loaded low).
-    let left = this.kernelReservationPages;
+    let left = this.simpleKernelPages;
     const taken: PageRange[] = [];
     for (const r of this.free.ranges()) {
       if (left === 0) break;

@@ -28,6 +28,7 @@ import { VirtualClock, followWallClock, type TimerHandle } from '../virtual-cloc
 import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
 import { executeCommand } from '../qmp/qmp-dispatcher';
 import { runHmp } from '../hmp/hmp';
+import { DEFAULT_KERNEL_RESERVED_PAGES } from '../../machines/machine-memory';
 import { createVmMachine, type VmPartInputs } from './vm.machine';
 import { normalizeVmConfig, type VmConfig, type VmConfigInput } from './vm-config';
 
@@ -136,7 +137,8 @@ class VmImpl implements Vm {
       maxmemBytes: config.maxmemBytes,
       slots: config.slots,
       memdevHugepages: config.memdevHugepages,
-      ...(config.guest.memory !== undefined ? { linux: config.guest.memory } : {}),
+      // Linux guests get the calibrated Linux memory model; the Windows-like profile the simple one.
+      ...(config.guest.profile === 'windows' ? { kernelReservedPages: DEFAULT_KERNEL_RESERVED_PAGES } : { linux: config.guest.memory }),
     });
     const hasDevice = config.device !== null;
     const link = new ChannelLink(config.ringBytes);

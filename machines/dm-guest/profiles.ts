@@ -38,8 +38,9 @@ export interface CommonProfileOptions {
   /** Linux module parameter pressure_report_delay: post_status calls dropped after start. Default 45 (windows: 0). */
   pressureReportDelay?: number;
   /**
-   * The guest kernel's memory: boot reservations, baseline use, hot-add cost (machines/linux-memory/).
-   * Defaults reproduce the recorded Linux 6.12 guest; a larger distribution guest sets its baseline.
+   * Linux guests (linux, malicious): the kernel's memory — boot reservations, baseline use, hot-add
+   * cost (machines/linux-memory/). Defaults reproduce the recorded Linux 6.12 guest; a larger
+   * distribution guest sets its baseline. The windows profile keeps the simple model.
    */
   memory?: LinuxMemoryOptions;
 }
@@ -197,11 +198,11 @@ function validatePlanEntry(value: unknown, path: string): MaliciousPlanEntry {
   return entry;
 }
 
-const COMMON_KEYS = ['profile', 'memoryBlockMiB', 'hibernation', 'pressureReportDelay', 'memory'] as const;
+const COMMON_KEYS = ['profile', 'memoryBlockMiB', 'hibernation', 'pressureReportDelay'] as const;
 const KEYS: Record<GuestProfileName, readonly string[]> = {
-  linux: COMMON_KEYS,
+  linux: [...COMMON_KEYS, 'memory'],
   windows: [...COMMON_KEYS, 'reserveMiB', 'pageFileMiB'],
-  malicious: [...COMMON_KEYS, 'seed', 'plan'],
+  malicious: [...COMMON_KEYS, 'memory', 'seed', 'plan'],
 };
 
 /**

@@ -81,10 +81,11 @@ describe('balloon-200g.ts (run at 8 GiB)', () => {
     expect(r.unballoon.actualBytes).toBe(guestBytes);
     expect(r.balloonedPagesAtEnd).toBe(0);
     // QEMU: balloon requests of at most 585,728 pages; unballoon requests of one range of at most
-    // 524,288 pages (one more where the ballooned pages are split, here by the PCI hole); one response.
+    // 524,288 pages, one more per extra area the ballooned pages lie in (Windows: split by the PCI
+    // hole; Linux: ZONE_NORMAL, then ZONE_DMA32 below and above the kernel image); one response.
     expect(r.balloon.messages.DM_BALLOON_REQUEST).toBe(Math.ceil(pages / 585_728));
     expect(r.unballoon.messages.DM_UNBALLOON_REQUEST).toBeGreaterThanOrEqual(Math.ceil(pages / 524_288));
-    expect(r.unballoon.messages.DM_UNBALLOON_REQUEST).toBeLessThanOrEqual(Math.ceil(pages / 524_288) + 1);
+    expect(r.unballoon.messages.DM_UNBALLOON_REQUEST).toBeLessThanOrEqual(Math.ceil(pages / 524_288) + 2);
     expect(r.unballoon.messages.DM_UNBALLOON_RESPONSE).toBe(1);
     // Virtual-time rates follow the cost model's calibration (230 GB/min out, 200 GB in ~1 s back).
     expect(r.balloon.gbPerMin).toBeGreaterThan(200);

@@ -9,8 +9,15 @@ const LOW_END = page(3 * GiB);
 const HIGH_START = page(4 * GiB);
 const HIGH_END = page(5 * GiB);
 
+/**
+ * These specs cover the simple model (kernelReservedPages given: one zone, the reservation from
+ * the lowest RAM, balloon units from the top). The calibrated Linux model, the default, has its
+ * own specs in spec/machines/linux-memory/.
+ */
+const SIMPLE = { kernelReservedPages: 16384 };
+
 function guest4G(extra: Partial<ConstructorParameters<typeof MachineMemory>[0]> = {}): MachineMemory {
-  return new MachineMemory({ ramBytes: 4 * GiB, maxmemBytes: 40 * GiB, ...extra });
+  return new MachineMemory({ ramBytes: 4 * GiB, maxmemBytes: 40 * GiB, ...SIMPLE, ...extra });
 }
 
 describe('boot state', () => {
@@ -44,7 +51,7 @@ describe('boot state', () => {
   });
 
   test('config errors name the field', () => {
-    expect(() => new MachineMemory({ ramBytes: 64 * 1024 * 1024 })).toThrow(/kernelReservedPages \(16384\) must be smaller/);
+    expect(() => new MachineMemory({ ramBytes: 64 * 1024 * 1024, ...SIMPLE })).toThrow(/kernelReservedPages \(16384\) must be smaller/);
     expect(() => guest4G({ kernelReservedPages: -1 })).toThrow(MemoryModelError);
     expect(() => guest4G({ memdevHostPageSize: 3000 })).toThrow(/memdevHostPageSize must be a power of two >= 4096, got 3000/);
   });
@@ -150,7 +157,7 @@ describe('host view: backing and device memory', () => {
     expect(() => m.mapDeviceMemory({ startPage: HIGH_START, pageCount: 1 }, 'x')).toThrow(/outside device memory/);
     m.mapDeviceMemory({ startPage: page(32 * GiB), pageCount: 10 }, 'a');
     expect(() => m.mapDeviceMemory({ startPage: page(32 * GiB) + 5, pageCount: 10 }, 'b')).toThrow(/b overlaps a/);
-    expect(() => new MachineMemory({ ramBytes: 4 * GiB }).mapDeviceMemory({ startPage: page(32 * GiB), pageCount: 1 }, 'a')).toThrow(
+    expect(() => new MachineMemory({ ramBytes: 4 * GiB, ...SIMPLE }).mapDeviceMemory({ startPage: page(32 * GiB), pageCount: 1 }, 'a')).toThrow(
       /no device-memory area/,
     );
   });
@@ -215,7 +222,7 @@ describe('guest view: balloon', () => {
     const m = guest4G();
     // The low run (about 2.9 GiB) is larger than the high one (1 GiB).
     expect(m.allocateBalloonContiguous(100, 10)).toEqual([{ startPage: LOW_END - 100, pageCount: 100 }]);
-    const big = new MachineMemory({ ramBytes: 1024 * GiB });
+    const big = new MachineMemory({ ramBytes: 1024 * GiB, ...SIMPLE });
     const top = page(1025 * GiB);
     expect(big.allocateBalloonContiguous(2 ** 25, 10)).toEqual([
       { startPage: top - MAX_PAGE_COUNT, pageCount: MAX_PAGE_COUNT },
@@ -286,7 +293,7 @@ describe('workload', () => {
 
 describe('metadata cost', () => {
   function afterSameOperations(ramBytes: number): number {
-    const m = new MachineMemory({ ramBytes, maxmemBytes: ramBytes + 64 * GiB });
+    const m = new MachineMemory({ ramBytes, maxmemBytes: ramBytes + 64 * GiB, ...SIMPLE });
     const w = placeMemdevWindow(m.map, { memdevBytes: 8 * GiB });
     m.allocateUsed(100_000);
     m.allocateBalloonUnits(512, 100);
