@@ -81,23 +81,25 @@ export interface ParsedTracePoint {
   line: number;
 }
 
-const compiled = new Map<TracePointName, { re: RegExp; fields: string[] }>();
+const compiled = new Map<TracePointName, { re: RegExp; fields: string[]; kinds: FieldKind[] }>();
 
-function matcher(name: TracePointName): { re: RegExp; fields: string[] } {
+function matcher(name: TracePointName): { re: RegExp; fields: string[]; kinds: FieldKind[] } {
   let m = compiled.get(name);
   if (m) return m;
   const fields: string[] = [];
+  const kinds: FieldKind[] = [];
   let source = '';
   let last = 0;
   const template = TRACE_FORMATS[name].template;
   for (const hit of template.matchAll(PLACEHOLDER)) {
     source += escapeRe(template.slice(last, hit.index));
     fields.push(hit[1] as string);
+    kinds.push(hit[2] as FieldKind);
     source += hit[2] === 'd' ? '(-?\\d+)' : hit[2] === 'x' ? '([0-9a-fA-F]+)' : '(\\S+)';
     last = (hit.index ?? 0) + hit[0].length;
   }
   source += escapeRe(template.slice(last));
-  m = { re: new RegExp(`^${source}$`), fields };
+  m = { re: new RegExp(`^${source}$`), fields, kinds };
   compiled.set(name, m);
   return m;
 }
@@ -122,12 +124,13 @@ export function parseTraceLine(raw: string, lineNo = 0): ParseResult {
   const name = m[3] as string;
   const text = (m[4] ?? '').trim();
   if (!isTracePointName(name)) return { kind: 'malformed', name, text };
-  const { re, fields } = matcher(name);
+  const { re, fields, kinds } = matcher(name);
   const hit = re.exec(text);
   if (!hit) return { kind: 'malformed', name, text };
   const values: Record<string, string> = {};
   fields.forEach((f, i) => {
-    values[f] = (hit[i + 1] as string).toLowerCase();
+    const v = hit[i + 1] as string;
+    values[f] = kinds[i] === 'x' ? v.toLowerCase() : v;
   });
   const time = m[1] ?? m[2];
   return { kind: 'trace', point: { name, fields: values, text, timeS: time === undefined ? null : Number(time), line: lineNo } };
