@@ -6,25 +6,31 @@
  *
  * Guest page states, pairwise disjoint:
  *   free       online, in the buddy allocator
- *   kernel     online, used by the kernel (the boot reservation; counted as used)
+ *   kernel     online, used by the kernel (Linux model: its allocations since boot; simple model:
+ *              the boot reservation, counted as committed)
  *   used       online, allocated by the workload
  *   ballooned  online but given to the balloon (not managed: Linux adjust_managed_page_count)
  *   offline    hot-added but not onlined yet
- *   absent     everything else (holes, ROM/MMIO, device memory nobody added)
+ *   reserved   Linux model: memblock reservations at boot (present, not in MemTotal)
+ *   absent     everything else (holes, ROM/MMIO, firmware-reserved pages, device memory nobody added)
  * Host side: every RAM page of the map (boot RAM and mapped memdev slots) is backed either
  * resident or discarded. Boot RAM starts resident (the guest touched it at boot: assumption,
  * configurable); memdev slots start unpopulated (counted as discarded). Discarded pages become
  * resident when the guest allocates or dirties them.
  *
- * Allocation rules (deterministic): balloon units from the highest free memory down, workload
- * allocations from the lowest up, workload frees from the highest used pages down; no allocation
- * takes the last min-watermark pages (Linux keeps them for atomic allocations).
+ * Two guest models. The default is Linux calibrated to recordings of a real Linux 6.12 guest
+ * (machines/linux-memory/: boot layout, zones and watermarks, a zone-ordered buddy-like
+ * allocator). Given kernelReservedPages, the simple model (machines/simple-memory/): one zone,
+ * balloon units from the highest free memory down, workload allocations from the lowest up.
+ * Both: workload frees from the highest used pages down; no allocation takes the last
+ * min-watermark pages (Linux keeps them for atomic allocations).
  */
 import BTree from 'sorted-btree';
 import type { PageRange } from '../protocol/messages';
-import { MAX_PAGE_COUNT, PAGE_SIZE } from '../protocol/constants';
+import { PAGE_SIZE } from '../protocol/constants';
 import type { GuestMemoryView, HostMemoryView, MemorySection, RegionKind } from './memory-views';
 import { PageRangeTree } from './page-range-tree';
+import { pickContiguousRuns, pickLowest, pickUnitsFromTop, simpleWatermarks } from './simple-memory/simple-allocator';
 import { linuxBootLayout, SECTION_PAGES } from './linux-memory/boot-layout';
 import { resolveLinuxMemory, type LinuxMemoryOptions, type LinuxMemoryParams } from './linux-memory/linux-memory-params';
 import { pickPagesByZone, pickUnitsByZone } from './linux-memory/zone-allocator';
@@ -396,11 +402,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
    */
   watermarks(): Watermarks {
     if (this.limits !== null) return { min: this.limits.min, low: this.limits.low, high: this.limits.high };
-    const managed = this.managedPages() + this.ballooned.totalPages;
-    const minKiB = Math.min(262_144, Math.max(128, Math.floor(Math.sqrt(managed * 4 * 16))));
-    const min = Math.floor(minKiB / 4);
-    const gap = Math.max(Math.floor(min / 4), Math.floor((managed * 10) / 10_000));
-    return { min, low: min + gap, high: min + 2 * gap };
+    return simpleWatermarks(this.managedPages() + this.ballooned.totalPages);
   }
 
   /** Free pages an allocation may take: all but the min watermark. */
@@ -422,44 +424,16 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       return picked;
     }
     // Linux buddy allocator: an order-n block is aligned to its size.
-    const want = Math.min(maxUnits, Math.floor(this.allocatablePages() / unitPages));
-    const out: PageRange[] = [];
-    const taken: PageRange[] = [];
-    for (const r of this.free.ranges({ reverse: true })) {
-      if (out.length >= want) break;
-      const hi = Math.floor(rangeEnd(r) / unitPages) * unitPages;
-      const lo = Math.ceil(r.startPage / unitPages) * unitPages;
-      if (hi - lo < unitPages) continue;
-      const n = Math.min((hi - lo) / unitPages, want - out.length);
-      taken.push({ startPage: hi - n * unitPages, pageCount: n * unitPages });
-      for (let i = 1; i <= n; i++) out.push({ startPage: hi - i * unitPages, pageCount: unitPages });
-    }
-    for (const t of taken) this.moveRange(this.free, this.ballooned, t);
-    return out;
+    const { units, runs } = pickUnitsFromTop(this.free, unitPages, Math.min(maxUnits, Math.floor(this.allocatablePages() / unitPages)));
+    for (const t of runs) this.moveRange(this.free, this.ballooned, t);
+    return units;
   }
 
   allocateBalloonContiguous(maxPages: number, maxRanges: number): PageRange[] {
     checkCount('allocateBalloonContiguous', 'maxPages', maxPages);
     checkCount('allocateBalloonContiguous', 'maxRanges', maxRanges);
-    let remaining = Math.min(maxPages, this.allocatablePages());
-    const out: PageRange[] = [];
-    if (remaining === 0 || maxRanges === 0) return out;
-    // Windows-like: the largest runs first (ties: the higher run), each taken from its high end.
-    const runs = this.free.toArray().sort((a, b) => b.pageCount - a.pageCount || b.startPage - a.startPage);
-    for (const run of runs) {
-      if (remaining === 0 || out.length >= maxRanges) break;
-      let top = rangeEnd(run);
-      let left = Math.min(remaining, run.pageCount);
-      while (left > 0 && out.length < maxRanges) {
-        const n = Math.min(left, MAX_PAGE_COUNT);
-        const piece = { startPage: top - n, pageCount: n };
-        out.push(piece);
-        this.moveRange(this.free, this.ballooned, piece);
-        top -= n;
-        left -= n;
-        remaining -= n;
-      }
-    }
+    const out = pickContiguousRuns(this.free, Math.min(maxPages, this.allocatablePages()), maxRanges);
+    for (const piece of out) this.moveRange(this.free, this.ballooned, piece);
     return out;
   }
 
@@ -618,15 +592,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     }
     for (const r of this.map.regions) if (r.kind === 'ram') this.free.insert(r.startPage, r.pageCount);
     // The kernel reservation comes from the lowest RAM (the kernel is loaded low).
-    let left = this.simpleKernelPages;
-    const taken: PageRange[] = [];
-    for (const r of this.free.ranges()) {
-      if (left === 0) break;
-      const n = Math.min(left, r.pageCount);
-      taken.push({ startPage: r.startPage, pageCount: n });
-      left -= n;
-    }
-    for (const t of taken) this.moveRange(this.free, this.kernel, t);
+    for (const t of pickLowest(this.free, this.simpleKernelPages)) this.moveRange(this.free, this.kernel, t);
   }
 
   private regionAt(page: number): RegionEntry | undefined {
