@@ -65,7 +65,8 @@ export function createVmFromOptions(
     throw err;
   }
   // QEMU prints its warnings (warn_report) on stderr; so do we, with the page count where QEMU
-  // would print the same line once per page.
+  // would print the same line once per page. First those of start-up.
+  for (const text of vm.startupWarnings) onWarning(text);
   vm.trace$.subscribe((r) => {
     if (r.kind === 'device' && r.event.type === 'warning') onWarning(r.event.repeat > 1 ? `${r.event.text} (x${r.event.repeat})` : r.event.text);
     if (r.kind === 'failure') onWarning(`the simulation stopped: ${r.message}`);
