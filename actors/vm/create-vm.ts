@@ -28,6 +28,7 @@ import { VirtualClock, followWallClock, type TimerHandle } from '../virtual-cloc
 import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
 import { executeCommand } from '../qmp/qmp-dispatcher';
 import { DEVICE_MEMORY_ALIGN_BYTES } from '../../protocol/constants';
+import type { HvBalloonInfo } from '../../machines/hv-balloon-device/queries';
 import { runHmp } from '../hmp/hmp';
 import { DEFAULT_KERNEL_RESERVED_PAGES } from '../../machines/machine-memory';
 import { createVmMachine, type VmPartInputs } from './vm.machine';
@@ -258,6 +259,10 @@ class VmImpl implements Vm {
     return queryBalloon(snap);
   }
   queryHvBalloonStatusReport(): { committed: number; available: number } {
+    const { committed, available } = this.queryHvBalloonStatusReportExact();
+    return { committed: Number(committed), available: Number(available) };
+  }
+  queryHvBalloonStatusReportExact(): HvBalloonInfo {
     const result = queryHvBalloonStatusReport(this.deviceSnapshot());
     if (!result.ok) throw new QmpError('GenericError', result.error.desc);
     return result.value;
@@ -404,8 +409,8 @@ class VmImpl implements Vm {
    * QEMU monitor_qapi_event_queue with HV_BALLOON_STATUS_REPORT's 1000 ms rate: the first event goes
    * out at once; within the window the latest replaces a pending one, sent when the window ends.
    */
-  private throttledStatusEvent(data: { committed: number; available: number }): void {
-    const event = this.makeEvent('HV_BALLOON_STATUS_REPORT', data);
+  private throttledStatusEvent(data: HvBalloonInfo): void {
+    const event = this.makeEvent('HV_BALLOON_STATUS_REPORT', { committed: data.committed, available: data.available });
     if (this.statusThrottle.timer === undefined) {
       this.publish(event);
       this.armStatusWindow();
