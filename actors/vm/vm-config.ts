@@ -65,6 +65,9 @@ export class VmConfigError extends Error {
   }
 }
 
+/** memory_region_get_alignment() of a memory-backend-ram (QEMU_VMALLOC_ALIGN on x86-64 Linux) and of a 2 MiB hugepage backend. */
+const MEMORY_BACKEND_ALIGN_BYTES = 2 * 1024 * 1024;
+
 const KNOWN_TOP = ['machine', 'device', 'guest', 'workload', 'seed', 'costModel', 'channel', 'memctl'];
 
 export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
@@ -192,12 +195,21 @@ function normalizeDevice(
     const sizeBytes = parseSize(d.memdev, `${path}.memdev`);
     const memdevId = d.memdevId ?? 'mem0';
     const hostPageSize = hugepages ? 2 * 1024 * 1024 : 4096;
-    // QEMU realize checks the size before the memory-device core places the window.
-    named(() => assertDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addrBytes ?? 0, hostPageSize } }));
+    // QEMU 10 runs the memory-device core's pre-plug checks before the device's realize:
+    // memory_device_pre_plug wants the region size to be a multiple of the backend's alignment
+    // (2 MiB for a RAM backend on an x86-64 host, QEMU_VMALLOC_ALIGN; the hugepage size for
+    // hugepages), then places the window; hv-balloon's realize checks come after.
+    if (sizeBytes % MEMORY_BACKEND_ALIGN_BYTES !== 0) {
+      throw new VmConfigError(
+        `${path}.memdev`,
+        `${path}.memdev ${JSON.stringify(d.memdev)}: backend memory size must be multiple of 0x${MEMORY_BACKEND_ALIGN_BYTES.toString(16)}`,
+      );
+    }
     let addr = 0;
     named(() => {
       addr = placeMemdevWindow(map, { memdevBytes: sizeBytes, ...(addrBytes === undefined ? {} : { addrBytes }) }).addrBytes;
     });
+    named(() => assertDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addr, hostPageSize } }));
     // QEMU hw/mem/memory-device.c memory_device_memslot_decision_limit: a device gets the share of
     // the 256 soft memslot limit that its size has of the device-memory area (at least 1).
     const deviceMemoryBytes = map.maxmemBytes - map.ramBytes;

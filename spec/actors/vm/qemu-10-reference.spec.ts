@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { executeCommand } from '../../../actors/qmp/qmp-dispatcher';
 import { QEMU_VERSION } from '../../../actors/qmp/qmp-commands';
 import { createVm } from '../../../actors/vm/create-vm';
+import { normalizeVmConfig } from '../../../actors/vm/vm-config';
 import type { QmpEvent } from '../../../actors/qmp/qmp-types';
 
 const C = join(__dirname, '..', '..', 'fixtures', 'qemu-10-rig', 'C-shrink-grow-reboot');
@@ -48,6 +49,21 @@ describe('QEMU 10.0.2 as the reference version', () => {
       vm.dispose();
     }
     expect(createVm({ device: { statusReport: true } }).startupWarnings).toEqual([]);
+  });
+
+  it("the memory-device core's pre-plug checks come first: a memdev size that is not a multiple of 2 MiB, then placement, then hv-balloon's own", () => {
+    const err = (device: Record<string, unknown>, maxmem = '44G'): string => {
+      try {
+        normalizeVmConfig({ machine: { memory: '4G', maxmem }, device });
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(err({ memdev: '3M' })).toBe('device.memdev "3M": backend memory size must be multiple of 0x200000');
+    // Misaligned and too big for maxmem: QEMU 10 names the size first.
+    expect(err({ memdev: 8 * 2 ** 30 + 4096 }, '5G')).toBe('device.memdev 8589938688: backend memory size must be multiple of 0x200000');
+    expect(err({ memdev: '8G' }, '5G')).toMatch(/^machine\.maxmem: not enough space/);
   });
 
   it("balloon with a size of 0: QEMU 10's error text", () => {
