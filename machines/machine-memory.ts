@@ -420,7 +420,17 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     }
     if (this.limits !== null) {
       const picked = pickUnitsByZone(this.free, this.limits, unitPages, maxUnits);
-      for (const r of picked) this.moveRange(this.free, this.ballooned, r);
+      // Move whole runs of adjacent units: one tree update per run, not per unit.
+      let run: PageRange | null = null;
+      for (const r of picked) {
+        if (run !== null && rangeEnd(run) === r.startPage) {
+          run.pageCount += r.pageCount;
+          continue;
+        }
+        if (run !== null) this.moveRange(this.free, this.ballooned, run);
+        run = { ...r };
+      }
+      if (run !== null) this.moveRange(this.free, this.ballooned, run);
       return picked;
     }
     // Linux buddy allocator: an order-n block is aligned to its size.
