@@ -600,7 +600,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       this.limits = zoneLimits(this.managedPagesByZone());
       return;
     }
-    for (const r of this.map.regions) if (r.kind === 'ram') this.free.insert(r.startPage, r.pageCount);
+    for (const r of this.map.regions) if (r.kind === 'ram' && r.guestRam !== false) this.free.insert(r.startPage, r.pageCount);
     // The kernel reservation comes from the lowest RAM (the kernel is loaded low).
     for (const t of pickLowest(this.free, this.simpleKernelPages)) this.moveRange(this.free, this.kernel, t);
   }

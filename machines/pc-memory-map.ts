@@ -10,8 +10,10 @@
  * - RAM split around the PCI hole: with ram_size >= 3.5 GiB (the default max-ram-below-4g) the
  *   split moves to 3 GiB for gigabyte alignment, so low RAM = 3 GiB and the rest starts at 4 GiB;
  *   below 3.5 GiB all RAM is low (e.g. `-m 4G` -> 3072M low, 1024M high; `-m 3G` -> all low).
- * - Inside low RAM the legacy hole 0xA0000-0xFFFFF is not RAM: VGA MMIO at 0xA0000-0xBFFFF,
- *   option ROMs (pc.rom) at 0xC0000-0xDFFFF, the BIOS alias (isa-bios) at 0xE0000-0xFFFFF.
+ * - Inside low RAM the legacy hole 0xA0000-0xFFFFF is not the guest's RAM: VGA MMIO at
+ *   0xA0000-0xBFFFF, and 0xC0000-0xFFFFF (option ROMs, the BIOS alias) which, once SeaBIOS has
+ *   programmed the PAM registers, is pc.ram behind read-only aliases (QEMU hw/pci-host/pam.c
+ *   init_pam): to hv-balloon an ordinary RAM section, to the guest e820-reserved.
  * - The PCI hole (MMIO) runs from the end of low RAM to 4 GiB; the 256 KiB SeaBIOS image (pc.bios)
  *   is mapped as ROM at its top, 0xFFFC0000-0xFFFFFFFF.
  * - The device-memory area (hotplug) starts at align_up(4 GiB + high RAM, 1 GiB) and is
@@ -47,6 +49,8 @@ export type MapRegionKind = 'ram' | 'rom' | 'mmio';
 
 export interface MapRegion extends PageRange {
   kind: MapRegionKind;
+  /** False for RAM the guest never gets as memory (the PAM-shadowed 0xC0000-0xFFFFF). Default true. */
+  guestRam?: boolean;
   /** QEMU's memory-region name as `info mtree` shows it, e.g. "pc.ram", "pc.bios", "pci-hole". */
   name: string;
 }
@@ -165,8 +169,9 @@ export function buildPcMemoryMap(config: PcMemoryMapConfig): PcMemoryMap {
   const regions: MapRegion[] = [];
   regions.push(region(0, VGA_START_BYTES, 'ram', 'pc.ram'));
   regions.push(region(VGA_START_BYTES, PC_ROM_START_BYTES, 'mmio', 'vga-lowmem'));
-  regions.push(region(PC_ROM_START_BYTES, ISA_BIOS_START_BYTES, 'rom', 'pc.rom'));
-  regions.push(region(ISA_BIOS_START_BYTES, LEGACY_HOLE_END_BYTES, 'rom', 'isa-bios'));
+  // QEMU pam.c: after SeaBIOS sets PAM the flat view shows pc.ram here (read-only alias); hv-balloon
+  // checks the underlying region (hv_balloon_handle_remove_ranges), so these pages are RAM to it.
+  regions.push({ ...region(PC_ROM_START_BYTES, LEGACY_HOLE_END_BYTES, 'ram', 'pc.ram'), guestRam: false });
   if (below > LEGACY_HOLE_END_BYTES) regions.push(region(LEGACY_HOLE_END_BYTES, below, 'ram', 'pc.ram'));
   if (q35) {
     // The ECAM window is its own MMIO region inside the hole (QEMU q35.c mch_update_pciexbar).
@@ -289,5 +294,5 @@ export function placeMemdevWindow(map: PcMemoryMap, request: MemdevWindowRequest
 
 /** Pages of boot RAM the guest can see (ram_size minus what the legacy hole hides). */
 export function visibleBootRamPages(map: PcMemoryMap): number {
-  return map.regions.filter((r) => r.kind === 'ram').reduce((sum, r) => sum + r.pageCount, 0);
+  return map.regions.filter((r) => r.kind === 'ram' && r.guestRam !== false).reduce((sum, r) => sum + r.pageCount, 0);
 }

@@ -42,7 +42,7 @@ function take(free: PageRangeTree, into: PageRange[], pieces: PageRange[]): numb
 
 export function linuxBootLayout(map: PcMemoryMap, p: LinuxMemoryParams): BootLayout {
   const free = new PageRangeTree();
-  const ram = map.regions.filter((r) => r.kind === 'ram' && r.name === 'pc.ram');
+  const ram = map.regions.filter((r) => r.kind === 'ram' && r.name === 'pc.ram' && r.guestRam !== false);
   for (const r of ram) free.insert(r.startPage, r.pageCount);
   const firmware: PageRange[] = [];
   for (const page of FIRMWARE_LOW_PAGES) take(free, firmware, free.intersection(page, 1));

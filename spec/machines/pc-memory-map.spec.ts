@@ -13,8 +13,7 @@ describe('pc memory map layout', () => {
     expect(layout(4 * GiB)).toEqual([
       ['pc.ram', 'ram', 0, page(0xa0000)],
       ['vga-lowmem', 'mmio', page(0xa0000), page(0xc0000)],
-      ['pc.rom', 'rom', page(0xc0000), page(0xe0000)],
-      ['isa-bios', 'rom', page(0xe0000), page(0x100000)],
+      ['pc.ram', 'ram', page(0xc0000), page(0x100000)],
       ['pc.ram', 'ram', page(0x100000), page(3 * GiB)],
       ['pci-hole', 'mmio', page(3 * GiB), page(0xfffc0000)],
       ['pc.bios', 'rom', page(0xfffc0000), page(4 * GiB)],

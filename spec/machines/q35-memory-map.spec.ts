@@ -12,8 +12,7 @@ describe('the q35 machine (QEMU pc_q35.c)', () => {
     expect(map.regions.map((r) => [r.name, r.kind, r.startPage, r.startPage + r.pageCount])).toEqual([
       ['pc.ram', 'ram', 0, page(0xa0000)],
       ['vga-lowmem', 'mmio', page(0xa0000), page(0xc0000)],
-      ['pc.rom', 'rom', page(0xc0000), page(0xe0000)],
-      ['isa-bios', 'rom', page(0xe0000), page(0x100000)],
+      ['pc.ram', 'ram', page(0xc0000), page(0x100000)],
       ['pc.ram', 'ram', page(0x100000), page(2 * GiB)],
       ['pci-hole', 'mmio', page(2 * GiB), page(0xb0000000)],
       ['pcie-mmcfg-mmio', 'mmio', page(0xb0000000), page(0xc0000000)],
