@@ -8,7 +8,6 @@
  * timing (the recordings ran under TCG, several times slower than KVM); `strictTransIds` compares
  * them too. Times are reported beside a divergence, never compared.
  */
-import type { TraceArgs, TracePointName } from '../../machines/hv-balloon-device/output';
 import { runScenario, type Scenario } from '../scenario/scenario';
 import { formatTracePoint, guestTransIdField, parseTraceLine, parseTraceLog, type ParsedTracePoint } from './qemu-trace-format';
 
@@ -110,4 +109,3 @@ export function formatTraceDiff(result: TraceDiffResult): string {
   }
 }
 
-export type { TraceArgs, TracePointName };
