@@ -38,6 +38,7 @@ import { ZONE_END, ZONE_START, ZONES, zoneLimits, type ZoneLimits, type ZoneName
 import { buildPcMemoryMap, hex, MemoryMapError, type MachineType, type MapRegionKind, type PcMemoryMap } from './pc-memory-map';
 
 const MiB_PAGES = 256;
+const FOUR_GIB_PAGE = 0x10_0000;
 
 /** Default kernel reservation: 64 MiB of low RAM (kernel image, memmap, slab at boot). Assumption. */
 export const DEFAULT_KERNEL_RESERVED_PAGES = 64 * MiB_PAGES;
@@ -95,6 +96,8 @@ interface RegionEntry {
   hostAligned: boolean;
   /** A memdev slot mapped by mapDeviceMemory (not part of the static map). */
   slot: boolean;
+  /** Smaller than a page (the HPET): found with pageCount 0, as QEMU's section size rounds down. */
+  subPage: boolean;
 }
 
 /** Estimated heap bytes per region entry (object of 7 fields + B-tree slot); an estimate. */
@@ -188,6 +191,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
         hostPageSize: r.kind === 'ram' ? this.hostPageSize : PAGE_SIZE,
         hostAligned: true,
         slot: false,
+        subPage: r.subPageBytes !== undefined,
       });
       if (r.kind === 'ram') this.mappedRamPages += r.pageCount;
     }
@@ -228,7 +232,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       return {
         kind,
         startPage: page,
-        pageCount: Math.min(rangeEnd(at), windowEnd) - page,
+        // QEMU hv_balloon_handle_remove_ranges: a section smaller than a page is 0 pages long.
+        pageCount: at.subPage ? 0 : Math.min(rangeEnd(at), windowEnd) - page,
         name: at.name,
         hostPageSize: at.hostPageSize,
         hostAligned: at.hostAligned,
@@ -280,6 +285,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       hostPageSize: this.memdevHostPageSize,
       hostAligned: this.memdevHostAligned,
       slot: true,
+      subPage: false,
     });
     this.mappedRamPages += range.pageCount;
     // A memory-backend-ram is populated lazily: nothing is resident until the guest writes.
@@ -468,6 +474,9 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       if (!entry.slot) return 'exists';
     }
     for (const t of this.guestTrees()) if (t.intersectsAny(range.startPage, range.pageCount)) return 'exists';
+    // The whole PCI hole is the PCI host bridge's window in the guest's iomem, even where QEMU maps nothing.
+    const holeStart = this.map.belowFourGiBRamBytes / PAGE_SIZE;
+    if (range.startPage < FOUR_GIB_PAGE && rangeEnd(range) > holeStart) return 'exists';
     this.offline.insert(range.startPage, range.pageCount);
     // Linux add_memory: the new sections' memmap (and the rest of the hotplug bookkeeping) is
     // allocated from the memory already online.

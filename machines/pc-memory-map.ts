@@ -14,8 +14,13 @@
  *   0xA0000-0xBFFFF, and 0xC0000-0xFFFFF (option ROMs, the BIOS alias) which, once SeaBIOS has
  *   programmed the PAM registers, is pc.ram behind read-only aliases (QEMU hw/pci-host/pam.c
  *   init_pam): to hv-balloon an ordinary RAM section, to the guest e820-reserved.
- * - The PCI hole (MMIO) runs from the end of low RAM to 4 GiB; the 256 KiB SeaBIOS image (pc.bios)
- *   is mapped as ROM at its top, 0xFFFC0000-0xFFFFFFFF.
+ * - The PCI hole runs from the end of low RAM to 4 GiB. In QEMU's flat view it holds only what
+ *   is mapped there: the IOAPIC (0xFEC00000, 4 KiB), the HPET (0xFED00000, 1 KiB: smaller than a
+ *   page), the local APIC / MSI window (0xFEE00000, 1 MiB), q35's ICH9 root complex register
+ *   block (0xFED1C000, 16 KiB) and ECAM window, and the 256 KiB SeaBIOS image (pc.bios, ROM) at
+ *   0xFFFC0000-0xFFFFFFFF. Everything else there is absent ("not found in RAM" to hv-balloon).
+ *   PCI BARs (a VGA's VRAM would be RAM) are not modelled: the VM has no PCI devices besides the
+ *   VMBus bridge (the recordings ran with -nodefaults).
  * - The device-memory area (hotplug) starts at align_up(4 GiB + high RAM, 1 GiB) and is
  *   maxmem - ram_size (+ 1 GiB per `slots`) long (pc.c pc_get_device_memory_range). It exists
  *   only when maxmem > ram_size and is a hole until memory devices map RAM into it.
@@ -44,14 +49,22 @@ export const LEGACY_HOLE_END_BYTES = 0x10_0000;
 /** pc.bios: a 256 KiB SeaBIOS image ends at 4 GiB. */
 export const BIOS_START_BYTES = 0xfffc_0000;
 
+/** Platform MMIO in the PCI hole (QEMU hw/i386: IOAPIC_DEFAULT_ADDRESS, HPET_BASE, APIC_DEFAULT_ADDRESS; ich9 RCBA). */
+export const IOAPIC_BYTES = 0xfec0_0000;
+export const HPET_BYTES = 0xfed0_0000;
+export const ICH9_RCRB_BYTES = 0xfed1_c000;
+export const APIC_MSI_BYTES = 0xfee0_0000;
+
 /** What a region of the static map is. A stretch with no region is a hole (unmapped). */
 export type MapRegionKind = 'ram' | 'rom' | 'mmio';
 
 export interface MapRegion extends PageRange {
   kind: MapRegionKind;
+  /** The region is smaller than a page (it occupies the page at startPage; pageCount is 1). */
+  subPageBytes?: number;
   /** False for RAM the guest never gets as memory (the PAM-shadowed 0xC0000-0xFFFFF). Default true. */
   guestRam?: boolean;
-  /** QEMU's memory-region name as `info mtree` shows it, e.g. "pc.ram", "pc.bios", "pci-hole". */
+  /** QEMU's memory-region name as `info mtree` shows it, e.g. "pc.ram", "pc.bios", "ioapic". */
   name: string;
 }
 
@@ -173,14 +186,15 @@ export function buildPcMemoryMap(config: PcMemoryMapConfig): PcMemoryMap {
   // checks the underlying region (hv_balloon_handle_remove_ranges), so these pages are RAM to it.
   regions.push({ ...region(PC_ROM_START_BYTES, LEGACY_HOLE_END_BYTES, 'ram', 'pc.ram'), guestRam: false });
   if (below > LEGACY_HOLE_END_BYTES) regions.push(region(LEGACY_HOLE_END_BYTES, below, 'ram', 'pc.ram'));
-  if (q35) {
-    // The ECAM window is its own MMIO region inside the hole (QEMU q35.c mch_update_pciexbar).
-    if (below < Q35_PCIEXBAR_BYTES) regions.push(region(below, Q35_PCIEXBAR_BYTES, 'mmio', 'pci-hole'));
-    regions.push(region(Q35_PCIEXBAR_BYTES, Q35_PCIEXBAR_BYTES + Q35_PCIEXBAR_SIZE_BYTES, 'mmio', 'pcie-mmcfg-mmio'));
-    regions.push(region(Q35_PCIEXBAR_BYTES + Q35_PCIEXBAR_SIZE_BYTES, BIOS_START_BYTES, 'mmio', 'pci-hole'));
-  } else {
-    regions.push(region(below, BIOS_START_BYTES, 'mmio', 'pci-hole'));
-  }
+  // The PCI hole as QEMU's flat view has it: only the platform's MMIO is mapped.
+  // The ECAM window: QEMU q35.c mch_update_pciexbar.
+  if (q35) regions.push(region(Q35_PCIEXBAR_BYTES, Q35_PCIEXBAR_BYTES + Q35_PCIEXBAR_SIZE_BYTES, 'mmio', 'pcie-mmcfg-mmio'));
+  regions.push(region(IOAPIC_BYTES, IOAPIC_BYTES + 0x1000, 'mmio', 'ioapic'));
+  // QEMU hw/timer/hpet.c: a 1 KiB region (HPET_LEN), smaller than a page.
+  regions.push({ ...region(HPET_BYTES, HPET_BYTES + 0x1000, 'mmio', 'hpet'), subPageBytes: 0x400 });
+  // QEMU ich9.c: the LPC root complex register block (ICH9_LPC_RCBA_DEFAULT, 16 KiB).
+  if (q35) regions.push(region(ICH9_RCRB_BYTES, ICH9_RCRB_BYTES + 0x4000, 'mmio', 'lpc-rcrb-mmio'));
+  regions.push(region(APIC_MSI_BYTES, APIC_MSI_BYTES + 0x10_0000, 'mmio', 'apic-msi'));
   regions.push(region(BIOS_START_BYTES, FOUR_GIB, 'rom', 'pc.bios'));
   if (above > 0) regions.push(region(FOUR_GIB, FOUR_GIB + above, 'ram', 'pc.ram'));
 

@@ -72,7 +72,13 @@ describe('host view: findSection', () => {
     expect(m.findSection(0x100, 8).pageCount).toBe(8);
     expect(m.findSection(0xa5, 1000)).toMatchObject({ kind: 'mmio', name: 'vga-lowmem', startPage: 0xa5, pageCount: 0xc0 - 0xa5 });
     expect(m.findSection(0xfffc0, 0x100)).toMatchObject({ kind: 'rom', name: 'pc.bios', pageCount: 0x40 });
-    expect(m.findSection(LOW_END, 1)).toMatchObject({ kind: 'mmio', name: 'pci-hole' });
+    // QEMU's flat view: the PCI hole holds only the platform's MMIO; the rest is absent.
+    expect(m.findSection(LOW_END, 1)).toMatchObject({ kind: 'unmapped', pageCount: 1 });
+    expect(m.findSection(LOW_END, 0x100000)).toMatchObject({ kind: 'unmapped', pageCount: 0xfec00 - LOW_END });
+    expect(m.findSection(0xfec00, 0x10)).toMatchObject({ kind: 'mmio', name: 'ioapic', pageCount: 1 });
+    // The HPET's 1 KiB region is smaller than a page: QEMU's section is 0 pages long.
+    expect(m.findSection(0xfed00, 0x10)).toMatchObject({ kind: 'mmio', name: 'hpet', pageCount: 0 });
+    expect(m.findSection(0xfee00, 0x1000)).toMatchObject({ kind: 'mmio', name: 'apic-msi', pageCount: 0x100 });
   });
 
   test('a hole is one unmapped section up to the next region or the end of the window', () => {

@@ -14,9 +14,11 @@ describe('the q35 machine (QEMU pc_q35.c)', () => {
       ['vga-lowmem', 'mmio', page(0xa0000), page(0xc0000)],
       ['pc.ram', 'ram', page(0xc0000), page(0x100000)],
       ['pc.ram', 'ram', page(0x100000), page(2 * GiB)],
-      ['pci-hole', 'mmio', page(2 * GiB), page(0xb0000000)],
       ['pcie-mmcfg-mmio', 'mmio', page(0xb0000000), page(0xc0000000)],
-      ['pci-hole', 'mmio', page(0xc0000000), page(0xfffc0000)],
+      ['ioapic', 'mmio', page(0xfec00000), page(0xfec01000)],
+      ['hpet', 'mmio', page(0xfed00000), page(0xfed01000)],
+      ['lpc-rcrb-mmio', 'mmio', page(0xfed1c000), page(0xfed20000)],
+      ['apic-msi', 'mmio', page(0xfee00000), page(0xfef00000)],
       ['pc.bios', 'rom', page(0xfffc0000), page(4 * GiB)],
       ['pc.ram', 'ram', page(4 * GiB), page(6 * GiB)],
     ]);
