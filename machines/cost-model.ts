@@ -47,6 +47,9 @@ export const COST_KINDS: readonly CostKind[] = [
   'messageSent',
   'blockAdded',
   'pageOnlined',
+  'pfnQueued',
+  'pfnHandled',
+  'bufferRoundTrip',
 ];
 
 /** QEMU hv-balloon commit message: balloon rate (Windows Server 2019 guest, memory dirtied). */
@@ -72,6 +75,28 @@ const ASSUMED_PAGE_DIRTIED_NS = 1_000;
 const ASSUMED_BLOCK_ADDED_NS = 2_000_000;
 /** assumption: onlining one page (struct page init and freeing it to the buddy allocator). */
 const ASSUMED_PAGE_ONLINED_NS = 40;
+
+// virtio-balloon's mechanisms (docs/virtio-balloon.md#the-cost-model). None is fitted to the seed's
+// virtio figures (70 GB/min, 200 GB back in ~2.5 min): those must come out of these.
+/**
+ * assumption: Linux virtio_balloon.c fill_balloon/leak_balloon do per page: balloon_page_enqueue or
+ * balloon_page_dequeue (the balloon's irq-safe lock, page flags, a list move), set_page_pfns, and
+ * adjust_managed_page_count.
+ */
+const ASSUMED_PFN_QUEUED_NS = 500;
+/**
+ * assumption: QEMU virtio-balloon.c virtio_balloon_handle_output does per PFN one
+ * memory_region_find() (flat-view lookup, region reference) and one qemu_madvise() of one 4 KiB
+ * page (DONTNEED on inflate via ram_block_discard_range, WILLNEED on deflate): a syscall with
+ * Spectre/Meltdown mitigations on a Broadwell-era Xeon, plus the page-table walk.
+ */
+const ASSUMED_PFN_HANDLED_NS = 2_000;
+/**
+ * assumption: one virtqueue buffer there and back: the kick (an I/O write, a VM exit, ioeventfd),
+ * waking QEMU's main loop, virtio_notify through irqfd, the guest's interrupt, and waking the
+ * balloon work that sleeps in wait_event (Linux tell_host): two cross-thread wake-ups on a busy host.
+ */
+const ASSUMED_BUFFER_ROUND_TRIP_NS = 80_000;
 
 function ceilDiv(a: number, b: number): number {
   return Math.ceil(a / b);
@@ -176,6 +201,21 @@ export const DEFAULT_COST_TABLE: CostTable = Object.freeze({
     nsPerUnit: ASSUMED_PAGE_ONLINED_NS,
     unit: '4 KiB page',
     source: 'assumption: struct page init + free to the buddy allocator',
+  },
+  pfnQueued: {
+    nsPerUnit: ASSUMED_PFN_QUEUED_NS,
+    unit: 'PFN (virtio-balloon, guest)',
+    source: 'assumption: balloon_page_enqueue/dequeue + set_page_pfns + adjust_managed_page_count [Linux virtio_balloon.c]',
+  },
+  pfnHandled: {
+    nsPerUnit: ASSUMED_PFN_HANDLED_NS,
+    unit: 'PFN (virtio-balloon, host)',
+    source: 'assumption: memory_region_find + one madvise() of 4 KiB [QEMU virtio-balloon.c virtio_balloon_handle_output]',
+  },
+  bufferRoundTrip: {
+    nsPerUnit: ASSUMED_BUFFER_ROUND_TRIP_NS,
+    unit: 'virtqueue buffer',
+    source: 'assumption: kick VM exit + QEMU wake-up + irqfd interrupt + waking the guest worker [Linux virtio_balloon.c tell_host]',
   },
 });
 

@@ -36,6 +36,14 @@ export function traceLine(record: VmTraceRecord, verbose: boolean): string | und
     case 'packet':
       if (!verbose) return undefined;
       return `${timeLabel(record.time)}  ${record.from === 'host' ? 'host->guest' : 'guest->host'}   ${record.type} (${record.size} bytes) ${packetFields(record.payload)}`;
+    case 'virtio-device': {
+      const e = record.event;
+      if (verbose && e.type === 'trace') return `${timeLabel(record.time)}  trace         ${e.name} ${formatArgs(e.args)}`;
+      return undefined;
+    }
+    case 'virtio-guest':
+      if (record.event.level === 'debug' && !verbose) return undefined;
+      return `${timeLabel(record.time)}  guest-log     virtio_balloon virtio0: ${record.event.text}`;
     case 'bus':
       return undefined;
     case 'failure':
