@@ -12,6 +12,7 @@ import type { Scenario, ScenarioStep } from '../scenario/scenario';
 import { createVm, type Vm } from '../vm/create-vm';
 import type { DeviceModel, VmConfigInput } from '../vm/vm-config';
 import { VIRTIO_ONLY_FIELDS } from '../../machines/virtio-balloon/config';
+import { VirtioBalloonVm } from '../vm/virtio-balloon-vm';
 
 /** hv-balloon options a virtio-balloon run leaves out (it has no memory backend, no VMBus). */
 const HV_ONLY_DEVICE_FIELDS = ['memdev', 'memdevId', 'addr', 'statusReport', 'hugepages'] as const;
@@ -94,9 +95,8 @@ export function balloonTarget(step: ScenarioStep): number | undefined {
 
 /** What counts as messages and bytes on each device, so far. */
 function traffic(vm: Vm, packets: { count: number; bytes: number }): { messages: number; bytes: number } {
-  const v = vm.counters().virtio;
-  if (v === undefined) return { messages: packets.count, bytes: packets.bytes };
-  const q = v.queues;
+  if (!(vm instanceof VirtioBalloonVm)) return { messages: packets.count, bytes: packets.bytes };
+  const q = vm.virtioCounters().queues;
   return { messages: q.inflate.buffers + q.deflate.buffers + q.stats.buffers, bytes: q.inflate.bytes + q.deflate.bytes + q.stats.bytes };
 }
 
@@ -113,8 +113,7 @@ function hostMetadataBytes(vm: Vm): number {
  * virtio-balloon with the guest's `actual` equal to the host's `num_pages`.
  */
 function settledNow(vm: Vm): boolean {
-  const v = vm.counters().virtio;
-  if (v !== undefined) return v.actual === v.numPages && v.driver.state.includes('balloon.idle');
+  if (vm instanceof VirtioBalloonVm) return vm.balloonSettled();
   return vm.deviceState() === 'S_IDLE';
 }
 

@@ -297,6 +297,13 @@ export class VirtioBalloonVm implements Vm {
       statsPollingIntervalS: d.stats.pollIntervalS,
     };
   }
+  /** The driver is done with the host's target: `actual` equals `num_pages` and no step is running. */
+  balloonSettled(): boolean {
+    const d = this.deviceContext();
+    if (d.balloon.actual !== d.balloon.numPages) return false;
+    const g = this.part('guest').getSnapshot() as { matches(state: unknown): boolean };
+    return g.matches({ probed: { balloon: 'idle' } });
+  }
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

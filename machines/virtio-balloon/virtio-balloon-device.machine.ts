@@ -72,6 +72,8 @@ export interface VirtioBalloonDeviceContext {
   config: VirtioBalloonDeviceConfig;
   ramPages: number;
   costTable: CostTable;
+  /** Virtual ms of an interrupt's way to the guest (half a buffer round trip). */
+  notifyMs: number;
   epochMs: number;
   /** QEMU dev->num_pages / dev->actual. */
   balloon: { numPages: number; actual: number };
@@ -133,7 +135,7 @@ export const virtioBalloonDeviceMachine = setup({
         context.transport.config.numPages = numPages;
         // virtio_notify_config: nothing reaches a driver that has not set DRIVER_OK.
         if (context.transport.driverOk) {
-          context.outbox.post('guest', { type: 'virtio.config-changed' }, notifyLatencyMs(context.costTable));
+          context.outbox.post('guest', { type: 'virtio.config-changed' }, context.notifyMs);
         }
       }
       enqueue.emit({ type: 'trace', name: 'virtio_balloon_to_target', args: { target, num_pages: context.transport.config.numPages } });
@@ -173,7 +175,7 @@ export const virtioBalloonDeviceMachine = setup({
         args: { queue: c.queue, pfns: c.buffer.pfnCount, pa: (c.buffer.runs[0]?.startPage ?? 0) * PAGE_SIZE },
       });
       context.transport.queues[c.queue].push(c.buffer);
-      context.outbox.post('guest', { type: 'virtio.interrupt', queue: c.queue }, notifyLatencyMs(context.costTable));
+      context.outbox.post('guest', { type: 'virtio.interrupt', queue: c.queue }, context.notifyMs);
       enqueue.assign({ current: null, counters });
     }),
     /** QEMU virtio_balloon_receive_stats: keep the buffer, read its entries, re-arm the poll timer. */
@@ -185,7 +187,7 @@ export const virtioBalloonDeviceMachine = setup({
         // "This should never happen if the driver follows the spec": a held buffer goes back.
         if (stats.held !== null) {
           q.push(stats.held);
-          context.outbox.post('guest', { type: 'virtio.interrupt', queue: 'stats' }, notifyLatencyMs(context.costTable));
+          context.outbox.post('guest', { type: 'virtio.interrupt', queue: 'stats' }, context.notifyMs);
         }
         const values = unsetStats();
         for (const { tag, value } of elem.entries) if (tag < values.length) values[tag] = value;
@@ -207,7 +209,7 @@ export const virtioBalloonDeviceMachine = setup({
         return;
       }
       context.transport.queues.stats.push(s.held);
-      context.outbox.post('guest', { type: 'virtio.interrupt', queue: 'stats' }, notifyLatencyMs(context.costTable));
+      context.outbox.post('guest', { type: 'virtio.interrupt', queue: 'stats' }, context.notifyMs);
       enqueue.assign({ stats: { ...s, held: null } });
       enqueue.emit({ type: 'trace', name: 'virtio_balloon_stats_poll', args: { interval: s.pollIntervalS } });
     }),
@@ -233,13 +235,15 @@ export const virtioBalloonDeviceMachine = setup({
   id: 'virtioBalloonDevice',
   context: ({ input }) => {
     const ramPages = Math.floor(input.ramBytes / PAGE_SIZE);
+    const costTable = resolveCostTable(input.costModel);
     return {
       transport: input.transport,
       memory: input.memory,
       outbox: input.outbox,
       config: input.config,
       ramPages,
-      costTable: resolveCostTable(input.costModel),
+      costTable,
+      notifyMs: notifyLatencyMs(costTable),
       epochMs: input.epochMs ?? 0,
       balloon: { numPages: 0, actual: 0 },
       stats: { values: unsetStats(), lastUpdate: 0, pollIntervalS: 0, held: null },

@@ -33,8 +33,7 @@ import {
   VIRTIO_BALLOON_F_STATS_VQ,
   VIRTIO_BALLOON_OOM_NR_PAGES,
   VIRTIO_BALLOON_S,
-  type VirtqueueName,
-} from './constants';
+  } from './constants';
 import type { VirtioGuestEvent } from './events';
 import { notifyLatencyMs } from './virtio-balloon-device.machine';
 import type { PfnBuffer, StatsBuffer, VirtioBalloonTransport } from './virtqueue';
@@ -66,6 +65,8 @@ export interface VirtioBalloonDriverContext {
   memory: VirtioGuestMemory;
   outbox: Outbox;
   costTable: CostTable;
+  /** Virtual ms of a kick's way to the host (half a buffer round trip). */
+  notifyMs: number;
   /** vb->num_pages and the balloon's page list (balloon_dev_info.pages), as ranges. */
   balloon: { numPages: number; pages: PageRangeTree };
   step: Step | null;
@@ -87,12 +88,14 @@ export type VirtioBalloonDriverEvent = VirtioGuestEvent | JobDoneEvent | { type:
 /** Features this driver accepts (Linux features[]; free-page hint, poison and reporting are not modelled). */
 const DRIVER_FEATURES = (1 << VIRTIO_BALLOON_F_MUST_TELL_HOST) | (1 << VIRTIO_BALLOON_F_STATS_VQ) | (1 << VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
 
-function freshContext(input: VirtioBalloonDriverInput): VirtioBalloonDriverContext {
+function freshContext(input: VirtioBalloonDriverInput | VirtioBalloonDriverContext): VirtioBalloonDriverContext {
+  const costTable = 'costTable' in input ? input.costTable : resolveCostTable(input.costModel);
   return {
     transport: input.transport,
     memory: input.memory,
     outbox: input.outbox,
-    costTable: resolveCostTable(input.costModel),
+    costTable,
+    notifyMs: notifyLatencyMs(costTable),
     balloon: { numPages: 0, pages: new PageRangeTree() },
     step: null,
     work: { queued: false, oomPending: 0, jobSeq: 0, balloonJob: '', statsJob: '' },
@@ -149,8 +152,9 @@ export const virtioBalloonDriverMachine = setup({
     wantsLess: ({ context }) => towardsTarget(context) < 0,
     balloonJobDone: ({ context, event }) => event.type === 'job.done' && event.tag === context.work.balloonJob,
     statsJobDone: ({ context, event }) => event.type === 'job.done' && event.tag === context.work.statsJob,
-    isQueue: (_, params: { queue: VirtqueueName; event: VirtioBalloonDriverEvent }) =>
-      params.event.type === 'virtio.interrupt' && params.event.queue === params.queue,
+    inflateUsed: ({ event }) => event.type === 'virtio.interrupt' && event.queue === 'inflate',
+    deflateUsed: ({ event }) => event.type === 'virtio.interrupt' && event.queue === 'deflate',
+    statsUsed: ({ event }) => event.type === 'virtio.interrupt' && event.queue === 'stats',
     gotPages: ({ context }) => (context.step?.buffer.pfnCount ?? 0) > 0,
     shortfall: ({ context }) => context.step?.shortfall === true,
     deflateOnOom: ({ context }) => context.transport.has(VIRTIO_BALLOON_F_DEFLATE_ON_OOM),
@@ -212,7 +216,7 @@ export const virtioBalloonDriverMachine = setup({
       const step = context.step!;
       const queue = step.direction;
       context.transport.queues[queue].addOutbuf(step.buffer, step.buffer.pfnCount * PFN_BYTES);
-      context.outbox.post('device', { type: 'virtio.kick', queue }, notifyLatencyMs(context.costTable));
+      context.outbox.post('device', { type: 'virtio.kick', queue }, context.notifyMs);
     },
     /** The host returned the inflate buffer: its pages are the balloon's now. */
     inflateAcked: enqueueActions(({ context, enqueue }) => {
@@ -253,7 +257,7 @@ export const virtioBalloonDriverMachine = setup({
     sendStats: enqueueActions(({ context, enqueue }) => {
       const buf = statsBuffer(context);
       context.transport.queues.stats.addOutbuf(buf, buf.entries.length * STAT_ENTRY_BYTES);
-      context.outbox.post('device', { type: 'virtio.kick', queue: 'stats' }, notifyLatencyMs(context.costTable));
+      context.outbox.post('device', { type: 'virtio.kick', queue: 'stats' }, context.notifyMs);
       enqueue.assign({ counters: { ...context.counters, statsBuffers: context.counters.statsBuffers + 1 } });
     }),
     forgetEverything: assign(({ context }) => freshContext(context)),
@@ -315,7 +319,7 @@ export const virtioBalloonDriverMachine = setup({
             inflateWait: {
               on: {
                 'virtio.interrupt': {
-                  guard: { type: 'isQueue', params: ({ event }) => ({ queue: 'inflate' as const, event }) },
+                  guard: 'inflateUsed',
                   target: 'next',
                   actions: ['inflateAcked', 'updateBalloonSize', 'endStep'],
                 },
@@ -332,7 +336,7 @@ export const virtioBalloonDriverMachine = setup({
             deflateWait: {
               on: {
                 'virtio.interrupt': {
-                  guard: { type: 'isQueue', params: ({ event }) => ({ queue: 'deflate' as const, event }) },
+                  guard: 'deflateUsed',
                   target: 'releasing',
                   actions: 'deflateAcked',
                 },
@@ -356,7 +360,7 @@ export const virtioBalloonDriverMachine = setup({
             withHost: {
               on: {
                 'virtio.interrupt': {
-                  guard: { type: 'isQueue', params: ({ event }) => ({ queue: 'stats' as const, event }) },
+                  guard: 'statsUsed',
                   target: 'refreshing',
                   actions: 'refreshStats',
                 },
