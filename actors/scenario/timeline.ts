@@ -6,6 +6,7 @@
 import { decode } from '../../protocol/codec';
 import { messageToJson } from '../../protocol/json';
 import { formatDuration } from '../units';
+import { bigintReplacer } from '../qmp/qmp-json';
 import type { VmTraceRecord } from '../vm/create-vm';
 import type { ScenarioResult, ScenarioStepResult } from './scenario';
 
@@ -57,7 +58,7 @@ export function stepLine(step: ScenarioStepResult): string {
     const out = reply === '' ? '' : `\n${reply.split('\n').map((l) => `${' '.repeat(26)}${l}`).join('\n')}`;
     return `${timeLabel(step.at)}  (qemu)        ${step.command}${out}`;
   }
-  return `${timeLabel(step.at)}  qmp           ${JSON.stringify(step.command)}\n${' '.repeat(26)}${JSON.stringify(step.reply)}`;
+  return `${timeLabel(step.at)}  qmp           ${JSON.stringify(step.command)}\n${' '.repeat(26)}${JSON.stringify(step.reply, bigintReplacer)}`;
 }
 
 export function summaryTable(result: ScenarioResult): string {

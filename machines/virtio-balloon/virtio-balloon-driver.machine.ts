@@ -108,7 +108,7 @@ export function towardsTarget(context: VirtioBalloonDriverContext): number {
   return context.transport.config.numPages - context.balloon.numPages;
 }
 
-/** Linux update_balloon_stats, in the order it fills the array (swap, faults, free, total, available, caches). */
+/** Linux update_balloon_stats, in the order it fills the array (swap, faults, hugetlb, free, total, available, caches). */
 function statsBuffer(context: VirtioBalloonDriverContext): StatsBuffer {
   const m = context.memory;
   const deflateOnOom = context.transport.has(VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
@@ -123,6 +123,9 @@ function statsBuffer(context: VirtioBalloonDriverContext): StatsBuffer {
       { tag: S.SWAP_OUT, value: 0n },
       { tag: S.MAJFLT, value: 0n },
       { tag: S.MINFLT, value: 0n },
+      // CONFIG_HUGETLB_PAGE kernels (the distributions') report these too; no hugetlb pool here.
+      { tag: S.HTLB_PGALLOC, value: 0n },
+      { tag: S.HTLB_PGFAIL, value: 0n },
       { tag: S.MEMFREE, value: b(m.freePages()) },
       { tag: S.MEMTOT, value: b(totalPages) },
       { tag: S.AVAIL, value: b(m.availablePages()) },
