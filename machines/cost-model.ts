@@ -134,6 +134,35 @@ export function unballoonReferenceWork(bytes: number): WorkItem[] {
   ];
 }
 
+/** virtio-balloon's buffer size (Linux VIRTIO_BALLOON_ARRAY_PFNS_MAX). */
+const VIRTIO_PFNS_PER_BUFFER = 256;
+
+/**
+ * The work Linux's virtio_balloon and QEMU's virtio-balloon do to inflate `bytes` (fill_balloon,
+ * tell_host, virtio_balloon_handle_output): every page allocated and queued by the guest and
+ * handled by the host, one round trip per 256 PFNs. Round trips are waited for, not vCPU work.
+ */
+export function virtioInflateReferenceWork(bytes: number): WorkItem[] {
+  const pages = Math.round(bytes / PAGE_SIZE);
+  return [
+    { kind: 'pageAllocated', count: pages },
+    { kind: 'pfnQueued', count: pages },
+    { kind: 'pfnHandled', count: pages },
+    { kind: 'bufferRoundTrip', count: ceilDiv(pages, VIRTIO_PFNS_PER_BUFFER) },
+  ];
+}
+
+/** The same for a deflate (leak_balloon): the host is told first, then every page is freed. */
+export function virtioDeflateReferenceWork(bytes: number): WorkItem[] {
+  const pages = Math.round(bytes / PAGE_SIZE);
+  return [
+    { kind: 'pfnQueued', count: pages },
+    { kind: 'pfnHandled', count: pages },
+    { kind: 'bufferRoundTrip', count: ceilDiv(pages, VIRTIO_PFNS_PER_BUFFER) },
+    { kind: 'pageFreed', count: pages },
+  ];
+}
+
 function countOf(work: WorkItem[], kind: CostKind): number {
   return work.filter((w) => w.kind === kind).reduce((sum, w) => sum + w.count, 0);
 }
@@ -292,6 +321,16 @@ export function balloonBytesPerMinute(table: CostTable = DEFAULT_COST_TABLE, sam
 /** Seconds the table takes to unballoon `bytes` by the reference work. */
 export function unballoonSeconds(bytes: number, table: CostTable = DEFAULT_COST_TABLE): number {
   return costNs(unballoonReferenceWork(bytes), table) / 1e9;
+}
+
+/** Bytes per minute virtio-balloon inflates at under `table` (the mechanisms, summed). */
+export function virtioInflateBytesPerMinute(table: CostTable = DEFAULT_COST_TABLE, sampleBytes = 200e9): number {
+  return (sampleBytes / costNs(virtioInflateReferenceWork(sampleBytes), table)) * 60e9;
+}
+
+/** Seconds virtio-balloon takes to deflate `bytes` under `table`. */
+export function virtioDeflateSeconds(bytes: number, table: CostTable = DEFAULT_COST_TABLE): number {
+  return costNs(virtioDeflateReferenceWork(bytes), table) / 1e9;
 }
 
 /** The table as Markdown (docs/memory-model.md embeds this output). */
