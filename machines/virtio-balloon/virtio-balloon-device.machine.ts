@@ -9,7 +9,7 @@
  * (virtio_balloon_set_config). Stats are pulled: the device keeps the guest's stats buffer and
  * hands it back every `guest-stats-polling-interval` seconds (balloon_stats_poll_cb).
  *
- * States: waitingForDriver (before DRIVER_OK, and after a reset) -> ready.idle <-> ready.handling
+ * States: waitingForDriver (before DRIVER_OK, and after a reset) -> ready.idle -> ready.popping <-> ready.handling
  * (host time per PFN runs while a buffer is handled; QEMU's main loop does it synchronously).
  * The stats timer is independent of the state, as QEMU's is.
  */
@@ -271,14 +271,18 @@ export const virtioBalloonDeviceMachine = setup({
       initial: 'idle',
       states: {
         idle: {
-          always: { guard: 'hasPfnBuffer', target: 'handling', actions: 'popBuffer' },
           on: {
-            'virtio.kick': [{ guard: 'isStatsKick', actions: 'receiveStats' }, { target: 'idle', reenter: true }],
+            // QEMU runs a queue's handler when the guest kicks it, not when a buffer merely appears.
+            'virtio.kick': [{ guard: 'isStatsKick', actions: 'receiveStats' }, { target: 'popping' }],
           },
+        },
+        /** QEMU virtio_balloon_handle_output's loop: pop while buffers are available. */
+        popping: {
+          always: [{ guard: 'hasPfnBuffer', target: 'handling', actions: 'popBuffer' }, { target: 'idle' }],
         },
         handling: {
           on: { 'virtio.kick': { guard: 'isStatsKick', actions: 'receiveStats' } },
-          after: { HOST_TIME: { target: 'idle', actions: 'finishBuffer' } },
+          after: { HOST_TIME: { target: 'popping', actions: 'finishBuffer' } },
         },
       },
     },

@@ -194,7 +194,10 @@ export const virtioBalloonDriverMachine = setup({
         counters: { ...context.counters, outOfPuff: context.counters.outOfPuff + (shortfall ? 1 : 0) },
       });
     }),
-    /** leak_balloon: take up to `num` pages off the balloon list (most recent first). */
+    /**
+     * leak_balloon: take up to `num` pages off the balloon list (most recent first). Their
+     * dequeueing is charged with the freeing, after the host's answer (one vCPU job per step).
+     */
     startDeflate: enqueueActions(({ context, enqueue }, params: { oom: boolean }) => {
       const num = params.oom ? VIRTIO_BALLOON_OOM_NR_PAGES : Math.min(-towardsTarget(context), VIRTIO_BALLOON_ARRAY_PFNS_MAX);
       const runs: PageRange[] = [];
@@ -206,11 +209,10 @@ export const virtioBalloonDriverMachine = setup({
         left -= r.pageCount;
       }
       const buffer = pfnBuffer(runs);
-      const work = runJob(context, 'balloon', [{ kind: 'pfnQueued', count: buffer.pfnCount }]);
       enqueue.assign({
         step: { direction: 'deflate', buffer, shortfall: false, oom: params.oom },
         balloon: { ...context.balloon, numPages: context.balloon.numPages - buffer.pfnCount },
-        work: { ...work, oomPending: params.oom ? 0 : work.oomPending },
+        work: { ...context.work, oomPending: params.oom ? 0 : context.work.oomPending },
         counters: { ...context.counters, oomDeflates: context.counters.oomDeflates + (params.oom ? 1 : 0) },
       });
     }),
@@ -237,7 +239,10 @@ export const virtioBalloonDriverMachine = setup({
       context.transport.queues.deflate.getBuf();
       let freed = 0;
       for (const r of step.buffer.runs) freed += context.memory.releaseBalloonRange(r);
-      const work = runJob(context, 'balloon', [{ kind: 'pageFreed', count: freed }]);
+      const work = runJob(context, 'balloon', [
+        { kind: 'pfnQueued', count: step.buffer.pfnCount },
+        { kind: 'pageFreed', count: freed },
+      ]);
       enqueue.assign({ work, counters: { ...context.counters, deflateBuffers: context.counters.deflateBuffers + 1 } });
     }),
     /** update_balloon_size: write `actual` (a config write: a VM exit the device sees at once). */
@@ -328,13 +333,12 @@ export const virtioBalloonDriverMachine = setup({
                 },
               },
             },
+            /** Pages taken off the list; the host hears of them first (MUST_TELL_HOST). */
             leaking: {
-              on: {
-                'job.done': [
-                  { guard: and(['balloonJobDone', 'gotPages']), target: 'deflateWait', actions: 'tellHost' },
-                  { guard: 'balloonJobDone', target: 'next', actions: ['updateBalloonSize', 'endStep'] },
-                ],
-              },
+              always: [
+                { guard: 'gotPages', target: 'deflateWait', actions: 'tellHost' },
+                { target: 'next', actions: ['updateBalloonSize', 'endStep'] },
+              ],
             },
             deflateWait: {
               on: {

@@ -94,6 +94,21 @@ describe('virtio-balloon device: inflate and deflate buffers (QEMU virtio_balloo
     expect(irq.time - t0).toBeCloseTo(256 * PFN_MS + NOTIFY_MS, 6);
   });
 
+  it('does not touch a buffer until the guest kicks its queue, whatever else arrives', () => {
+    const h = setup();
+    h.driverOk();
+    h.transport.queues.inflate.addOutbuf({ kind: 'pfns', runs: h.memory.allocateBalloonContiguous(1, 1), pfnCount: 1 }, 4);
+    h.transport.config.actual = 1;
+    h.bus.post('guest', 'device', { type: 'virtio.config-written' });
+    h.clock.advance(50);
+    expect(h.transport.queues.inflate.availCount).toBe(1);
+    expect(h.toGuest).toEqual([]);
+    h.bus.post('guest', 'device', { type: 'virtio.kick', queue: 'inflate' });
+    h.clock.advance(50);
+    expect(h.transport.queues.inflate.availCount).toBe(0);
+    expect(h.toGuest.map((d) => d.event)).toEqual([{ type: 'virtio.interrupt', queue: 'inflate' }]);
+  });
+
   it('skips PFNs outside RAM (virtio_balloon_bad_addr) and still returns the buffer', () => {
     const h = setup();
     h.driverOk();
