@@ -6,7 +6,7 @@
 
 import { Option, type Command } from 'commander';
 import { parseSize } from '../units';
-import { DEVICE_MODELS, type DeviceModel } from '../vm/vm-config';
+import { DEVICE_MODELS, type DeviceModel } from '../vm/device-model';
 import { CliError } from './cli-error';
 
 export const GUEST_KINDS = ['linux', 'windows', 'malicious'] as const;

@@ -15,6 +15,9 @@ import { normalizeVirtioDevice, VIRTIO_ONLY_FIELDS } from '../../machines/virtio
 import type { VirtioBalloonDeviceConfig } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
 import { DEFAULT_RING_DATA_BYTES, MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT } from '../../protocol/constants';
 import { parseDuration, parseSize } from '../units';
+import { DEVICE_MODELS, type DeviceModel } from './device-model';
+
+export { DEVICE_MODELS, type DeviceModel } from './device-model';
 
 /** What a user may write (scenario files, library callers). Sizes: bytes or "4G"; times: ms or "10s". */
 export interface VmConfigInput {
@@ -42,9 +45,6 @@ export interface VmConfigInput {
   memctl?: { onlineDelay?: string | number | null };
 }
 
-/** The balloon device models a VM can have. */
-export type DeviceModel = 'hv-balloon' | 'virtio-balloon';
-export const DEVICE_MODELS: readonly DeviceModel[] = ['hv-balloon', 'virtio-balloon'];
 
 /** A checked configuration: sizes in bytes, times in virtual ms. */
 export interface VmConfig {
