@@ -208,6 +208,9 @@ export function runSide(scenario: Scenario, model: DeviceModel, options: Compare
       const target = balloonTarget(step);
       const before = actual();
       if (target !== undefined) closePhase();
+      // Counted from before the command: QEMU sends its first requests inside the command.
+      const trafficBefore = traffic(vm, packets);
+      const wallBefore = wallNow();
       const reply = 'hmp' in step ? vm.hmp(step.hmp) : vm.execute(step.qmp);
       if (target !== undefined && !isError(reply)) {
         const phase: ComparePhase = {
@@ -224,7 +227,7 @@ export function runSide(scenario: Scenario, model: DeviceModel, options: Compare
           bytes: 0,
         };
         phases.push(phase);
-        open = { phase, wallStart: wallNow(), traffic: traffic(vm, packets) };
+        open = { phase, wallStart: wallBefore, traffic: trafficBefore };
         check();
       }
       sample();
