@@ -8,6 +8,7 @@ import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
 import { vmVirtioBalloon4gBench } from './virtio.bench';
+import { sweep1000Bench } from './sweep.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -19,4 +20,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   vmIdleHourBench,
   vmVirtioBalloon4gBench,
   cliStartupBench,
+  sweep1000Bench,
 ];

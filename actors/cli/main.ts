@@ -18,6 +18,8 @@ import { registerMonitorCommand } from './commands/monitor';
 import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
 import { registerHandshakeCommand } from './commands/handshake';
+import { registerSweepCommand } from './commands/sweep';
+import { registerWorkerCommand } from './commands/worker';
 
 export const PROGRAM_NAME = 'hv-balloon-sim';
 
@@ -35,6 +37,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHandshakeCommand,
   registerDiagramCommand,
   registerBenchCommand,
+  registerSweepCommand,
+  registerWorkerCommand,
 ];
 
 /** Usage errors and bad input exit with 2; an unexpected failure (a bug) with 1. */
