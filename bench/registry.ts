@@ -3,9 +3,12 @@
  * it to the array.
  */
 import type { Benchmark } from './benchmark';
+import { cliStartupBench } from './cli-startup.bench';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
+import { vmVirtioBalloon4gBench } from './virtio.bench';
+import { sweep1000Bench } from './sweep.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -15,4 +18,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rangeTreeMetadata,
   vmBalloon200gBench,
   vmIdleHourBench,
+  vmVirtioBalloon4gBench,
+  cliStartupBench,
+  sweep1000Bench,
 ];

@@ -10,6 +10,9 @@ import { quickstart } from '../../examples/quickstart';
 import { balloon200g } from '../../examples/balloon-200g';
 import { maliciousGuest } from '../../examples/malicious-guest';
 import { statusReports } from '../../examples/status-reports';
+import { combinationOf, loadSweepFile } from '../../actors/sweep/sweep-file';
+import { runTask } from '../../actors/sweep/run-task';
+import { taskOf } from '../../actors/sweep/sweep-runner';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -293,5 +296,31 @@ describe('reboot.json', () => {
     expect(String(at125?.reply).trim()).toBe('balloon: actual=4096');
     expect(r.final.actualBytes).toBe(8 * GiB);
     expect(r.final.deviceState).toBe('S_IDLE');
+  });
+});
+
+describe('sweep-ring-sizes.json', () => {
+  // A few of its 60 runs, in this process: the claim its description makes (the sweep machinery has its own specs).
+  const sweep = loadSweepFile(examplePath('sweep-ring-sizes.json'));
+  const runOf = (profile: string, ring: string): Record<string, number | null> => {
+    let index = 0;
+    while (JSON.stringify(combinationOf(sweep, index)) !== JSON.stringify({ 'guest.profile': profile, 'channel.ringBytes': ring, seed: 1 })) index++;
+    const outcome = runTask(taskOf(sweep, index));
+    if (outcome.status !== 'ok') throw new Error(`run ${index}: ${outcome.error}`);
+    return outcome.figures;
+  };
+
+  it('is 60 runs: three profiles, four ring sizes, five seeds', () => {
+    expect(sweep.runs).toBe(60);
+  });
+
+  it('a 4 KiB ring stalls the Linux driver (the ring is always full); the Windows profile gets through, slower; 8 KiB is enough for Linux', () => {
+    const linux4K = runOf('linux', '4K');
+    expect(linux4K.after30s).toBe(8192);
+    expect(linux4K.ringFull).toBeGreaterThan(100);
+    const windows4K = runOf('windows', '4K');
+    expect(windows4K).toMatchObject({ after30s: 2048, ringFull: 0 });
+    expect(windows4K.after1s).toBeGreaterThan(2048);
+    expect(runOf('linux', '8K')).toMatchObject({ after30s: 2048 });
   });
 });

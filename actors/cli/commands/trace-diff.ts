@@ -8,9 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { loadScenarioFile, ScenarioError } from '../../scenario/scenario';
-import { TraceLogError } from '../../trace-diff/qemu-trace-format';
-import { formatTraceDiff, traceDiff, type TraceDiffResult } from '../../trace-diff/trace-diff';
+import type { TraceDiffResult } from '../../trace-diff/trace-diff';
 
 interface TraceDiffFlags {
   json?: boolean;
@@ -32,6 +30,10 @@ export function registerTraceDiffCommand(program: Command, io: CliIo): void {
 }
 
 export function traceDiffCommand(logFile: string, scenarioFile: string, flags: TraceDiffFlags, io: CliIo): TraceDiffResult {
+  // Loaded when the command runs, so the CLI starts without the VM (spec/actors/cli-startup.spec.ts).
+  const { loadScenarioFile, ScenarioError } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
+  const { TraceLogError } = require('../../trace-diff/qemu-trace-format') as typeof import('../../trace-diff/qemu-trace-format');
+  const { formatTraceDiff, traceDiff } = require('../../trace-diff/trace-diff') as typeof import('../../trace-diff/trace-diff');
   let log: string;
   try {
     log = readFileSync(logFile, 'utf8');
