@@ -10,6 +10,7 @@ import { PACKAGE_VERSION } from '../package-root';
 import { CliError } from './cli-error';
 import { processIo, type CliIo } from './cli-io';
 import { registerBenchCommand } from './commands/bench';
+import { registerCompareCommand } from './commands/compare';
 import { registerDecodeCommand } from './commands/decode';
 import { registerDiagramCommand } from './commands/diagram';
 import { registerEncodeCommand } from './commands/encode';
@@ -17,6 +18,7 @@ import { registerMonitorCommand } from './commands/monitor';
 import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
 import { registerHandshakeCommand } from './commands/handshake';
+import { registerTraceDiffCommand } from './commands/trace-diff';
 import { registerSweepCommand } from './commands/sweep';
 import { registerWorkerCommand } from './commands/worker';
 import { registerViewCommand } from './commands/view';
@@ -29,6 +31,7 @@ export type RegisterCommand = (program: Command, io: CliIo) => void;
 /** Every command, in the order `--help` lists them. Add new commands here. */
 const COMMANDS: readonly RegisterCommand[] = [
   registerRunCommand,
+  registerCompareCommand,
   registerQmpCommand,
   registerMonitorCommand,
   registerDecodeCommand,
@@ -36,6 +39,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHandshakeCommand,
   registerDiagramCommand,
   registerBenchCommand,
+  registerTraceDiffCommand,
   registerSweepCommand,
   registerWorkerCommand,
   registerViewCommand,

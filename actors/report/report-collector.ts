@@ -186,10 +186,12 @@ export class ReportCollector {
         const data = e.data !== null && typeof e.data === 'object' && !Array.isArray(e.data) ? e.data : undefined;
         const committed = data?.committed;
         const available = data?.available;
-        if (e.event === 'HV_BALLOON_STATUS_REPORT' && typeof committed === 'number' && typeof available === 'number') {
+        // Values above 2^53 - 1 arrive as exact-digit strings (QMP u64s; view events are plain JSON); the chart needs numbers.
+        const isU64 = (v: unknown): v is number | string => typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v));
+        if (e.event === 'HV_BALLOON_STATUS_REPORT' && isU64(committed) && isU64(available)) {
           this.statusReportCount++;
-          this.available.push(e.t, available);
-          this.committed.push(e.t, committed);
+          this.available.push(e.t, Number(available));
+          this.committed.push(e.t, Number(committed));
         } else {
           this.events.push({ time: e.t, event: e.event, text: e.data === undefined ? '' : JSON.stringify(e.data) });
         }

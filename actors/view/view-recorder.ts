@@ -12,6 +12,7 @@ import { PAGE_SIZE } from '../../protocol/constants';
 import { deviceCounters, queryBalloon, type DeviceSnapshotLike } from '../../machines/hv-balloon-device/queries';
 import { findMachine } from '../diagram/machine-registry';
 import { describeStatechart, type ChartState } from '../diagram/statechart-diagram';
+import { bigintReplacer, toQmpJson } from '../qmp/qmp-json';
 import type { ScenarioStepResult } from '../scenario/scenario';
 import type { Vm, VmTraceRecord } from '../vm/create-vm';
 import { VIEW_PARTS, ViewLog, type ViewEvent, type ViewPart } from './view-model';
@@ -48,6 +49,11 @@ function stateText(root: ChartState, active: readonly string[]): string {
   const leaves = active.map((id) => byId.get(id)).filter((s): s is ChartState => s !== undefined && s.children.length === 0);
   // The device's states carry QEMU's names; elsewhere a leaf with its parent reads best (work.idle).
   return leaves.map((s) => (/^S_/.test(s.key) ? s.key : s.path.slice(-2).join('.'))).join(', ');
+}
+
+/** A value as plain JSON (bigints as their digits), so events can be sent and saved as they are. */
+function plainJson(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value, bigintReplacer)) as JsonValue;
 }
 
 const CHARTS = new Map<ViewPart, ChartState>(
@@ -106,7 +112,7 @@ export class ViewRecorder {
       reply = step.reply.trimEnd();
       ok = true;
     } else {
-      reply = JSON.stringify(step.reply);
+      reply = toQmpJson(step.reply);
       ok = !('error' in step.reply);
     }
     this.emit({ kind: 'step', t: step.at, command, reply, ok });
@@ -162,7 +168,7 @@ export class ViewRecorder {
       const dev = this.device();
       if (dev) {
         const counters = { ...deviceCounters(dev), messages: this.vm.messageCounts() };
-        this.emit({ kind: 'counters', t: this.vm.now(), counters: JSON.parse(JSON.stringify(counters)) as JsonValue });
+        this.emit({ kind: 'counters', t: this.vm.now(), counters: plainJson(counters) });
       }
       this.sampleMemory();
     }
@@ -203,11 +209,13 @@ export class ViewRecorder {
       }
       case 'qmp-event': {
         const { event, data } = r.event;
-        if (event === 'HV_BALLOON_STATUS_REPORT' && typeof data?.available === 'number' && typeof data.committed === 'number') {
-          this.status = { available: data.available, committed: data.committed };
+        // u64s above 2^53 - 1 come as bigints (QMP prints them exactly); in view events, as digit strings.
+        const isU64 = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
+        if (event === 'HV_BALLOON_STATUS_REPORT' && isU64(data?.available) && isU64(data?.committed)) {
+          this.status = { available: Number(data.available), committed: Number(data.committed) };
         }
         if (event === 'RESET') this.status = null;
-        this.emit({ kind: 'qmp-event', t: r.time, event, ...(data === undefined ? {} : { data: JSON.parse(JSON.stringify(data)) as JsonValue }) });
+        this.emit({ kind: 'qmp-event', t: r.time, event, ...(data === undefined ? {} : { data: plainJson(data) }) });
         this.sampleMemory();
         return;
       }

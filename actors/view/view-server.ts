@@ -19,6 +19,7 @@ import { findMachine } from '../diagram/machine-registry';
 import { describeStatechart } from '../diagram/statechart-diagram';
 import { defaultCollapsed, layoutStatechart } from '../diagram/statechart-layout';
 import { renderStatechartSvg } from '../diagram/statechart-svg';
+import { toQmpJson } from '../qmp/qmp-json';
 import { APP_FILES, appDir } from './view-assets';
 import { VIEW_PARTS, type ViewEvent, type ViewPart } from './view-model';
 import type { ViewSource } from './view-source';
@@ -115,7 +116,10 @@ export async function startViewServer(source: ViewSource, options: ViewServerOpt
       } catch (err) {
         return sendJson(res, 400, { error: { class: 'GenericError', desc: `JSON parse error, ${err instanceof Error ? err.message : String(err)}` } });
       }
-      return sendJson(res, 200, source.execute(request));
+      // The reply as QEMU's monitor writes it (u64s above 2^53 as exact numbers).
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(toQmpJson(source.execute(request)));
+      return;
     }
     sendJson(res, 404, { error: `no such page: ${req.method ?? 'GET'} ${path}` });
   }

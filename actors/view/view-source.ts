@@ -5,6 +5,7 @@
  * pause are `x-sim-speed`, step is `x-sim-advance`, the rest are what the user types.
  */
 import { executeCommand } from '../qmp/qmp-dispatcher';
+import { toQmpJson } from '../qmp/qmp-json';
 import type { ControlHooks } from '../qmp/qmp-commands';
 import type { QmpReply } from '../qmp/qmp-types';
 import type { Vm } from '../vm/create-vm';
@@ -123,7 +124,8 @@ export class LiveViewSource implements ViewSource {
     const command = describeCommand(request);
     // Time controls are the view's own; the commands a user gives are logged as steps.
     if (!/^x-sim-(speed|advance|time|counters)$/.test(commandName(request))) {
-      const text = 'return' in reply ? (typeof reply.return === 'string' ? reply.return.trimEnd() : JSON.stringify(reply.return)) : JSON.stringify(reply);
+      // As QEMU prints it (u64s as exact numbers).
+      const text = 'return' in reply ? (typeof reply.return === 'string' ? reply.return.trimEnd() : toQmpJson(reply.return)) : toQmpJson(reply);
       this.recorder.step({ at: this.vm.now(), command, reply: text, ok: 'return' in reply });
     }
     this.external?.afterCommand();

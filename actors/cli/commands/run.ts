@@ -17,6 +17,7 @@ import { DEFAULT_INSPECT_WAIT_S, startInspectorForCli, waitForInspector } from '
 import { parsePort } from '../view-option';
 import type { ViewRecorder } from '../../view/view-recorder';
 import { parseSpeed, viewScenarioLive } from './view';
+import { bigintReplacer } from '../../qmp/qmp-json';
 
 interface RunFlags {
   json?: boolean;
@@ -130,7 +131,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
       : undefined;
     recorder?.dispose();
     vm.dispose();
-    if (flags.json) io.stdout(JSON.stringify(plain, null, 2) + '\n');
+    if (flags.json) io.stdout(JSON.stringify(plain, bigintReplacer, 2) + '\n');
     else show('\n' + summaryTable(plain));
     if (report !== undefined && flags.report !== undefined) {
       writeOutput(flags.report, '--report', report);
