@@ -54,12 +54,10 @@ export interface SweepReport {
 
 /** The task of run `index`, as a pool thread or a queue worker receives it. */
 export function taskOf(sweep: Sweep, index: number): RunTask {
-  const combination = Object.entries(combinationOf(sweep, index))
-    .map(([path, value]) => `${path}=${JSON.stringify(value)}`)
-    .join(', ');
   return {
     kind: sweep.kind,
-    source: `${sweep.baseSource} [run ${index}: ${combination}]`,
+    // The base's own name: a kind may resolve files relative to it. The run's line says which combination it was.
+    source: sweep.baseSource,
     scenario: scenarioOf(sweep, index),
     figures: sweep.figures.map(({ name, segments, divisor }) => ({ name, segments, divisor })),
     budgetMs: sweep.budgetMs,
