@@ -73,6 +73,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
   const resumed = done.size;
   if (resumed === 0) startResults(options.out);
   else if (resumed < sweep.runs) note(`resuming: ${resumed} of ${sweep.runs} runs are already in ${options.out}`);
+  else note(`all ${sweep.runs} runs are already in ${options.out} (--restart runs them again)`);
   const todo: number[] = [];
   for (let i = 0; i < sweep.runs; i++) if (!done.has(i)) todo.push(i);
 
