@@ -5,7 +5,10 @@
 export { createVm, type Vm, type VmCounters, type VmTraceRecord, type CreateVmOptions } from './actors/vm/create-vm';
 export type { DeviceCounters } from './machines/hv-balloon-device/queries';
 export type { DmGuestDriverSummary } from './machines/dm-guest-driver.machine';
-export { normalizeVmConfig, VmConfigError, type VmConfig, type VmConfigInput } from './actors/vm/vm-config';
+export { normalizeVmConfig, VmConfigError, DEVICE_MODELS, type DeviceModel, type VmConfig, type VmConfigInput } from './actors/vm/vm-config';
+export { VirtioBalloonVm, type VirtioBalloonCounters } from './actors/vm/virtio-balloon-vm';
+export { compareScenario, runSide, type CompareResult, type CompareSide, type ComparePhase, type CompareOptions } from './actors/compare/compare-run';
+export { compareTable, compareHtml, compareJson } from './actors/compare/compare-report';
 export {
   parseScenario,
   loadScenarioFile,

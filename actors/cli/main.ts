@@ -10,6 +10,7 @@ import { PACKAGE_VERSION } from '../package-root';
 import { CliError } from './cli-error';
 import { processIo, type CliIo } from './cli-io';
 import { registerBenchCommand } from './commands/bench';
+import { registerCompareCommand } from './commands/compare';
 import { registerDecodeCommand } from './commands/decode';
 import { registerDiagramCommand } from './commands/diagram';
 import { registerEncodeCommand } from './commands/encode';
@@ -28,6 +29,7 @@ export type RegisterCommand = (program: Command, io: CliIo) => void;
 /** Every command, in the order `--help` lists them. Add new commands here. */
 const COMMANDS: readonly RegisterCommand[] = [
   registerRunCommand,
+  registerCompareCommand,
   registerQmpCommand,
   registerMonitorCommand,
   registerDecodeCommand,

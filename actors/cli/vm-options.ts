@@ -6,6 +6,7 @@
 
 import { Option, type Command } from 'commander';
 import { parseSize } from '../units';
+import { DEVICE_MODELS, type DeviceModel } from '../vm/device-model';
 import { CliError } from './cli-error';
 
 export const GUEST_KINDS = ['linux', 'windows', 'malicious'] as const;
@@ -23,6 +24,8 @@ export interface VmCliOptions {
   statusReport: boolean;
   /** Which guest driver profile runs in the VM. */
   guest: GuestKind;
+  /** The balloon device model (`-device hv-balloon` or `-device virtio-balloon-pci`); default hv-balloon. */
+  device?: DeviceModel;
   /** Seed of the VM's PRNG (guest workload, malicious guest choices). */
   seed: number;
   /** A scenario file to load into the VM (guest workload, scripted steps), if any. */
@@ -44,6 +47,7 @@ export function addVmOptions(command: Command): Command {
     .option('--maxmem <size>', 'maximum memory incl. hot-add, like QEMU -m maxmem=')
     .option('--memdev <size>', 'size of the memory backend the hv-balloon device hot-adds from (its memdev=)')
     .option('--status-report', 'hv-balloon status-report=on: the guest sends memory status reports')
+    .addOption(new Option('--device <model>', 'balloon device model (virtio-balloon: no memdev, no hot-add)').choices(DEVICE_MODELS).default('hv-balloon'))
     .addOption(new Option('--guest <kind>', 'guest driver profile').choices(GUEST_KINDS).default('linux'))
     .option('--seed <n>', 'seed of the simulation PRNG', '1')
     .option('--scenario <file>', 'load a scenario file into the VM')
@@ -58,6 +62,7 @@ export interface RawVmOptions {
   memdev?: string;
   statusReport?: boolean;
   guest?: string;
+  device?: string;
   seed?: string;
   scenario?: string;
   inspect?: boolean;
@@ -89,6 +94,11 @@ export function vmOptionsFromCli(raw: RawVmOptions): VmCliOptions {
     const memdev = size(raw.memdev, '--memdev');
     if (memdev === 0) throw new CliError('--memdev: must be more than 0');
     options.memdev = memdev;
+  }
+  if (raw.device !== undefined && raw.device !== 'hv-balloon') {
+    const model = DEVICE_MODELS.find((m) => m === raw.device);
+    if (!model) throw new CliError(`--device ${JSON.stringify(raw.device)}: expected one of ${DEVICE_MODELS.join(', ')}`);
+    options.device = model;
   }
   if (raw.scenario !== undefined) options.scenario = raw.scenario;
   if (raw.inspectPort !== undefined) {
@@ -131,6 +141,7 @@ const VM_FLAGS: ReadonlyArray<[keyof RawVmOptions, string]> = [
   ['memdev', '--memdev'],
   ['statusReport', '--status-report'],
   ['guest', '--guest'],
+  ['device', '--device'],
   ['seed', '--seed'],
 ];
 

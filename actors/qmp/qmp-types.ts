@@ -77,6 +77,10 @@ export interface VmControl {
   runUntil(t: number): void;
   /** Our own: device counters, tree totals, message counts (x-sim-counters). */
   counters(): object;
+  /** QMP `qom-get` (virtio-balloon VMs: guest-stats, guest-stats-polling-interval). Absent: no such object. */
+  qomGet?(path: string, property: string): unknown;
+  /** QMP `qom-set` (virtio-balloon VMs: guest-stats-polling-interval). Absent: no such object. */
+  qomSet?(path: string, property: string, value: unknown): void;
   /** QMP events as they happen (HV_BALLOON_STATUS_REPORT throttled to 1/s, RESET, STOP, RESUME, SHUTDOWN). */
   readonly events$: Observable<QmpEvent>;
 }

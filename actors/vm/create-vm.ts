@@ -30,6 +30,9 @@ import { executeCommand } from '../qmp/qmp-dispatcher';
 import { runHmp } from '../hmp/hmp';
 import { createVmMachine, type VmPartInputs } from './vm.machine';
 import { normalizeVmConfig, type VmConfig, type VmConfigInput } from './vm-config';
+import type { VirtioBalloonDeviceEmitted } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
+import type { VirtioBalloonDriverEmitted } from '../../machines/virtio-balloon/virtio-balloon-driver.machine';
+import { VirtioBalloonVm, type VirtioBalloonCounters } from './virtio-balloon-vm';
 
 /** One line of the VM's trace: everything that happened, in virtual-time order. */
 export type VmTraceRecord =
@@ -38,6 +41,9 @@ export type VmTraceRecord =
   | { kind: 'device'; time: number; event: HvBalloonEmitted }
   | { kind: 'guest'; time: number; event: DmGuestDriverEmitted }
   | { kind: 'qmp-event'; time: number; event: QmpEvent }
+  /** virtio-balloon VMs: the device's trace points and BALLOON_CHANGE, the driver's log lines. */
+  | { kind: 'virtio-device'; time: number; event: VirtioBalloonDeviceEmitted }
+  | { kind: 'virtio-guest'; time: number; event: VirtioBalloonDriverEmitted }
   /** The simulation stopped because a part threw (a bug): every later command reports it. */
   | { kind: 'failure'; time: number; message: string };
 
@@ -70,6 +76,8 @@ export interface VmCounters {
   };
   /** DM messages per type name. */
   messages: Partial<Record<DmMessageTypeName, number>>;
+  /** A virtio-balloon VM's device, driver and virtqueues (absent in an hv-balloon VM). */
+  virtio?: VirtioBalloonCounters;
 }
 
 /** A running VM. */
@@ -101,6 +109,8 @@ export interface Vm extends VmControl {
 
 export function createVm(input: VmConfigInput = {}, options: CreateVmOptions = {}): Vm {
   const config = normalizeVmConfig(input);
+  // The device model: hv-balloon by default, virtio-balloon when the config says so.
+  if (config.virtio) return new VirtioBalloonVm(config, options);
   return new VmImpl(config, options);
 }
 

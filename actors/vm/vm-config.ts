@@ -11,20 +11,31 @@ import { validateGuestProfile, type GuestProfileConfig } from '../../machines/dm
 import { assertDeviceConfig, type HvBalloonDeviceConfig } from '../../machines/hv-balloon-device/config';
 import { buildPcMemoryMap, placeMemdevWindow, type PcMemoryMap } from '../../machines/pc-memory-map';
 import { validateWorkload, type WorkloadConfig } from '../../machines/vcpu.machine';
+import { normalizeVirtioDevice, VIRTIO_ONLY_FIELDS } from '../../machines/virtio-balloon/config';
+import type { VirtioBalloonDeviceConfig } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
 import { DEFAULT_RING_DATA_BYTES, MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT } from '../../protocol/constants';
 import { parseDuration, parseSize } from '../units';
+import { DEVICE_MODELS, type DeviceModel } from './device-model';
+
+export { DEVICE_MODELS, type DeviceModel } from './device-model';
 
 /** What a user may write (scenario files, library callers). Sizes: bytes or "4G"; times: ms or "10s". */
 export interface VmConfigInput {
   machine?: { memory?: string | number; maxmem?: string | number; slots?: number };
   /** The hv-balloon device; `null` builds a VM without one (query-balloon then says so, as QEMU does). */
   device?: {
+    /** "hv-balloon" (the default) or "virtio-balloon" (docs/virtio-balloon.md). */
+    model?: DeviceModel;
     id?: string;
     memdev?: string | number;
     memdevId?: string;
     addr?: string | number;
     statusReport?: boolean;
     hugepages?: boolean;
+    /** virtio-balloon only: the deflate-on-oom property. */
+    deflateOnOom?: boolean;
+    /** virtio-balloon only: guest-stats-polling-interval in seconds, set at start as libvirt does. */
+    guestStatsPollingInterval?: number;
   } | null;
   guest?: unknown;
   workload?: unknown;
@@ -34,13 +45,17 @@ export interface VmConfigInput {
   memctl?: { onlineDelay?: string | number | null };
 }
 
+
 /** A checked configuration: sizes in bytes, times in virtual ms. */
 export interface VmConfig {
   memoryBytes: number;
   maxmemBytes: number;
   slots: number;
   map: PcMemoryMap;
+  /** The hv-balloon device; null without one, and null in a virtio-balloon VM (see `virtio`). */
   device: HvBalloonDeviceConfig | null;
+  /** Present when the device model is virtio-balloon. */
+  virtio?: VirtioBalloonDeviceConfig;
   memdevHugepages: boolean;
   guest: GuestProfileConfig;
   workload: WorkloadConfig;
@@ -91,13 +106,24 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     }
     const map = buildPcMemoryMap({ ramBytes: memoryBytes, maxmemBytes, slots });
 
-    const { device, memdevHugepages } = normalizeDevice(input.device, map, at('device'));
+    const model = deviceModelOf(input.device, at('device.model'));
+    const virtio = model === 'virtio-balloon' ? normalizeVirtioDevice(input.device as Record<string, unknown>, at('device')) : undefined;
+    const { device, memdevHugepages } = virtio ? { device: null, memdevHugepages: false } : normalizeDevice(input.device, map, at('device'));
 
     const seed = input.seed ?? 1;
     if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
       throw new VmConfigError(at('seed'), `${at('seed')}: expected an integer 0..4294967295, got ${String(seed)}`);
     }
     const guest = validateGuestProfile(input.guest ?? { profile: 'linux' }, at('guest'));
+    if (virtio && guest.profile !== 'linux') {
+      throw new VmConfigError(
+        at('guest.profile'),
+        `${at('guest.profile')} ${JSON.stringify(guest.profile)}: a virtio-balloon VM runs Linux's virtio_balloon driver; only the "linux" profile has a model`,
+      );
+    }
+    if (virtio && input.channel !== undefined) {
+      throw new VmConfigError(at('channel'), `${at('channel')}: the VMBus channel is hv-balloon's; a virtio-balloon VM has none (its virtqueues need no settings)`);
+    }
     const workload = normalizeWorkload(input.workload, at('workload'));
     validateWorkload(workload, true);
 
@@ -131,6 +157,7 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
       slots,
       map,
       device,
+      ...(virtio ? { virtio } : {}),
       memdevHugepages,
       guest,
       workload,
@@ -145,6 +172,17 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
   });
 }
 
+/** The device model named by `device.model` (hv-balloon when absent or without a device). */
+function deviceModelOf(raw: VmConfigInput['device'], field: string): DeviceModel {
+  if (raw === null || raw === undefined || typeof raw !== 'object') return 'hv-balloon';
+  const model = (raw as { model?: unknown }).model;
+  if (model === undefined) return 'hv-balloon';
+  if (typeof model !== 'string' || !(DEVICE_MODELS as readonly string[]).includes(model)) {
+    throw new VmConfigError(field, `${field}: expected one of ${DEVICE_MODELS.map((m) => `"${m}"`).join(', ')}, got ${JSON.stringify(model)}`);
+  }
+  return model as DeviceModel;
+}
+
 function normalizeDevice(
   raw: VmConfigInput['device'],
   map: PcMemoryMap,
@@ -153,7 +191,10 @@ function normalizeDevice(
   if (raw === null) return { device: null, memdevHugepages: false };
   const d = raw ?? {};
   requireObject(d, path);
-  rejectUnknown(d as Record<string, unknown>, ['id', 'memdev', 'memdevId', 'addr', 'statusReport', 'hugepages'], path);
+  for (const key of VIRTIO_ONLY_FIELDS) {
+    if (key in d) throw new VmConfigError(`${path}.${key}`, `${path}.${key}: a virtio-balloon option; set ${path}.model to "virtio-balloon" to use it`);
+  }
+  rejectUnknown(d as Record<string, unknown>, ['model', 'id', 'memdev', 'memdevId', 'addr', 'statusReport', 'hugepages'], path);
   if (d.statusReport !== undefined && typeof d.statusReport !== 'boolean') {
     throw new VmConfigError(`${path}.statusReport`, `${path}.statusReport: expected true or false, got ${JSON.stringify(d.statusReport)}`);
   }
