@@ -7,6 +7,8 @@ import { cliStartupBench } from './cli-startup.bench';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
+import { vmVirtioBalloon4gBench } from './virtio.bench';
+import { sweep1000Bench } from './sweep.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -16,5 +18,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rangeTreeMetadata,
   vmBalloon200gBench,
   vmIdleHourBench,
+  vmVirtioBalloon4gBench,
   cliStartupBench,
+  sweep1000Bench,
 ];
