@@ -29,3 +29,7 @@ export * from './protocol';
 export { PageRangeTree } from './machines/page-range-tree';
 export type { GuestProfileConfig } from './machines/dm-guest/profiles';
 export type { WorkloadConfig } from './machines/vcpu.machine';
+export { traceDiff, diffTracePoints, emulatorTracePoints, formatTraceDiff, type TraceDiffResult, type TraceDivergence, type TraceDiffOptions } from './actors/trace-diff/trace-diff';
+export { parseTraceLog, parseTraceLine, formatTracePoint, TraceLogError, type ParsedTracePoint } from './actors/trace-diff/qemu-trace-format';
+export { DEFAULT_LINUX_MEMORY, type LinuxMemoryOptions } from './machines/linux-memory/linux-memory-params';
+export type { MachineType } from './machines/pc-memory-map';

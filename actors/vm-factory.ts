@@ -42,7 +42,11 @@ export function vmConfigFromOptions(options: VmCliOptions): VmConfigInput {
   }
   return {
     // Without --maxmem, maxmem is the boot size, as in QEMU (no device-memory area).
-    machine: { memory: options.memory, ...(options.maxmem !== undefined ? { maxmem: options.maxmem } : {}) },
+    machine: {
+      ...(options.machine !== undefined ? { type: options.machine } : {}),
+      memory: options.memory,
+      ...(options.maxmem !== undefined ? { maxmem: options.maxmem } : {}),
+    },
     device: { statusReport: options.statusReport, ...(options.memdev !== undefined ? { memdev: options.memdev } : {}) },
     guest: { profile: options.guest },
     seed: options.seed,
@@ -74,7 +78,8 @@ export function createVmFromOptions(
     throw err;
   }
   // QEMU prints its warnings (warn_report) on stderr; so do we, with the page count where QEMU
-  // would print the same line once per page.
+  // would print the same line once per page. First those of start-up.
+  for (const text of vm.startupWarnings) onWarning(text);
   vm.trace$.subscribe((r) => {
     if (r.kind === 'device' && r.event.type === 'warning') onWarning(r.event.repeat > 1 ? `${r.event.text} (x${r.event.repeat})` : r.event.text);
     if (r.kind === 'failure') onWarning(`the simulation stopped: ${r.message}`);

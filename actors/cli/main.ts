@@ -18,6 +18,7 @@ import { registerMonitorCommand } from './commands/monitor';
 import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
 import { registerHandshakeCommand } from './commands/handshake';
+import { registerTraceDiffCommand } from './commands/trace-diff';
 import { registerSweepCommand } from './commands/sweep';
 import { registerWorkerCommand } from './commands/worker';
 
@@ -37,6 +38,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHandshakeCommand,
   registerDiagramCommand,
   registerBenchCommand,
+  registerTraceDiffCommand,
   registerSweepCommand,
   registerWorkerCommand,
 ];

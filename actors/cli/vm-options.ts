@@ -6,6 +6,7 @@
 
 import { Option, type Command } from 'commander';
 import { parseSize } from '../units';
+import { MACHINE_TYPES, type MachineType } from '../../machines/pc-memory-map';
 import { DEVICE_MODELS, type DeviceModel } from '../vm/device-model';
 import { CliError } from './cli-error';
 
@@ -14,6 +15,8 @@ export type GuestKind = (typeof GUEST_KINDS)[number];
 
 /** A VM as the command line describes it; sizes in bytes. The lead's actors/vm-factory.ts builds it. */
 export interface VmCliOptions {
+  /** QEMU -machine type; absent: pc. */
+  machine?: MachineType;
   /** Boot RAM (QEMU -m), bytes. */
   memory: number;
   /** Upper bound for boot RAM plus hot-added memory (QEMU -m maxmem=), bytes; absent: no hot-add room beyond memdev. */
@@ -43,6 +46,7 @@ const MAX_SEED = 0xffff_ffff;
 /** Adds the VM flags (plus --scenario and --inspect) to a command. */
 export function addVmOptions(command: Command): Command {
   return command
+    .option('--machine <type>', `machine type, like QEMU -machine: ${MACHINE_TYPES.join(' or ')} (default pc)`)
     .option('--memory <size>', 'boot RAM, like QEMU -m (K/M/G/T binary suffixes; a plain number is bytes)', DEFAULT_MEMORY)
     .option('--maxmem <size>', 'maximum memory incl. hot-add, like QEMU -m maxmem=')
     .option('--memdev <size>', 'size of the memory backend the hv-balloon device hot-adds from (its memdev=)')
@@ -57,6 +61,7 @@ export function addVmOptions(command: Command): Command {
 
 /** Commander's raw option values for the VM flags. */
 export interface RawVmOptions {
+  machine?: string;
   memory?: string;
   maxmem?: string;
   memdev?: string;
@@ -94,6 +99,11 @@ export function vmOptionsFromCli(raw: RawVmOptions): VmCliOptions {
     const memdev = size(raw.memdev, '--memdev');
     if (memdev === 0) throw new CliError('--memdev: must be more than 0');
     options.memdev = memdev;
+  }
+  if (raw.machine !== undefined) {
+    const type = MACHINE_TYPES.find((t) => t === raw.machine);
+    if (!type) throw new CliError(`--machine ${JSON.stringify(raw.machine)}: expected one of ${MACHINE_TYPES.join(', ')}`);
+    options.machine = type;
   }
   if (raw.device !== undefined && raw.device !== 'hv-balloon') {
     const model = DEVICE_MODELS.find((m) => m === raw.device);
@@ -136,6 +146,7 @@ function seed(text: string): number {
 
 /** The VM flags a scenario replaces. */
 const VM_FLAGS: ReadonlyArray<[keyof RawVmOptions, string]> = [
+  ['machine', '--machine'],
   ['memory', '--memory'],
   ['maxmem', '--maxmem'],
   ['memdev', '--memdev'],

@@ -69,7 +69,8 @@ const COMMANDS: readonly CommandSpec[] = [
     },
   },
   { name: 'query-balloon', args: [], run: (vm) => vm.queryBalloon() },
-  { name: 'query-hv-balloon-status-report', args: [], run: (vm) => vm.queryHvBalloonStatusReport() },
+  // QEMU prints the u64s exactly: the exact form where the VM offers it.
+  { name: 'query-hv-balloon-status-report', args: [], run: (vm) => (vm.queryHvBalloonStatusReportExact ?? vm.queryHvBalloonStatusReport).call(vm) },
   { name: 'query-memory-devices', args: [], run: (vm) => vm.queryMemoryDevices() },
   { name: 'query-status', args: [], run: (vm) => queryStatus(vm) },
   {

@@ -56,7 +56,10 @@ export interface VmControl {
   /** QMP `query-balloon`: {actual} in bytes. */
   queryBalloon(): { actual: number };
   /** QMP `query-hv-balloon-status-report`: {committed, available} in bytes. */
+  /** Bytes, as JavaScript numbers (inexact above 2^53 - 1; the QMP answer uses the exact form below). */
   queryHvBalloonStatusReport(): { committed: number; available: number };
+  /** The same in QMP's u64 form: a bigint above 2^53 - 1, so QMP prints it exactly as QEMU does. */
+  queryHvBalloonStatusReportExact?(): { committed: number | bigint; available: number | bigint };
   /** QMP `query-memory-devices`. */
   queryMemoryDevices(): unknown[];
   /** HMP `info balloon` text (without the trailing line end). */

@@ -8,7 +8,7 @@
  */
 import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { map, merge, Subject, type Observable } from 'rxjs';
-import { MachineMemory } from '../../machines/machine-memory';
+import { DEFAULT_KERNEL_RESERVED_PAGES, MachineMemory } from '../../machines/machine-memory';
 import { queryHvBalloonStatusReport } from '../../machines/hv-balloon-device/queries';
 import type { VcpuEmitted } from '../../machines/vcpu.machine';
 import {
@@ -63,6 +63,8 @@ interface Throttle {
 
 export class VirtioBalloonVm implements Vm {
   readonly clock = new VirtualClock();
+  /** virtio-balloon is not a memory device: QEMU prints no alignment warning for it. */
+  readonly startupWarnings: readonly string[] = [];
   readonly bus: MessageBus;
   readonly memory: MachineMemory;
   readonly root: AnyActorRef;
@@ -86,7 +88,15 @@ export class VirtioBalloonVm implements Vm {
     this.bus = new MessageBus(this.clock);
     this.trace$ = merge(this.traceSubject, this.bus.trace$.pipe(map((d): VmTraceRecord => ({ kind: 'bus', ...d }))));
     if (options.onDelivery) this.bus.trace$.subscribe(options.onDelivery);
-    this.memory = new MachineMemory({ ramBytes: config.memoryBytes, maxmemBytes: config.maxmemBytes, slots: config.slots });
+    // The same guest memory model as an hv-balloon VM: the machine type, and for a Linux guest the
+    // calibrated Linux model (its guest.memory parameters); the Windows-like profile the simple one.
+    this.memory = new MachineMemory({
+      machineType: config.machineType,
+      ramBytes: config.memoryBytes,
+      maxmemBytes: config.maxmemBytes,
+      slots: config.slots,
+      ...(config.guest.profile === 'windows' ? { kernelReservedPages: DEFAULT_KERNEL_RESERVED_PAGES } : { linux: config.guest.memory }),
+    });
     // QEMU virtio_balloon_get_features: STATS_VQ always; DEFLATE_ON_OOM with deflate-on-oom=on.
     this.transport = new VirtioBalloonTransport((1 << VIRTIO_BALLOON_F_STATS_VQ) | (virtio.deflateOnOom ? 1 << VIRTIO_BALLOON_F_DEFLATE_ON_OOM : 0));
     this.root = createActor(createVirtioVmMachine(), {
@@ -176,7 +186,7 @@ export class VirtioBalloonVm implements Vm {
     // The command belongs to hv-balloon: with no hv-balloon device QEMU answers as it does here.
     const result = queryHvBalloonStatusReport(undefined);
     if (!result.ok) throw new QmpError('GenericError', result.error.desc);
-    return result.value;
+    return { committed: Number(result.value.committed), available: Number(result.value.available) };
   }
   queryMemoryDevices(): unknown[] {
     return []; // virtio-balloon is not a memory device

@@ -9,7 +9,7 @@ import type { CostOverrides } from '../../machines/cost-model';
 import { COST_KINDS } from '../../machines/cost-model';
 import { validateGuestProfile, type GuestProfileConfig } from '../../machines/dm-guest/profiles';
 import { assertDeviceConfig, type HvBalloonDeviceConfig } from '../../machines/hv-balloon-device/config';
-import { buildPcMemoryMap, placeMemdevWindow, type PcMemoryMap } from '../../machines/pc-memory-map';
+import { buildPcMemoryMap, MACHINE_TYPES, placeMemdevWindow, type MachineType, type PcMemoryMap } from '../../machines/pc-memory-map';
 import { validateWorkload, type WorkloadConfig } from '../../machines/vcpu.machine';
 import { normalizeVirtioDevice, VIRTIO_ONLY_FIELDS } from '../../machines/virtio-balloon/config';
 import type { VirtioBalloonDeviceConfig } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
@@ -21,7 +21,7 @@ export { DEVICE_MODELS, type DeviceModel } from './device-model';
 
 /** What a user may write (scenario files, library callers). Sizes: bytes or "4G"; times: ms or "10s". */
 export interface VmConfigInput {
-  machine?: { memory?: string | number; maxmem?: string | number; slots?: number };
+  machine?: { memory?: string | number; maxmem?: string | number; slots?: number; /** QEMU -machine type: 'pc' (default) or 'q35'. */ type?: string };
   /** The hv-balloon device; `null` builds a VM without one (query-balloon then says so, as QEMU does). */
   device?: {
     /** "hv-balloon" (the default) or "virtio-balloon" (docs/virtio-balloon.md). */
@@ -48,6 +48,8 @@ export interface VmConfigInput {
 
 /** A checked configuration: sizes in bytes, times in virtual ms. */
 export interface VmConfig {
+  /** QEMU -machine type. */
+  machineType: MachineType;
   memoryBytes: number;
   maxmemBytes: number;
   slots: number;
@@ -78,6 +80,9 @@ export class VmConfigError extends Error {
   }
 }
 
+/** memory_region_get_alignment() of a memory-backend-ram (QEMU_VMALLOC_ALIGN on x86-64 Linux) and of a 2 MiB hugepage backend. */
+const MEMORY_BACKEND_ALIGN_BYTES = 2 * 1024 * 1024;
+
 const KNOWN_TOP = ['machine', 'device', 'guest', 'workload', 'seed', 'costModel', 'channel', 'memctl'];
 
 export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
@@ -87,7 +92,11 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
   return wrap(() => {
     const machine = input.machine ?? {};
     requireObject(machine, at('machine'));
-    rejectUnknown(machine as Record<string, unknown>, ['memory', 'maxmem', 'slots'], at('machine'));
+    rejectUnknown(machine as Record<string, unknown>, ['type', 'memory', 'maxmem', 'slots'], at('machine'));
+    const machineType = machine.type ?? 'pc';
+    if (typeof machineType !== 'string' || !(MACHINE_TYPES as readonly string[]).includes(machineType)) {
+      throw new VmConfigError(at('machine.type'), `${at('machine.type')}: expected one of ${MACHINE_TYPES.join(', ')}, got ${JSON.stringify(machineType)}`);
+    }
     const memoryBytes = parseSize(machine.memory ?? '4G', at('machine.memory'));
     if (memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
       throw new VmConfigError(at('machine.memory'), `${at('machine.memory')}: must be a positive multiple of 4 KiB, got ${String(machine.memory)}`);
@@ -104,7 +113,7 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     if (!Number.isInteger(slots) || slots < 0 || slots > 256) {
       throw new VmConfigError(at('machine.slots'), `${at('machine.slots')}: expected an integer 0..256, got ${String(slots)}`);
     }
-    const map = buildPcMemoryMap({ ramBytes: memoryBytes, maxmemBytes, slots });
+    const map = buildPcMemoryMap({ machineType: machineType as MachineType, ramBytes: memoryBytes, maxmemBytes, slots });
 
     const model = deviceModelOf(input.device, at('device.model'));
     const virtio = model === 'virtio-balloon' ? normalizeVirtioDevice(input.device as Record<string, unknown>, at('device')) : undefined;
@@ -152,6 +161,7 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     requireObject(memctl, at('memctl'));
     rejectUnknown(memctl as Record<string, unknown>, ['onlineDelay'], at('memctl'));
     return {
+      machineType: machineType as MachineType,
       memoryBytes,
       maxmemBytes,
       slots,
@@ -226,12 +236,21 @@ function normalizeDevice(
     const sizeBytes = parseSize(d.memdev, `${path}.memdev`);
     const memdevId = d.memdevId ?? 'mem0';
     const hostPageSize = hugepages ? 2 * 1024 * 1024 : 4096;
-    // QEMU realize checks the size before the memory-device core places the window.
-    named(() => assertDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addrBytes ?? 0, hostPageSize } }));
+    // QEMU 10 runs the memory-device core's pre-plug checks before the device's realize:
+    // memory_device_pre_plug wants the region size to be a multiple of the backend's alignment
+    // (2 MiB for a RAM backend on an x86-64 host, QEMU_VMALLOC_ALIGN; the hugepage size for
+    // hugepages), then places the window; hv-balloon's realize checks come after.
+    if (sizeBytes % MEMORY_BACKEND_ALIGN_BYTES !== 0) {
+      throw new VmConfigError(
+        `${path}.memdev`,
+        `${path}.memdev ${JSON.stringify(d.memdev)}: backend memory size must be multiple of 0x${MEMORY_BACKEND_ALIGN_BYTES.toString(16)}`,
+      );
+    }
     let addr = 0;
     named(() => {
       addr = placeMemdevWindow(map, { memdevBytes: sizeBytes, ...(addrBytes === undefined ? {} : { addrBytes }) }).addrBytes;
     });
+    named(() => assertDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addr, hostPageSize } }));
     // QEMU hw/mem/memory-device.c memory_device_memslot_decision_limit: a device gets the share of
     // the 256 soft memslot limit that its size has of the device-memory area (at least 1).
     const deviceMemoryBytes = map.maxmemBytes - map.ramBytes;

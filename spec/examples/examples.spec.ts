@@ -84,10 +84,11 @@ describe('balloon-200g.ts (run at 8 GiB)', () => {
     expect(r.unballoon.actualBytes).toBe(guestBytes);
     expect(r.balloonedPagesAtEnd).toBe(0);
     // QEMU: balloon requests of at most 585,728 pages; unballoon requests of one range of at most
-    // 524,288 pages (one more where the ballooned pages are split, here by the PCI hole); one response.
+    // 524,288 pages, one more per extra area the ballooned pages lie in (Windows: split by the PCI
+    // hole; Linux: ZONE_NORMAL, then ZONE_DMA32 below and above the kernel image); one response.
     expect(r.balloon.messages.DM_BALLOON_REQUEST).toBe(Math.ceil(pages / 585_728));
     expect(r.unballoon.messages.DM_UNBALLOON_REQUEST).toBeGreaterThanOrEqual(Math.ceil(pages / 524_288));
-    expect(r.unballoon.messages.DM_UNBALLOON_REQUEST).toBeLessThanOrEqual(Math.ceil(pages / 524_288) + 1);
+    expect(r.unballoon.messages.DM_UNBALLOON_REQUEST).toBeLessThanOrEqual(Math.ceil(pages / 524_288) + 2);
     expect(r.unballoon.messages.DM_UNBALLOON_RESPONSE).toBe(1);
     // Virtual-time rates follow the cost model's calibration (230 GB/min out, 200 GB in ~1 s back).
     expect(r.balloon.gbPerMin).toBeGreaterThan(200);
@@ -277,7 +278,11 @@ describe('reboot.json', () => {
 
   it('system_reset brings the guest back to its boot size and drops the status report', () => {
     expect(infoBalloonMiB(r)).toEqual([2048, 8192, 4096, 4096, 8192]);
-    expect(r.events.filter((e) => e.event === 'RESET')).toHaveLength(1);
+    // QEMU's RESET, then the firmware's own 32.4 ms later (as recorded with QEMU 10.0.2).
+    expect(r.events.filter((e) => e.event === 'RESET').map((e) => e.data)).toEqual([
+      { guest: false, reason: 'host-qmp-system-reset' },
+      { guest: true, reason: 'guest-reset' },
+    ]);
     expect(qmpReplies(r, 'query-hv-balloon-status-report')).toEqual([
       { error: { class: 'GenericError', desc: 'no guest memory status report received yet' } },
     ]);

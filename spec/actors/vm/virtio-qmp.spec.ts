@@ -43,7 +43,7 @@ describe('virtio-balloon VM: balloon, query-balloon, info balloon', () => {
 
   it('refuses a zero target with QEMU\'s text, and hv-balloon\'s status query says there is no hv-balloon', () => {
     const { vm } = booted();
-    expect(vm.execute({ execute: 'balloon', arguments: { value: 0 } })).toEqual({ error: { class: 'GenericError', desc: "Parameter 'target' expects a size" } });
+    expect(vm.execute({ execute: 'balloon', arguments: { value: 0 } })).toEqual({ error: { class: 'GenericError', desc: "Parameter 'value' expects a size" } });
     expect(vm.execute({ execute: 'query-hv-balloon-status-report' })).toEqual({ error: { class: 'GenericError', desc: 'no hv-balloon device present' } });
     vm.dispose();
   });
