@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseDuration } from '../units';
+import { msToMicros } from '../virtual-clock';
 import type { QmpEvent, QmpReply } from '../qmp/qmp-types';
 import { createVm, type CreateVmOptions, type Vm, type VmCounters, type VmTraceRecord } from '../vm/create-vm';
 import { normalizeVmConfig, type VmConfigInput } from '../vm/vm-config';
@@ -160,7 +161,9 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   const steps: ScenarioStepResult[] = [];
   const advanceTo = (t: number, what: string): void => {
     const chunk = Math.max(1000, scenario.until / 200);
-    while (vm.now() < t) {
+    // Compared in the clock's integer µs: a fractional target is reached exactly, never approached forever.
+    const target = msToMicros(t);
+    while (vm.clock.nowMicros() < target) {
       try {
         vm.runUntil(Math.min(t, vm.now() + chunk));
       } catch (err) {
