@@ -275,8 +275,10 @@ function checkType(name: string, type: ArgType, value: unknown): unknown {
   };
   switch (type) {
     case 'int':
-      // QAPI int is int64: a JSON number with a fraction (or beyond 64 bits) is a double, not an integer.
-      if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) > 2 ** 63) wrong();
+      // QAPI int is int64: a JSON number with a fraction (or beyond 64 bits) is a double, not an
+      // integer. 2^63 itself is out of range; int64's maximum 2^63 - 1 has no double of its own
+      // (it reads as 2^63), so it is refused too (docs/divergences.md).
+      if (typeof value !== 'number' || !Number.isInteger(value) || value >= 2 ** 63 || value < -(2 ** 63)) wrong();
       return value;
     case 'number':
       if (typeof value !== 'number') wrong();
