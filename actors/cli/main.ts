@@ -19,6 +19,7 @@ import { registerMonitorCommand } from './commands/monitor';
 import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
 import { registerHandshakeCommand } from './commands/handshake';
+import { registerFuzzCommand } from '../fuzz/fuzz-command';
 
 export const PROGRAM_NAME = 'hv-balloon-sim';
 
@@ -35,6 +36,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHandshakeCommand,
   registerDiagramCommand,
   registerBenchCommand,
+  registerFuzzCommand,
 ];
 
 /** Usage errors and bad input exit with 2; an unexpected failure (a bug) with 1. */
