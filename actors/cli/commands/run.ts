@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { loadScenarioFile, runScenario, ScenarioError, type RunScenarioOptions, type ScenarioResult } from '../../scenario/scenario';
+import { loadScenarioFile, runScenarioSliced, ScenarioError, ScenarioInterrupted, type RunScenarioOptions, type ScenarioResult } from '../../scenario/scenario';
 import { stepLine, summaryTable, traceLine } from '../../scenario/timeline';
 import { startInspectorForCli } from '../inspect-option';
 import { ReportCollector } from '../../report/report-collector';
@@ -82,7 +82,18 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
         bar?.update(Math.round(t / 1000));
       },
     };
-    const result = runScenario(scenario, collector ? collector.wrap(options) : options);
+    // The run yields to the event loop between slices of virtual time: SIGINT/SIGTERM stop it.
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let result;
+    try {
+      result = await runScenarioSliced(scenario, { ...(collector ? collector.wrap(options) : options), signal: stop.signal });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     bar?.stop();
     const { vm, ...plain } = result;
     // The collector's last sample reads the VM: before dispose.
@@ -98,6 +109,8 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   } catch (err) {
     bar?.stop();
     if (err instanceof ScenarioError) throw new CliError(err.message);
+    // 130: the shell's code for a command ended by SIGINT.
+    if (err instanceof ScenarioInterrupted) throw new CliError(err.message, 130);
     throw err;
   } finally {
     await inspector?.stop();
