@@ -4,7 +4,7 @@
  * argument parsing follow QEMU's monitor/hmp.c and hmp-commands.hx; `run` and `info sim` are ours.
  */
 
-import { asQmpError, balloonCommand, queryStatus, type ControlHooks } from '../qmp/qmp-commands';
+import { advanceTo, asQmpError, balloonCommand, queryStatus, type ControlHooks } from '../qmp/qmp-commands';
 import { toQmpJson } from '../qmp/qmp-json';
 import type { VmControl } from '../qmp/qmp-types';
 import { formatDuration, parseDuration, parseSize, UnitsError } from '../units';
@@ -125,8 +125,7 @@ const COMMANDS: readonly HmpCommand[] = [
     args: 'time',
     run: ({ vm, hooks }, arg) => {
       if (arg.kind !== 'ms') return;
-      vm.advance(arg.ms);
-      hooks.onTimeJump?.();
+      advanceTo(vm, vm.now() + arg.ms, hooks, 'time');
     },
   },
   {

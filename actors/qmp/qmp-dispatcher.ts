@@ -6,7 +6,7 @@
  */
 
 import { runHmp } from '../hmp/hmp';
-import { asQmpError, balloonCommand, QEMU_VERSION, QMP_PACKAGE, queryStatus, type ControlHooks } from './qmp-commands';
+import { advanceTo, asQmpError, balloonCommand, checkSpeed, QEMU_VERSION, QMP_PACKAGE, queryStatus, type ControlHooks } from './qmp-commands';
 import { QmpError, type QmpReply, type VmControl } from './qmp-types';
 
 /** QAPI types our commands' members use, with the word QEMU's type errors use for each. */
@@ -127,9 +127,7 @@ const COMMANDS: readonly CommandSpec[] = [
     run: (vm, args, context) => {
       const ms = num(args, 'ms');
       if (!(ms >= 0) || !Number.isFinite(ms)) throw new QmpError('GenericError', "Parameter 'ms' expects a non-negative number");
-      vm.advance(ms);
-      context.onTimeJump?.();
-      return { ms: vm.now() };
+      return { ms: advanceTo(vm, vm.now() + ms, context, 'ms') };
     },
   },
   {
@@ -141,9 +139,7 @@ const COMMANDS: readonly CommandSpec[] = [
       if (!Number.isFinite(t) || t < now) {
         throw new QmpError('GenericError', `Parameter 't' expects a virtual time not before now (${now} ms)`);
       }
-      vm.runUntil(t);
-      context.onTimeJump?.();
-      return { ms: vm.now() };
+      return { ms: advanceTo(vm, t, context, 't') };
     },
   },
   {
@@ -151,7 +147,7 @@ const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'speed', type: 'number' }],
     run: (_vm, args, context) => {
       const speed = num(args, 'speed');
-      if (!(speed >= 0) || !Number.isFinite(speed)) throw new QmpError('GenericError', "Parameter 'speed' expects a non-negative number");
+      checkSpeed(speed);
       if (!context.setSpeed) throw new QmpError('GenericError', 'x-sim-speed: this monitor does not follow the wall clock');
       context.setSpeed(speed);
       return { speed };
