@@ -6,6 +6,7 @@ import type { Benchmark } from './benchmark';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
+import { soak7DaysBench } from './soak.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -15,4 +16,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rangeTreeMetadata,
   vmBalloon200gBench,
   vmIdleHourBench,
+  soak7DaysBench,
 ];
