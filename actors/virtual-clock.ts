@@ -14,30 +14,9 @@
  */
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
 
-/** Virtual time's resolution: 1 µs. */
-export const MICROS_PER_MS = 1000;
+import { MAX_SPEED, MAX_VIRTUAL_MICROS, microsToMs, msToMicros } from './virtual-time';
 
-/**
- * The latest virtual time the clock can represent exactly: 2^53 - 1 µs, about 285 years. Any time
- * or advance past it is refused where it enters (QMP, HMP, scenarios), naming this limit.
- */
-export const MAX_VIRTUAL_MICROS = Number.MAX_SAFE_INTEGER;
-export const MAX_VIRTUAL_MS = Math.floor(MAX_VIRTUAL_MICROS / MICROS_PER_MS);
-
-/** Milliseconds (any finite number >= 0) to the clock's integer microseconds, rounded to nearest. */
-export function msToMicros(ms: number): number {
-  return Number.isFinite(ms) && ms > 0 ? Math.min(Math.round(ms * MICROS_PER_MS), MAX_VIRTUAL_MICROS) : 0;
-}
-
-/** The clock's integer microseconds as milliseconds (what now() returns). */
-export function microsToMs(us: number): number {
-  return us / MICROS_PER_MS;
-}
-
-/** A time in ms as the clock will hold it: rounded to the microsecond. */
-export function quantizeMs(ms: number): number {
-  return microsToMs(msToMicros(ms));
-}
+export { MAX_SPEED, MAX_VIRTUAL_MICROS, MAX_VIRTUAL_MS, MICROS_PER_MS, microsToMs, msToMicros, quantizeMs } from './virtual-time';
 
 interface Timer {
   /** Due time, integer µs. */
@@ -239,9 +218,6 @@ class VirtualAction<T> extends Subscription implements SchedulerAction<T> {
     return this;
   }
 }
-
-/** The largest speed factor real-time mode accepts (`--speed`, x-sim-speed): 11.6 virtual days per wall second. */
-export const MAX_SPEED = 1_000_000;
 
 /** Wall ms one tick of real-time mode may spend firing timers before it yields to the event loop. */
 const TICK_BUDGET_MS = 25;

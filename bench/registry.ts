@@ -3,6 +3,7 @@
  * it to the array.
  */
 import type { Benchmark } from './benchmark';
+import { cliStartupBench } from './cli-startup.bench';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
@@ -17,4 +18,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   vmBalloon200gBench,
   vmIdleHourBench,
   soak7DaysBench,
+  cliStartupBench,
 ];

@@ -4,12 +4,11 @@
  * breaks; for each break the seed and step that replay it. Exit 1 when anything broke.
  */
 import { Option, type Command } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { CliError } from '../cli/cli-error';
 import type { CliIo } from '../cli/cli-io';
 import { formatDuration } from '../units';
 import { FUZZ_PROFILES, type FuzzProfile } from './fuzz-case';
-import { runFuzz, type FuzzSummary } from './fuzz-runner';
+import type { FuzzSummary } from './fuzz-runner';
 
 interface FuzzFlags {
   profile: FuzzProfile;
@@ -32,6 +31,9 @@ export function registerFuzzCommand(program: Command, io: CliIo): void {
     .option('--verbose', 'print every step and its reply (for replaying one seed)')
     .addHelpText('after', '\nExample:\n  hv-balloon-sim fuzz --profile malicious --seeds 1000\n  hv-balloon-sim fuzz --profile malicious --start 1234 --seeds 1 --verbose   # replay one seed')
     .action(async (flags: FuzzFlags) => {
+      // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+      const { runFuzz } = require('./fuzz-runner') as typeof import('./fuzz-runner');
+      const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
       const seeds = count(flags.seeds, '--seeds', 1);
       const start = count(flags.start, '--start', 0);
       const steps = count(flags.steps, '--steps', 1);

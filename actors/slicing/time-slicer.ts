@@ -5,7 +5,7 @@
  * never changes what the simulation does: running to t1 and then to t2 fires the same timers in
  * the same order as running to t2 at once (integer virtual time; the clock's (due, seq) order).
  */
-import { quantizeMs } from '../virtual-clock';
+import { quantizeMs } from '../virtual-time';
 
 /** What the slicer drives: a VM (or any VmControl). */
 export interface SliceableVm {

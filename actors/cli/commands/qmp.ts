@@ -7,11 +7,10 @@
 import type { Command } from 'commander';
 import { parseListenAddress, startQmpServer, type WallClockFollower } from '../../qmp/qmp-server';
 import type { VmControl } from '../../qmp/qmp-types';
-import { createVmFromOptions } from '../../vm-factory';
 import { startInspectorForCli } from '../inspect-option';
 import { stepLine } from '../../scenario/timeline';
 import { CliError } from '../cli-error';
-import { MAX_SPEED } from '../../virtual-clock';
+import { MAX_SPEED } from '../../virtual-time';
 import type { CliIo } from '../cli-io';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
@@ -45,6 +44,8 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       rejectVmFlagsWithScenario(command);
       const options = vmOptionsFromCli(raw);
       const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
+      // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+      const { createVmFromOptions } = require('../../vm-factory') as typeof import('../../vm-factory');
       const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
