@@ -56,6 +56,13 @@ describe('configuration limits', () => {
     expect(err.join('')).toBe("hv-balloon-sim: --memory: must be at least 65M (the guest kernel's 64 MiB reservation plus the legacy hole below 1 MiB), got 16777216\n");
   });
 
+  it('`qmp --speed 1e9` exits 2 naming the largest speed', async () => {
+    const err: string[] = [];
+    const code = await runCli(['qmp', '--speed', '1e9'], { stdout: () => undefined, stderr: (t) => err.push(t) });
+    expect(code).toBe(2);
+    expect(err.join('')).toBe('hv-balloon-sim: --speed 1e9: at most 1000000 (virtual ms per wall ms)\n');
+  });
+
   it('refuses seed: null instead of taking the default', () => {
     const error = configError({ seed: null as unknown as number });
     expect(error.field).toBe('seed');
