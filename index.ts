@@ -5,7 +5,10 @@
 export { createVm, type Vm, type VmCounters, type VmTraceRecord, type CreateVmOptions } from './actors/vm/create-vm';
 export type { DeviceCounters } from './machines/hv-balloon-device/queries';
 export type { DmGuestDriverSummary } from './machines/dm-guest-driver.machine';
-export { normalizeVmConfig, VmConfigError, type VmConfig, type VmConfigInput } from './actors/vm/vm-config';
+export { normalizeVmConfig, VmConfigError, DEVICE_MODELS, type DeviceModel, type VmConfig, type VmConfigInput } from './actors/vm/vm-config';
+export { VirtioBalloonVm, type VirtioBalloonCounters } from './actors/vm/virtio-balloon-vm';
+export { compareScenario, runSide, type CompareResult, type CompareSide, type ComparePhase, type CompareOptions } from './actors/compare/compare-run';
+export { compareTable, compareHtml, compareJson } from './actors/compare/compare-report';
 export {
   parseScenario,
   loadScenarioFile,
@@ -26,3 +29,7 @@ export * from './protocol';
 export { PageRangeTree } from './machines/page-range-tree';
 export type { GuestProfileConfig } from './machines/dm-guest/profiles';
 export type { WorkloadConfig } from './machines/vcpu.machine';
+export { traceDiff, diffTracePoints, emulatorTracePoints, formatTraceDiff, type TraceDiffResult, type TraceDivergence, type TraceDiffOptions } from './actors/trace-diff/trace-diff';
+export { parseTraceLog, parseTraceLine, formatTracePoint, TraceLogError, type ParsedTracePoint } from './actors/trace-diff/qemu-trace-format';
+export { DEFAULT_LINUX_MEMORY, type LinuxMemoryOptions } from './machines/linux-memory/linux-memory-params';
+export type { MachineType } from './machines/pc-memory-map';

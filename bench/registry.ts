@@ -8,6 +8,8 @@ import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
 import { soak7DaysBench } from './soak.bench';
+import { vmVirtioBalloon4gBench } from './virtio.bench';
+import { sweep1000Bench } from './sweep.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -18,5 +20,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   vmBalloon200gBench,
   vmIdleHourBench,
   soak7DaysBench,
+  vmVirtioBalloon4gBench,
   cliStartupBench,
+  sweep1000Bench,
 ];

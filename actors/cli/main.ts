@@ -10,6 +10,7 @@ import { PACKAGE_VERSION } from '../package-root';
 import { CliError } from './cli-error';
 import { processIo, type CliIo } from './cli-io';
 import { registerBenchCommand } from './commands/bench';
+import { registerCompareCommand } from './commands/compare';
 import { registerDecodeCommand } from './commands/decode';
 import { registerDiagramCommand } from './commands/diagram';
 import { registerEncodeCommand } from './commands/encode';
@@ -18,6 +19,9 @@ import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
 import { registerHandshakeCommand } from './commands/handshake';
 import { registerFuzzCommand } from '../fuzz/fuzz-command';
+import { registerTraceDiffCommand } from './commands/trace-diff';
+import { registerSweepCommand } from './commands/sweep';
+import { registerWorkerCommand } from './commands/worker';
 
 export const PROGRAM_NAME = 'hv-balloon-sim';
 
@@ -27,6 +31,7 @@ export type RegisterCommand = (program: Command, io: CliIo) => void;
 /** Every command, in the order `--help` lists them. Add new commands here. */
 const COMMANDS: readonly RegisterCommand[] = [
   registerRunCommand,
+  registerCompareCommand,
   registerQmpCommand,
   registerMonitorCommand,
   registerDecodeCommand,
@@ -35,6 +40,9 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerDiagramCommand,
   registerBenchCommand,
   registerFuzzCommand,
+  registerTraceDiffCommand,
+  registerSweepCommand,
+  registerWorkerCommand,
 ];
 
 /** Usage errors and bad input exit with 2; an unexpected failure (a bug) with 1. */

@@ -231,7 +231,7 @@ function* scenarioRun(scenario: Scenario, options: RunScenarioOptions): Generato
     virtualTimeMs: vm.now(),
     wallTimeMs: Math.round(wallNow() - started),
     steps,
-    final: { actualBytes, deviceState: vm.deviceState(), guestState: counters.guest?.dmState ?? null, counters },
+    final: { actualBytes, deviceState: vm.deviceState(), guestState: counters.guest?.dmState ?? counters.virtio?.driver.state ?? null, counters },
     messages: vm.messageCounts() as Record<string, number>,
     events,
     vm,

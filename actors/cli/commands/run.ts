@@ -13,6 +13,7 @@ import type { CliIo } from '../cli-io';
 import type { RunScenarioOptions, ScenarioResult } from '../../scenario/scenario';
 import { stepLine, summaryTable, traceLine } from '../../scenario/timeline';
 import { startInspectorForCli } from '../inspect-option';
+import { bigintReplacer } from '../../qmp/qmp-json';
 
 interface RunFlags {
   json?: boolean;
@@ -102,7 +103,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     // The collector's last sample reads the VM: before dispose.
     const report = collector ? renderHtmlReport(collector.finish(plain)) : undefined;
     vm.dispose();
-    if (flags.json) io.stdout(JSON.stringify(plain, null, 2) + '\n');
+    if (flags.json) io.stdout(JSON.stringify(plain, bigintReplacer, 2) + '\n');
     else show('\n' + summaryTable(plain));
     if (report !== undefined && flags.report !== undefined) {
       writeReport(flags.report, report);
