@@ -19,6 +19,10 @@ export interface Benchmark {
   target: BenchTarget;
   /** One measurement: figure name -> value. Must return the target figure. */
   run(): Record<string, number>;
+  /** Measured runs when the caller does not say (a long benchmark asks for fewer). Default DEFAULT_REPEATS. */
+  repeats?: number;
+  /** Whether an unmeasured warm-up run comes first. Default true. */
+  warmUp?: boolean;
 }
 
 export interface BenchResult {
@@ -65,7 +69,7 @@ export function runBenchmark(benchmark: Benchmark, repeats = DEFAULT_REPEATS): B
   if (!Number.isInteger(repeats) || repeats < 1) {
     throw new RangeError(`repeats must be a positive integer, got ${String(repeats)}`);
   }
-  benchmark.run();
+  if (benchmark.warmUp !== false) benchmark.run();
   const samples: Record<string, number[]> = {};
   for (let i = 0; i < repeats; i++) {
     for (const [figure, value] of Object.entries(benchmark.run())) (samples[figure] ??= []).push(value);
@@ -104,7 +108,7 @@ export function runBenchmarksFrom(
   const selected = names === undefined || names.length === 0 ? benchmarks : benchmarks.filter((b) => names.includes(b.name));
   return selected.map((benchmark, index) => {
     opts.onStart?.(benchmark, index, selected.length);
-    return runBenchmark(benchmark, opts.repeats ?? DEFAULT_REPEATS);
+    return runBenchmark(benchmark, opts.repeats ?? benchmark.repeats ?? DEFAULT_REPEATS);
   });
 }
 

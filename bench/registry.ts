@@ -7,6 +7,7 @@ import { cliStartupBench } from './cli-startup.bench';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
+import { soak7DaysBench } from './soak.bench';
 import { vmVirtioBalloon4gBench } from './virtio.bench';
 import { sweep1000Bench } from './sweep.bench';
 
@@ -18,6 +19,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rangeTreeMetadata,
   vmBalloon200gBench,
   vmIdleHourBench,
+  soak7DaysBench,
   vmVirtioBalloon4gBench,
   cliStartupBench,
   sweep1000Bench,

@@ -11,6 +11,7 @@ import { startInspectorForCli, waitForInspector } from '../inspect-option';
 import { parsePort, startLiveViewForCli, type CliView } from '../view-option';
 import { stepLine } from '../../scenario/timeline';
 import { CliError } from '../cli-error';
+import { MAX_SPEED } from '../../virtual-time';
 import type { CliIo } from '../cli-io';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
@@ -124,5 +125,6 @@ function parseSpeed(text: string): number {
   if (text.trim() === '' || !Number.isFinite(speed) || speed < 0) {
     throw new CliError(`--speed ${JSON.stringify(text)}: expected a number >= 0 (1 = real time, 0 = only x-sim-advance moves time)`);
   }
+  if (speed > MAX_SPEED) throw new CliError(`--speed ${text}: at most ${MAX_SPEED} (virtual ms per wall ms)`);
   return speed;
 }
