@@ -135,6 +135,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   private readonly offline = new PageRangeTree();
   /** Host: RAM pages whose backing is discarded or was never populated. */
   private readonly discarded = new PageRangeTree();
+  /** Workload pages in the guest's swap (not guest-physical) and the pswpin/pswpout counts (machines/workload/paging.ts). */
+  private readonly swap = { pages: 0, inPages: 0, outPages: 0 };
 
   constructor(config: MachineMemoryConfig) {
     this.map = buildPcMemoryMap({ ramBytes: config.ramBytes, maxmemBytes: config.maxmemBytes, slots: config.slots });
@@ -311,9 +313,44 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     return Math.max(0, this.free.totalPages - this.watermarks().high);
   }
 
-  /** Committed_AS: the kernel reservation plus the workload's pages. */
+  /** Committed_AS: the kernel reservation plus the workload's pages, resident or swapped out. */
   committedPages(): number {
-    return this.kernel.totalPages + this.used.totalPages;
+    return this.kernel.totalPages + this.used.totalPages + this.swap.pages;
+  }
+
+  // ---- guest view: swap (machines/workload/paging.ts) -----------------------------------------
+
+  /** Workload pages swapped out. */
+  swappedPages(): number {
+    return this.swap.pages;
+  }
+
+  /** Swap traffic since boot, like /proc/vmstat pswpin and pswpout, in pages. */
+  swapStats(): { swappedPages: number; swapInPages: number; swapOutPages: number } {
+    return { swappedPages: this.swap.pages, swapInPages: this.swap.inPages, swapOutPages: this.swap.outPages };
+  }
+
+  /** `pages` of the workload were written to swap. */
+  swapOut(pages: number): void {
+    checkCount('swapOut', 'pages', pages);
+    this.swap.pages += pages;
+    this.swap.outPages += pages;
+  }
+
+  /** `pages` were read back from swap (the caller allocated their room). */
+  swapIn(pages: number): void {
+    checkCount('swapIn', 'pages', pages);
+    const n = Math.min(pages, this.swap.pages);
+    this.swap.pages -= n;
+    this.swap.inPages += n;
+  }
+
+  /** The workload freed up to `pages` of what it had in swap; returns how many. */
+  dropSwapped(pages: number): number {
+    checkCount('dropSwapped', 'pages', pages);
+    const n = Math.min(pages, this.swap.pages);
+    this.swap.pages -= n;
+    return n;
   }
 
   balloonedPages(): number {
@@ -506,6 +543,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
    */
   resetToBoot(): void {
     for (const t of this.guestTrees()) t.clear();
+    // The swap device's contents die with the guest; the traffic counters are the host's record.
+    this.swap.pages = 0;
     this.initBootGuestState();
   }
 

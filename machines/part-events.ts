@@ -65,7 +65,8 @@ export type CostKind =
   | 'messageHandled'
   | 'messageSent'
   | 'blockAdded'
-  | 'pageOnlined';
+  | 'pageOnlined'
+  | 'pageSwapped';
 export interface WorkItem {
   kind: CostKind;
   count: number;

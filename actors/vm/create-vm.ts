@@ -48,6 +48,8 @@ export interface CreateVmOptions {
   epochMs?: number;
   /** Called for every bus delivery just before it is handed over (the inspector uses it to name senders). */
   onDelivery?: (delivery: BusDelivery) => void;
+  /** The clock to run on (default: a new one). VMs of one host share the host's clock (actors/host/). */
+  clock?: VirtualClock;
 }
 
 /** What `counters()` (and QMP x-sim-counters) reports. */
@@ -67,6 +69,10 @@ export interface VmCounters {
     managedPages: number;
     residentPages: number;
     metadataBytes: number;
+    /** Workload pages in the guest's swap, and the swap traffic since the VM was made (pswpin/pswpout). */
+    swappedPages: number;
+    swapInPages: number;
+    swapOutPages: number;
   };
   /** DM messages per type name. */
   messages: Partial<Record<DmMessageTypeName, number>>;
@@ -105,7 +111,7 @@ export function createVm(input: VmConfigInput = {}, options: CreateVmOptions = {
 }
 
 class VmImpl implements Vm {
-  readonly clock = new VirtualClock();
+  readonly clock: VirtualClock;
   readonly bus: MessageBus;
   readonly memory: MachineMemory;
   readonly root: AnyActorRef;
@@ -125,6 +131,7 @@ class VmImpl implements Vm {
     options: CreateVmOptions,
   ) {
     this.epochMs = options.epochMs ?? 0;
+    this.clock = options.clock ?? new VirtualClock();
     this.bus = new MessageBus(this.clock);
     // Bus deliveries join the trace only while someone watches it: the bus builds a record for
     // every message only when its trace$ is observed, and that is the hot path of a long run.
@@ -307,6 +314,7 @@ class VmImpl implements Vm {
         managedPages: this.memory.managedPages(),
         residentPages: this.memory.residentPages(),
         metadataBytes: this.memory.metadataBytes(),
+        ...this.memory.swapStats(),
       },
       messages: this.messageCounts(),
     };
