@@ -15,6 +15,8 @@ import { stepLine, summaryTable, traceLine } from '../../scenario/timeline';
 import { startInspectorForCli } from '../inspect-option';
 import { ReportCollector } from '../../report/report-collector';
 import { renderHtmlReport } from '../../report/html-report';
+import { readHostScenarioJson } from '../../host/host-detect';
+import { runHostCommand, type HostRunOutput } from '../../host/host-run-command';
 
 interface RunFlags {
   json?: boolean;
@@ -39,7 +41,13 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     });
 }
 
-export async function runCommand(file: string, flags: RunFlags, io: CliIo): Promise<ScenarioResult> {
+export async function runCommand(file: string, flags: RunFlags, io: CliIo): Promise<ScenarioResult | HostRunOutput> {
+  // A host scenario ("host" + "vms": actors/host/) has its own runner and output.
+  if (readHostScenarioJson(file)) {
+    if (flags.inspect) throw new CliError('--inspect: not available for host scenarios (one inspector per VM is not supported yet)');
+    if (flags.report !== undefined) checkReportPath(flags.report);
+    return runHostCommand(file, flags, io);
+  }
   let scenario;
   try {
     scenario = loadScenarioFile(file);
