@@ -19,6 +19,10 @@ export interface Benchmark {
   target: BenchTarget;
   /** One measurement: figure name -> value. Must return the target figure. */
   run(): Record<string, number>;
+  /** At most this many measured runs, whatever --repeats says (for benchmarks that take minutes). */
+  maxRepeats?: number;
+  /** false: no unmeasured warm-up run first. Default true. */
+  warmUp?: boolean;
 }
 
 export interface BenchResult {
@@ -65,7 +69,8 @@ export function runBenchmark(benchmark: Benchmark, repeats = DEFAULT_REPEATS): B
   if (!Number.isInteger(repeats) || repeats < 1) {
     throw new RangeError(`repeats must be a positive integer, got ${String(repeats)}`);
   }
-  benchmark.run();
+  if (benchmark.maxRepeats !== undefined) repeats = Math.min(repeats, benchmark.maxRepeats);
+  if (benchmark.warmUp !== false) benchmark.run();
   const samples: Record<string, number[]> = {};
   for (let i = 0; i < repeats; i++) {
     for (const [figure, value] of Object.entries(benchmark.run())) (samples[figure] ??= []).push(value);
