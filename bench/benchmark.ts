@@ -23,6 +23,8 @@ export interface Benchmark {
   maxRepeats?: number;
   /** false: no unmeasured warm-up run first. Default true. */
   warmUp?: boolean;
+  /** Runs only when named (`--only <name>`): too long for every `npm run bench`. */
+  onlyByName?: boolean;
 }
 
 export interface BenchResult {
@@ -106,7 +108,7 @@ export function runBenchmarksFrom(
       `unknown benchmark ${unknown.map((n) => JSON.stringify(n)).join(', ')} (known: ${benchmarks.map((b) => b.name).join(', ')})`,
     );
   }
-  const selected = names === undefined || names.length === 0 ? benchmarks : benchmarks.filter((b) => names.includes(b.name));
+  const selected = names === undefined || names.length === 0 ? benchmarks.filter((b) => b.onlyByName !== true) : benchmarks.filter((b) => names.includes(b.name));
   return selected.map((benchmark, index) => {
     opts.onStart?.(benchmark, index, selected.length);
     return runBenchmark(benchmark, opts.repeats ?? DEFAULT_REPEATS);

