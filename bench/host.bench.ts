@@ -38,7 +38,7 @@ export function hostBenchScenario(vmCount = 100, untilMs = DAY_MS): ReturnType<t
       workload: { kind: 'demand', periodMs: '30s', shape: 'spikes', baseBytes: '500M', spikeBytes: '6G', everyMs: '4h', spikeMs: '40min' },
     });
   }
-  return parseHostScenario({ seed: 1, host: { memory: `${Math.max(16, Math.round(vmCount * 1.6))}G`, reserve: '4G', policy: { kind: 'hyperv' } }, vms, until: untilMs }, 'host-100vm-day');
+  return parseHostScenario({ seed: 1, host: { memory: `${Math.round(vmCount * 1.6) + 8}G`, reserve: '4G', policy: { kind: 'hyperv' } }, vms, until: untilMs }, 'host-100vm-day');
 }
 
 export function measureHost(vmCount: number, untilMs: number): Record<string, number> {
