@@ -1,8 +1,8 @@
 /** `hv-balloon-sim bench`: run the benchmarks and print their medians beside their targets. */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { CliIo } from '../actors/cli/cli-io';
 import { processIo } from '../actors/cli/cli-io';
+import { packagePath } from '../actors/package-root';
 import { DEFAULT_REPEATS, resultToJson, runBenchmarksFrom, unknownBenchmarks, type Benchmark, type BenchResult } from './benchmark';
 import { BENCHMARKS } from './registry';
 
@@ -85,7 +85,7 @@ export function formatTable(results: readonly BenchResult[]): string {
 
 /** Runs one benchmark in a child process (`bench --only NAME --json`) and reads its result back. */
 function runIsolated(benchmark: Benchmark, repeats: number): BenchResult {
-  const bin = join(__dirname, '..', 'bin', 'hv-balloon-sim.js');
+  const bin = packagePath('bin', 'hv-balloon-sim.js');
   const child = spawnSync(process.execPath, [bin, 'bench', '--only', benchmark.name, '--json', '--repeats', String(repeats)], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,

@@ -3,6 +3,7 @@
  * it to the array.
  */
 import type { Benchmark } from './benchmark';
+import { cliStartupBench } from './cli-startup.bench';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
@@ -16,5 +17,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rangeTreeMetadata,
   vmBalloon200gBench,
   vmIdleHourBench,
+  cliStartupBench,
   host100VmDayBench,
 ];

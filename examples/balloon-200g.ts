@@ -22,7 +22,7 @@
  *
  * Run: npx ts-node --transpile-only examples/balloon-200g.ts
  */
-import { createVm, type Vm } from '../index';
+import { createVm, type Vm } from 'hv-balloon-sim';
 
 const GiB = 2 ** 30;
 /** Decimal gigabyte: the unit of QEMU's published figures. */

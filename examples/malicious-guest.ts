@@ -26,7 +26,7 @@
  *
  * Run: npx ts-node --transpile-only examples/malicious-guest.ts [seed]
  */
-import { createVm, type GuestProfileConfig, type Vm } from '../index';
+import { createVm, type GuestProfileConfig, type Vm } from 'hv-balloon-sim';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

@@ -7,7 +7,7 @@
  * shrinks to 2 GiB by ballooning, grows to 10 GiB (unballoon first, then hot-add past its boot
  * size), and after a reboot is back at 4 GiB. Printed as a timeline and a table.
  */
-import { createVm, type Vm } from '../index';
+import { createVm, type Vm } from 'hv-balloon-sim';
 
 const MiB = 2 ** 20;
 

@@ -19,7 +19,7 @@
  *
  * Run: npx ts-node --transpile-only examples/status-reports.ts
  */
-import { createVm, type QmpEvent, type QmpReply, type Vm, type VmConfigInput } from '../index';
+import { createVm, type QmpEvent, type QmpReply, type Vm, type VmConfigInput } from 'hv-balloon-sim';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

@@ -4,11 +4,9 @@
  */
 
 import { Command, CommanderError } from 'commander';
-import packageJson from '../../package.json';
 import { ProtocolError } from '../../protocol/errors';
-import { ScenarioError } from '../scenario/scenario';
 import { UnitsError } from '../units';
-import { VmConfigError } from '../vm/vm-config';
+import { PACKAGE_VERSION } from '../package-root';
 import { CliError } from './cli-error';
 import { processIo, type CliIo } from './cli-io';
 import { registerBenchCommand } from './commands/bench';
@@ -44,7 +42,7 @@ const EXIT_INTERNAL = 1;
 export function createProgram(io: CliIo): Command {
   const program = new Command(PROGRAM_NAME)
     .description("An emulator of the Hyper-V Dynamic Memory protocol as QEMU's hv-balloon device implements it.")
-    .version(packageJson.version)
+    .version(PACKAGE_VERSION)
     // Both settings are inherited by commands created afterwards with program.command().
     .exitOverride()
     .configureOutput({
@@ -75,13 +73,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode;
     }
     // Bad input the user can fix: scenario files, VM configuration, sizes and times, wire data.
-    if (error instanceof ProtocolError || error instanceof ScenarioError || error instanceof VmConfigError || error instanceof UnitsError) {
+    if (isBadInput(error)) {
       printError(io, error.message);
       return EXIT_USAGE;
     }
     printError(io, `internal error: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT_INTERNAL;
   }
+}
+
+/**
+ * Errors a user can fix. The scenario and VM-config error classes are looked up only here, on the
+ * error path: their modules pull in the whole VM, which `decode` and `--version` must not load at
+ * start-up (the cli-startup benchmark). Commands load what they need when they run.
+ */
+function isBadInput(error: unknown): error is Error {
+  if (error instanceof ProtocolError || error instanceof UnitsError) return true;
+  const { ScenarioError } = require('../scenario/scenario') as typeof import('../scenario/scenario');
+  const { VmConfigError } = require('../vm/vm-config') as typeof import('../vm/vm-config');
+  return error instanceof ScenarioError || error instanceof VmConfigError;
 }
 
 function printError(io: CliIo, message: string): void {

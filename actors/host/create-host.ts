@@ -322,8 +322,7 @@ function policyLogic(scenario: HostScenario, loadModule: ((path: string) => unkn
     case 'module': {
       let mod: unknown;
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        mod = (loadModule ?? require)(p.module);
+        mod = (loadModule ?? loadPolicyModule)(p.module);
       } catch (err) {
         throw new HostError(`host.policy.module: cannot load ${p.module} (${(err as Error).message.split('\n')[0]})`);
       }
@@ -336,4 +335,18 @@ function policyLogic(scenario: HostScenario, loadModule: ((path: string) => unkn
       throw new HostError(`host.policy.module: ${p.module} exports neither "policy" (a function) nor "machine" (an XState machine)`);
     }
   }
+}
+
+/** A policy module: .js as is; .ts through ts-node when it is installed (as in this repository). */
+function loadPolicyModule(path: string): unknown {
+  if (/\.[cm]?ts$/.test(path) && !('.ts' in require.extensions)) {
+    let tsNode: { register(options: object): unknown };
+    try {
+      tsNode = require('ts-node') as typeof tsNode;
+    } catch {
+      throw new HostError(`host.policy.module: ${path} is TypeScript: install ts-node (npm i -D ts-node) or give the compiled .js`);
+    }
+    tsNode.register({ transpileOnly: true, compilerOptions: { module: 'commonjs', moduleResolution: 'node' } });
+  }
+  return require(path);
 }

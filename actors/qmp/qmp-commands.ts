@@ -4,7 +4,7 @@
  * reaches the owner of the session (wall-clock follower, process exit).
  */
 
-import packageJson from '../../package.json';
+import { PACKAGE_VERSION } from '../package-root';
 import { QmpError, type RunState, type VmControl } from './qmp-types';
 
 /** What a command may ask of whoever runs the monitor; every hook is optional. */
@@ -21,7 +21,7 @@ export interface ControlHooks {
 export const QEMU_VERSION = { micro: 0, minor: 2, major: 8 } as const;
 
 /** The `package` string of the greeting and query-version. */
-export const QMP_PACKAGE = `hv-balloon-sim ${packageJson.version}`;
+export const QMP_PACKAGE = `hv-balloon-sim ${PACKAGE_VERSION}`;
 
 /** QMP `balloon`: value in bytes. */
 export function balloonCommand(vm: VmControl, value: number): void {

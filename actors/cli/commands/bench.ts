@@ -1,9 +1,6 @@
 /** `bench [--json] [--only <names...>] [--repeats <n>]`: run the benchmarks in bench/. */
 
 import type { Command } from 'commander';
-import { unknownBenchmarks } from '../../../bench/benchmark';
-import { benchCommand } from '../../../bench/main';
-import { BENCHMARKS } from '../../../bench/registry';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 
@@ -24,6 +21,10 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .option('--in-process', 'run every benchmark in this process instead of one fresh process each')
     .addHelpText('after', '\nExample:\n  hv-balloon-sim bench --only range-tree-1TiB --json')
     .action((options: BenchOptions) => {
+      // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+      const { unknownBenchmarks } = require('../../../bench/benchmark') as typeof import('../../../bench/benchmark');
+      const { benchCommand } = require('../../../bench/main') as typeof import('../../../bench/main');
+      const { BENCHMARKS } = require('../../../bench/registry') as typeof import('../../../bench/registry');
       const unknown = unknownBenchmarks(options.only ?? []);
       if (unknown.length > 0) {
         const known = BENCHMARKS.map((b) => b.name).join(', ');

@@ -7,12 +7,10 @@
 import type { Command } from 'commander';
 import { parseListenAddress, startQmpServer, type WallClockFollower } from '../../qmp/qmp-server';
 import type { VmControl } from '../../qmp/qmp-types';
-import { createVmFromOptions } from '../../vm-factory';
 import { startInspectorForCli } from '../inspect-option';
 import { stepLine } from '../../scenario/timeline';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { serveHost } from '../../host/host-qmp';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
 export const DEFAULT_LISTEN = 'tcp:127.0.0.1:4444';
@@ -55,6 +53,8 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       rejectVmFlagsWithScenario(command);
       const options = vmOptionsFromCli(raw);
       const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
+      // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+      const { createVmFromOptions } = require('../../vm-factory') as typeof import('../../vm-factory');
       const vm = createVmFromOptions(options, inspector?.vmOptions ?? {}, (step) => io.stderr(`[scenario] ${stepLine(step)}\n`), (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`));
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
@@ -122,6 +122,8 @@ async function serveHostCommand(raw: QmpCliOptions, speed: number, command: Comm
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+  const { serveHost } = require('../../host/host-qmp') as typeof import('../../host/host-qmp');
   try {
     await serveHost(raw.host!, { ...(raw.socketDir !== undefined ? { socketDir: raw.socketDir } : {}), ...(tcpBasePort !== undefined ? { tcpBasePort } : {}), speed, signal: stop.signal }, io);
   } finally {

@@ -7,16 +7,14 @@
 import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
-import { loadScenarioFile, runScenario, ScenarioError, type RunScenarioOptions, type ScenarioResult } from '../../scenario/scenario';
+import type { RunScenarioOptions, ScenarioResult } from '../../scenario/scenario';
 import { stepLine, summaryTable, traceLine } from '../../scenario/timeline';
 import { startInspectorForCli } from '../inspect-option';
-import { ReportCollector } from '../../report/report-collector';
-import { renderHtmlReport } from '../../report/html-report';
 import { readHostScenarioJson } from '../../host/host-detect';
-import { runHostCommand, type HostRunOutput } from '../../host/host-run-command';
+import type { HostRunOutput } from '../../host/host-run-command';
 
 interface RunFlags {
   json?: boolean;
@@ -46,8 +44,14 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   if (readHostScenarioJson(file)) {
     if (flags.inspect) throw new CliError('--inspect: not available for host scenarios (one inspector per VM is not supported yet)');
     if (flags.report !== undefined) checkReportPath(flags.report);
+    const { runHostCommand } = require('../../host/host-run-command') as typeof import('../../host/host-run-command');
     return runHostCommand(file, flags, io);
   }
+  // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+  const { loadScenarioFile, runScenario, ScenarioError } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
+  const { ReportCollector } = require('../../report/report-collector') as typeof import('../../report/report-collector');
+  const { renderHtmlReport } = require('../../report/html-report') as typeof import('../../report/html-report');
+  const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
   let scenario;
   try {
     scenario = loadScenarioFile(file);
