@@ -100,6 +100,8 @@ export class Host {
   readonly clock = new VirtualClock();
   readonly vms: readonly HostVm[];
   readonly policy: AnyActorRef;
+  /** The policy's kind as it runs: a module exporting `policy` runs as "function". */
+  readonly policyKind: string;
   private readonly slots: VmSlot[];
   private readonly byName = new Map<string, VmSlot>();
   private readonly ledger: HostMemoryLedger;
@@ -127,10 +129,9 @@ export class Host {
     });
     this.vms = this.slots;
     this.ledger = new HostMemoryLedger(scenario.memoryBytes, scenario.reserveBytes, this.slots.length);
-    this.policy = createActor(policyLogic(scenario, options.loadModule), {
-      input: policyInput(scenario),
-      clock: this.clock,
-    });
+    const policy = resolvePolicy(scenario, options.loadModule);
+    this.policyKind = policy.kind;
+    this.policy = createActor(policy.logic, { input: policy.input, clock: this.clock });
     this.policy.on('policy.decision', (e: PolicyDecisionEvent) => this.applyDecision(e));
     this.policy.on('policy.rejected', (e: { reason: string }) => this.rejectionSubject.next({ time: this.clock.now(), reason: e.reason }));
     this.policy.start();
@@ -298,27 +299,16 @@ export function createHost(scenario: HostScenario, options: CreateHostOptions = 
   return new Host(scenario, options);
 }
 
-function policyInput(scenario: HostScenario): unknown {
+/** The policy's actor logic and input; a module is loaded here. */
+function resolvePolicy(scenario: HostScenario, loadModule: ((path: string) => unknown) | undefined): { kind: string; logic: AnyActorLogic; input: unknown } {
   const p = scenario.policy;
   switch (p.kind) {
     case 'hyperv':
-      return { hysteresisBytes: p.hysteresisBytes };
-    case 'function':
-      return { decide: p.decide, name: p.name };
-    default:
-      return {};
-  }
-}
-
-function policyLogic(scenario: HostScenario, loadModule: ((path: string) => unknown) | undefined): AnyActorLogic {
-  const p = scenario.policy;
-  switch (p.kind) {
-    case 'hyperv':
-      return hypervPolicyMachine;
+      return { kind: p.kind, logic: hypervPolicyMachine, input: { hysteresisBytes: p.hysteresisBytes } };
     case 'manual':
-      return manualPolicyMachine;
+      return { kind: p.kind, logic: manualPolicyMachine, input: {} };
     case 'function':
-      return functionPolicyMachine;
+      return { kind: p.kind, logic: functionPolicyMachine, input: { decide: p.decide, name: p.name } };
     case 'module': {
       let mod: unknown;
       try {
@@ -328,10 +318,9 @@ function policyLogic(scenario: HostScenario, loadModule: ((path: string) => unkn
       }
       const m = mod as { policy?: unknown; machine?: unknown };
       if (typeof m.policy === 'function') {
-        scenario.policy = { kind: 'function', intervalMs: p.intervalMs, decide: m.policy as PolicyFunction, name: p.module.split('/').pop() ?? p.module };
-        return functionPolicyMachine;
+        return { kind: 'function', logic: functionPolicyMachine, input: { decide: m.policy as PolicyFunction, name: p.module.split('/').pop() ?? p.module } };
       }
-      if (typeof m.machine === 'object' && m.machine !== null && 'transition' in m.machine) return m.machine as AnyActorLogic;
+      if (typeof m.machine === 'object' && m.machine !== null && 'transition' in m.machine) return { kind: 'machine', logic: m.machine as AnyActorLogic, input: {} };
       throw new HostError(`host.policy.module: ${p.module} exports neither "policy" (a function) nor "machine" (an XState machine)`);
     }
   }

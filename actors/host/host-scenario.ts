@@ -99,14 +99,12 @@ export function runHostScenario(scenario: HostScenario, options: RunHostScenario
     options.onStep?.(result);
   }
   advanceTo(scenario.until);
-  const policyStats = host.policy.getSnapshot() as { context: unknown };
-  void policyStats;
   return {
     scenario: scenario.name,
     kind: 'host',
     virtualTimeMs: host.now(),
     wallTimeMs: Math.round(wallNow() - started),
-    policy: { kind: scenario.policy.kind, state: host.policyState(), decisions: decisions.filter((d) => d.by === 'policy').length, rejections: rejections.length },
+    policy: { kind: host.policyKind, state: host.policyState(), decisions: decisions.filter((d) => d.by === 'policy').length, rejections: rejections.length },
     steps,
     decisions,
     rejections,

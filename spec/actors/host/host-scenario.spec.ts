@@ -4,7 +4,9 @@
  * policy (a function; the host keeps its decisions within limits and reports bad ones), and the
  * same scenario giving the same result.
  */
+import { emit, setup } from 'xstate';
 import { createHost } from '../../../actors/host/create-host';
+import type { PolicyDecisionEvent, PolicyTickEvent } from '../../../machines/policy/policy-types';
 import { parseHostScenario } from '../../../actors/host/host-config';
 import { runHostScenario } from '../../../actors/host/host-scenario';
 
@@ -129,6 +131,39 @@ describe('host runs', () => {
     expect(r.decisions).toEqual([{ time: 60_000, vm: 'a', fromBytes: 2 * G, toBytes: 6 * G, reason: 'all of it (host clamped 100G to [1G, 6G])', by: 'policy' }]);
     expect(r.rejections).toEqual([{ time: 60_000, reason: 'greedy: decision for unknown VM "nobody"' }]);
     r.host.dispose();
+  });
+
+  it('a user policy statechart from a module: its decisions are applied with their reasons', () => {
+    // Shrinks b to its minimum at the first tick after b has reported, then stays quiet.
+    const machine = setup({ types: { events: {} as PolicyTickEvent, emitted: {} as PolicyDecisionEvent } }).createMachine({
+      initial: 'watching',
+      states: {
+        watching: {
+          on: {
+            'policy.tick': {
+              guard: ({ event }) => event.vms.some((v) => v.name === 'b' && v.demandBytes !== null),
+              target: 'done',
+              actions: emit({ type: 'policy.decision', vm: 'b', targetBytes: G, reason: 'b is idle' }),
+            },
+          },
+        },
+        done: {},
+      },
+    });
+    const s = parseHostScenario(base({ host: { memory: '16G', policy: { kind: 'module', module: 'mine.js' } } }), 'host.json');
+    const host = createHost(s, { loadModule: () => ({ machine }) });
+    const decisions: { vm: string; toBytes: number; reason: string }[] = [];
+    host.decisions$.subscribe((d) => decisions.push(d));
+    host.run(120_000);
+    expect(host.policyKind).toBe('machine');
+    expect(decisions.map(({ vm, toBytes, reason }) => ({ vm, toBytes, reason }))).toEqual([{ vm: 'b', toBytes: G, reason: 'b is idle' }]);
+    expect(host.vm('b').queryBalloon().actual).toBe(G);
+    host.dispose();
+  });
+
+  it('a module that exports neither a policy nor a machine is refused, naming the field', () => {
+    const s = parseHostScenario(base({ host: { memory: '16G', policy: { kind: 'module', module: 'empty.js' } } }), 'host.json');
+    expect(() => createHost(s, { loadModule: () => ({}) })).toThrow(/^host\.policy\.module: .*empty\.js exports neither "policy" \(a function\) nor "machine"/);
   });
 
   it('a user policy that throws is stopped and reported once; the VMs keep running', () => {
