@@ -8,6 +8,7 @@ import { hvBalloonDeviceMachine } from '../../machines/hv-balloon-device.machine
 import { memoryControllerMachine } from '../../machines/memory-controller.machine';
 import { vcpuMachine } from '../../machines/vcpu.machine';
 import { vmbusChannelMachine } from '../../machines/vmbus-channel.machine';
+import { hypervPolicyMachine } from '../../machines/policy/hyperv-policy.machine';
 
 export interface RegisteredMachine {
   /** The name on the command line and of the generated file. */
@@ -50,6 +51,12 @@ export const MACHINES: readonly RegisteredMachine[] = [
     title: 'the vCPU that runs guest work and charges it virtual time',
     source: 'machines/vcpu.machine.ts',
     machine: vcpuMachine,
+  },
+  {
+    name: 'hyperv-policy',
+    title: "a host's Hyper-V-like memory policy: balances VMs by demand, buffer and weight (docs/host.md)",
+    source: 'machines/policy/hyperv-policy.machine.ts',
+    machine: hypervPolicyMachine,
   },
 ];
 
