@@ -5,7 +5,10 @@
 export { createVm, type Vm, type VmCounters, type VmTraceRecord, type CreateVmOptions } from './actors/vm/create-vm';
 export type { DeviceCounters } from './machines/hv-balloon-device/queries';
 export type { DmGuestDriverSummary } from './machines/dm-guest-driver.machine';
-export { normalizeVmConfig, VmConfigError, type VmConfig, type VmConfigInput } from './actors/vm/vm-config';
+export { normalizeVmConfig, VmConfigError, DEVICE_MODELS, type DeviceModel, type VmConfig, type VmConfigInput } from './actors/vm/vm-config';
+export { VirtioBalloonVm, type VirtioBalloonCounters } from './actors/vm/virtio-balloon-vm';
+export { compareScenario, runSide, type CompareResult, type CompareSide, type ComparePhase, type CompareOptions } from './actors/compare/compare-run';
+export { compareTable, compareHtml, compareJson } from './actors/compare/compare-report';
 export {
   parseScenario,
   loadScenarioFile,
@@ -32,3 +35,7 @@ export { runHostScenario, loadHostScenarioFile, type HostScenarioResult, type Ho
 export type { PolicyTickEvent, PolicyVmView, PolicyDecision, PolicyDecisionEvent, PolicyFunction, PolicyHostView } from './machines/policy/policy-types';
 export { validateDynamicMemory, DynamicMemoryError, type DynamicMemorySettings } from './machines/policy/dynamic-memory';
 export { demandAt, type DemandCurve } from './machines/workload/demand-curve';
+export { traceDiff, diffTracePoints, emulatorTracePoints, formatTraceDiff, type TraceDiffResult, type TraceDivergence, type TraceDiffOptions } from './actors/trace-diff/trace-diff';
+export { parseTraceLog, parseTraceLine, formatTracePoint, TraceLogError, type ParsedTracePoint } from './actors/trace-diff/qemu-trace-format';
+export { DEFAULT_LINUX_MEMORY, type LinuxMemoryOptions } from './machines/linux-memory/linux-memory-params';
+export type { MachineType } from './machines/pc-memory-map';

@@ -27,9 +27,26 @@ export type CliVm = VmControl & {
 
 /** The library config a set of CLI flags describes. */
 export function vmConfigFromOptions(options: VmCliOptions): VmConfigInput {
+  if (options.device === 'virtio-balloon') {
+    // hv-balloon's flags are passed on, so the config check can say why they do not apply.
+    return {
+      machine: { memory: options.memory, ...(options.maxmem !== undefined ? { maxmem: options.maxmem } : {}) },
+      device: {
+        model: 'virtio-balloon',
+        ...(options.statusReport ? { statusReport: true } : {}),
+        ...(options.memdev !== undefined ? { memdev: options.memdev } : {}),
+      },
+      guest: { profile: options.guest },
+      seed: options.seed,
+    };
+  }
   return {
     // Without --maxmem, maxmem is the boot size, as in QEMU (no device-memory area).
-    machine: { memory: options.memory, ...(options.maxmem !== undefined ? { maxmem: options.maxmem } : {}) },
+    machine: {
+      ...(options.machine !== undefined ? { type: options.machine } : {}),
+      memory: options.memory,
+      ...(options.maxmem !== undefined ? { maxmem: options.maxmem } : {}),
+    },
     device: { statusReport: options.statusReport, ...(options.memdev !== undefined ? { memdev: options.memdev } : {}) },
     guest: { profile: options.guest },
     seed: options.seed,
@@ -46,7 +63,7 @@ export function createVmFromOptions(
   onStep: (step: ScenarioStepResult) => void = () => undefined,
   onWarning: (text: string) => void = () => undefined,
 ): Vm {
-  if (options.memdev !== undefined && options.maxmem === undefined && options.scenario === undefined) {
+  if (options.memdev !== undefined && options.maxmem === undefined && options.scenario === undefined && options.device !== 'virtio-balloon') {
     throw new CliError(`--memdev ${formatSize(options.memdev)} needs --maxmem: the memdev window lives in the device-memory area (QEMU -m maxmem=), e.g. --maxmem ${formatSize(options.memory + options.memdev + DEVICE_MEMORY_ALIGN_BYTES)}`);
   }
   const scenario = options.scenario === undefined ? undefined : loadScenarioFile(options.scenario);
@@ -61,7 +78,8 @@ export function createVmFromOptions(
     throw err;
   }
   // QEMU prints its warnings (warn_report) on stderr; so do we, with the page count where QEMU
-  // would print the same line once per page.
+  // would print the same line once per page. First those of start-up.
+  for (const text of vm.startupWarnings) onWarning(text);
   vm.trace$.subscribe((r) => {
     if (r.kind === 'device' && r.event.type === 'warning') onWarning(r.event.repeat > 1 ? `${r.event.text} (x${r.event.repeat})` : r.event.text);
     if (r.kind === 'failure') onWarning(`the simulation stopped: ${r.message}`);
@@ -76,5 +94,6 @@ function flagWording(message: string): string {
     .replace(/^machine\.memory\b/, '--memory')
     .replace(/^machine\.maxmem\b/, '--maxmem')
     .replace(/^device\.memdev\b/, '--memdev')
+    .replace(/^device\.statusReport\b/, '--status-report')
     .replace(/^guest\.profile\b/, '--guest');
 }

@@ -8,6 +8,8 @@ import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
 import { host100VmDayBench } from './host.bench';
+import { vmVirtioBalloon4gBench } from './virtio.bench';
+import { sweep1000Bench } from './sweep.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -17,6 +19,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rangeTreeMetadata,
   vmBalloon200gBench,
   vmIdleHourBench,
+  vmVirtioBalloon4gBench,
   cliStartupBench,
   host100VmDayBench,
+  sweep1000Bench,
 ];

@@ -48,6 +48,9 @@ export const COST_KINDS: readonly CostKind[] = [
   'blockAdded',
   'pageOnlined',
   'pageSwapped',
+  'pfnQueued',
+  'pfnHandled',
+  'bufferRoundTrip',
 ];
 
 /** QEMU hv-balloon commit message: balloon rate (Windows Server 2019 guest, memory dirtied). */
@@ -75,6 +78,28 @@ const ASSUMED_BLOCK_ADDED_NS = 2_000_000;
 const ASSUMED_PAGE_ONLINED_NS = 40;
 /** assumption: one 4 KiB page to or from a swap device (NVMe random 4 KiB I/O, ~20 us, partly overlapped). */
 const ASSUMED_PAGE_SWAPPED_NS = 20_000;
+
+// virtio-balloon's mechanisms (docs/virtio-balloon.md#the-cost-model). None is fitted to the seed's
+// virtio figures (70 GB/min, 200 GB back in ~2.5 min): those must come out of these.
+/**
+ * assumption: Linux virtio_balloon.c fill_balloon/leak_balloon do per page: balloon_page_enqueue or
+ * balloon_page_dequeue (the balloon's irq-safe lock, page flags, a list move), set_page_pfns, and
+ * adjust_managed_page_count.
+ */
+const ASSUMED_PFN_QUEUED_NS = 500;
+/**
+ * assumption: QEMU virtio-balloon.c virtio_balloon_handle_output does per PFN one
+ * memory_region_find() (flat-view lookup, region reference) and one qemu_madvise() of one 4 KiB
+ * page (DONTNEED on inflate via ram_block_discard_range, WILLNEED on deflate): a syscall with
+ * Spectre/Meltdown mitigations on a Broadwell-era Xeon, plus the page-table walk.
+ */
+const ASSUMED_PFN_HANDLED_NS = 2_000;
+/**
+ * assumption: one virtqueue buffer there and back: the kick (an I/O write, a VM exit, ioeventfd),
+ * waking QEMU's main loop, virtio_notify through irqfd, the guest's interrupt, and waking the
+ * balloon work that sleeps in wait_event (Linux tell_host): two cross-thread wake-ups on a busy host.
+ */
+const ASSUMED_BUFFER_ROUND_TRIP_NS = 80_000;
 
 function ceilDiv(a: number, b: number): number {
   return Math.ceil(a / b);
@@ -109,6 +134,35 @@ export function unballoonReferenceWork(bytes: number): WorkItem[] {
     { kind: 'rangeFreed', count: requests },
     { kind: 'pageFreed', count: pages },
     { kind: 'messageSent', count: 1 },
+  ];
+}
+
+/** virtio-balloon's buffer size (Linux VIRTIO_BALLOON_ARRAY_PFNS_MAX). */
+const VIRTIO_PFNS_PER_BUFFER = 256;
+
+/**
+ * The work Linux's virtio_balloon and QEMU's virtio-balloon do to inflate `bytes` (fill_balloon,
+ * tell_host, virtio_balloon_handle_output): every page allocated and queued by the guest and
+ * handled by the host, one round trip per 256 PFNs. Round trips are waited for, not vCPU work.
+ */
+export function virtioInflateReferenceWork(bytes: number): WorkItem[] {
+  const pages = Math.round(bytes / PAGE_SIZE);
+  return [
+    { kind: 'pageAllocated', count: pages },
+    { kind: 'pfnQueued', count: pages },
+    { kind: 'pfnHandled', count: pages },
+    { kind: 'bufferRoundTrip', count: ceilDiv(pages, VIRTIO_PFNS_PER_BUFFER) },
+  ];
+}
+
+/** The same for a deflate (leak_balloon): the host is told first, then every page is freed. */
+export function virtioDeflateReferenceWork(bytes: number): WorkItem[] {
+  const pages = Math.round(bytes / PAGE_SIZE);
+  return [
+    { kind: 'pfnQueued', count: pages },
+    { kind: 'pfnHandled', count: pages },
+    { kind: 'bufferRoundTrip', count: ceilDiv(pages, VIRTIO_PFNS_PER_BUFFER) },
+    { kind: 'pageFreed', count: pages },
   ];
 }
 
@@ -185,6 +239,21 @@ export const DEFAULT_COST_TABLE: CostTable = Object.freeze({
     unit: '4 KiB page',
     source: 'assumption: a swap-in or swap-out of one page (NVMe random 4 KiB I/O, ~20 us)',
   },
+  pfnQueued: {
+    nsPerUnit: ASSUMED_PFN_QUEUED_NS,
+    unit: 'PFN (virtio-balloon, guest)',
+    source: 'assumption: balloon_page_enqueue/dequeue + set_page_pfns + adjust_managed_page_count [Linux virtio_balloon.c]',
+  },
+  pfnHandled: {
+    nsPerUnit: ASSUMED_PFN_HANDLED_NS,
+    unit: 'PFN (virtio-balloon, host)',
+    source: 'assumption: memory_region_find + one madvise() of 4 KiB [QEMU virtio-balloon.c virtio_balloon_handle_output]',
+  },
+  bufferRoundTrip: {
+    nsPerUnit: ASSUMED_BUFFER_ROUND_TRIP_NS,
+    unit: 'virtqueue buffer',
+    source: 'assumption: kick VM exit + QEMU wake-up + irqfd interrupt + waking the guest worker [Linux virtio_balloon.c tell_host]',
+  },
 });
 
 /** Bad cost-model override or work item; `field` names it. */
@@ -260,6 +329,16 @@ export function balloonBytesPerMinute(table: CostTable = DEFAULT_COST_TABLE, sam
 /** Seconds the table takes to unballoon `bytes` by the reference work. */
 export function unballoonSeconds(bytes: number, table: CostTable = DEFAULT_COST_TABLE): number {
   return costNs(unballoonReferenceWork(bytes), table) / 1e9;
+}
+
+/** Bytes per minute virtio-balloon inflates at under `table` (the mechanisms, summed). */
+export function virtioInflateBytesPerMinute(table: CostTable = DEFAULT_COST_TABLE, sampleBytes = 200e9): number {
+  return (sampleBytes / costNs(virtioInflateReferenceWork(sampleBytes), table)) * 60e9;
+}
+
+/** Seconds virtio-balloon takes to deflate `bytes` under `table`. */
+export function virtioDeflateSeconds(bytes: number, table: CostTable = DEFAULT_COST_TABLE): number {
+  return costNs(virtioDeflateReferenceWork(bytes), table) / 1e9;
 }
 
 /** The table as Markdown (docs/memory-model.md embeds this output). */

@@ -118,11 +118,17 @@ export interface HvBalloonModel {
   readonly loop: LoopBookkeeping;
 }
 
+/**
+ * A QMP u64: a number while it is exact (up to 2^53 - 1), a bigint above, so QMP prints every
+ * value exactly as QEMU does.
+ */
+export type QmpU64 = number | bigint;
+
 /** The last guest status report (QEMU status_report), in bytes. */
 export interface StatusReportData {
   received: boolean;
-  committed: number;
-  available: number;
+  committed: QmpU64;
+  available: QmpU64;
 }
 
 export interface HvBalloonContext {
@@ -421,8 +427,12 @@ export const hvBalloonDeviceMachine = setup({
     }),
     recordStatusReport: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'DM_STATUS_REPORT' || !event.message) return;
-      // QEMU stores num_committed * 4096 and num_avail * 4096 in u64 bytes.
-      const bytes = (pages: bigint): number => Number(BigInt.asUintN(64, pages * BigInt(PAGE_SIZE)));
+      // QEMU stores num_committed * 4096 and num_avail * 4096 in u64 bytes and prints them exactly
+      // (hv_balloon_handle_status_report, qapi HvBalloonInfo).
+      const bytes = (pages: bigint): QmpU64 => {
+        const b = BigInt.asUintN(64, pages * BigInt(PAGE_SIZE));
+        return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+      };
       const committed = bytes(event.message.numCommitted);
       const available = bytes(event.message.numAvail);
       const out = new DeviceOutput();

@@ -117,6 +117,41 @@ export {
   type WorkloadMemory,
 } from './vcpu.machine';
 
+// ---- virtio-balloon (QEMU hw/virtio/virtio-balloon.c, Linux drivers/virtio/virtio_balloon.c) --
+export {
+  virtioBalloonDeviceMachine,
+  notifyLatencyMs,
+  type VirtioBalloonDeviceInput,
+  type VirtioBalloonDeviceConfig,
+  type VirtioBalloonDeviceContext,
+  type VirtioBalloonDeviceEvent,
+  type VirtioBalloonDeviceEmitted,
+  type VirtioDeviceCounters,
+  type VirtioTracePoint,
+} from './virtio-balloon/virtio-balloon-device.machine';
+export {
+  virtioBalloonDriverMachine,
+  towardsTarget,
+  type VirtioBalloonDriverInput,
+  type VirtioBalloonDriverContext,
+  type VirtioBalloonDriverEvent,
+  type VirtioBalloonDriverEmitted,
+  type VirtioDriverCounters,
+  type VirtioGuestMemory,
+} from './virtio-balloon/virtio-balloon-driver.machine';
+export { createVirtioVmMachine, type VirtioVmPartInputs, type VirtioVmRootInput } from './virtio-balloon/virtio-vm.machine';
+export {
+  VirtioBalloonTransport,
+  Virtqueue,
+  type VirtqueueBuffer,
+  type PfnBuffer,
+  type StatsBuffer,
+  type VirtioBalloonConfigSpace,
+} from './virtio-balloon/virtqueue';
+export type { VirtioDeviceEvent, VirtioGuestEvent } from './virtio-balloon/events';
+export { normalizeVirtioDevice, VirtioConfigError } from './virtio-balloon/config';
+export * as virtioBalloonConstants from './virtio-balloon/constants';
+
 // ---- what the parts say to each other ---------------------------------------------------------
 export type { Outbox, PostedEvent } from './outbox';
 export type {
@@ -167,6 +202,10 @@ export {
   costNs,
   balloonBytesPerMinute,
   unballoonSeconds,
+  virtioInflateReferenceWork,
+  virtioDeflateReferenceWork,
+  virtioInflateBytesPerMinute,
+  virtioDeflateSeconds,
   type CostTable,
   type CostEntry,
   type CostOverrides,

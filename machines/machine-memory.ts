@@ -6,28 +6,39 @@
  *
  * Guest page states, pairwise disjoint:
  *   free       online, in the buddy allocator
- *   kernel     online, used by the kernel (the boot reservation; counted as used)
+ *   kernel     online, used by the kernel (Linux model: its allocations since boot; simple model:
+ *              the boot reservation, counted as committed)
  *   used       online, allocated by the workload
  *   ballooned  online but given to the balloon (not managed: Linux adjust_managed_page_count)
  *   offline    hot-added but not onlined yet
- *   absent     everything else (holes, ROM/MMIO, device memory nobody added)
+ *   reserved   Linux model: memblock reservations at boot (present, not in MemTotal)
+ *   absent     everything else (holes, ROM/MMIO, firmware-reserved pages, device memory nobody added)
  * Host side: every RAM page of the map (boot RAM and mapped memdev slots) is backed either
  * resident or discarded. Boot RAM starts resident (the guest touched it at boot: assumption,
  * configurable); memdev slots start unpopulated (counted as discarded). Discarded pages become
  * resident when the guest allocates or dirties them.
  *
- * Allocation rules (deterministic): balloon units from the highest free memory down, workload
- * allocations from the lowest up, workload frees from the highest used pages down; no allocation
- * takes the last min-watermark pages (Linux keeps them for atomic allocations).
+ * Two guest models. The default is Linux calibrated to recordings of a real Linux 6.12 guest
+ * (machines/linux-memory/: boot layout, zones and watermarks, a zone-ordered buddy-like
+ * allocator). Given kernelReservedPages, the simple model (machines/simple-memory/): one zone,
+ * balloon units from the highest free memory down, workload allocations from the lowest up.
+ * Both: workload frees from the highest used pages down; no allocation takes the last
+ * min-watermark pages (Linux keeps them for atomic allocations).
  */
 import BTree from 'sorted-btree';
 import type { PageRange } from '../protocol/messages';
-import { MAX_PAGE_COUNT, PAGE_SIZE } from '../protocol/constants';
+import { PAGE_SIZE } from '../protocol/constants';
 import type { GuestMemoryView, HostMemoryView, MemorySection, RegionKind } from './memory-views';
 import { PageRangeTree } from './page-range-tree';
-import { buildPcMemoryMap, hex, MemoryMapError, type MapRegionKind, type PcMemoryMap } from './pc-memory-map';
+import { pickContiguousRuns, pickLowest, pickUnitsFromTop, simpleWatermarks } from './simple-memory/simple-allocator';
+import { linuxBootLayout, SECTION_PAGES } from './linux-memory/boot-layout';
+import { resolveLinuxMemory, type LinuxMemoryOptions, type LinuxMemoryParams } from './linux-memory/linux-memory-params';
+import { pickPagesByZone, pickUnitsByZone } from './linux-memory/zone-allocator';
+import { ZONE_END, ZONE_START, ZONES, zoneLimits, type ZoneLimits, type ZoneName } from './linux-memory/zones';
+import { buildPcMemoryMap, hex, MemoryMapError, type MachineType, type MapRegionKind, type PcMemoryMap } from './pc-memory-map';
 
 const MiB_PAGES = 256;
+const FOUR_GIB_PAGE = 0x10_0000;
 
 /** Default kernel reservation: 64 MiB of low RAM (kernel image, memmap, slab at boot). Assumption. */
 export const DEFAULT_KERNEL_RESERVED_PAGES = 64 * MiB_PAGES;
@@ -35,14 +46,21 @@ export const DEFAULT_KERNEL_RESERVED_PAGES = 64 * MiB_PAGES;
 export const HUGEPAGE_SIZE = 2 * 1024 * 1024;
 
 export interface MachineMemoryConfig {
+  /** `-machine` type: `pc` (default) or `q35`. */
+  machineType?: MachineType;
   /** `-m` boot RAM in bytes. */
   ramBytes: number;
   /** `maxmem=` in bytes; default ramBytes (no device memory). */
   maxmemBytes?: number;
   /** `slots=`; pc adds 1 GiB of device-memory area per slot. Default 0. */
   slots?: number;
-  /** Pages of low RAM the kernel holds from boot (counted as used and committed). Default 64 MiB. */
+  /**
+   * The simple model: pages of low RAM the kernel holds from boot, counted as used and committed,
+   * one zone, balloon units from the top. Given, it replaces the calibrated Linux model.
+   */
   kernelReservedPages?: number;
+  /** The calibrated Linux guest model's parameters (machines/linux-memory/); used unless kernelReservedPages is given. */
+  linux?: LinuxMemoryOptions;
   /** Host page size backing boot RAM. Default 4096. */
   hostPageSize?: number;
   /** The memdev is hugepage-backed (host page size 2 MiB unless memdevHostPageSize says otherwise). */
@@ -55,7 +73,7 @@ export interface MachineMemoryConfig {
   bootRamResident?: boolean;
 }
 
-export type GuestPageState = 'free' | 'kernel' | 'used' | 'ballooned' | 'offline' | 'absent';
+export type GuestPageState = 'free' | 'kernel' | 'used' | 'ballooned' | 'offline' | 'reserved' | 'absent';
 export type TrackedPageState = Exclude<GuestPageState, 'absent'>;
 
 /** Linux zone watermarks in pages. */
@@ -78,6 +96,8 @@ interface RegionEntry {
   hostAligned: boolean;
   /** A memdev slot mapped by mapDeviceMemory (not part of the static map). */
   slot: boolean;
+  /** Smaller than a page (the HPET): found with pageCount 0, as QEMU's section size rounds down. */
+  subPage: boolean;
 }
 
 /** Estimated heap bytes per region entry (object of 7 fields + B-tree slot); an estimate. */
@@ -119,6 +139,12 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   readonly bootRamPages: number;
   readonly pcDimmPages = 0;
   readonly kernelReservationPages: number;
+  /** The calibrated Linux model's parameters; null in the simple model (kernelReservedPages given). */
+  readonly linux: LinuxMemoryParams | null;
+  /** Zone watermarks and reserves of the Linux model (recomputed at boot and when memory is onlined). */
+  private limits: ZoneLimits | null = null;
+  /** The simple model's boot reservation. */
+  private simpleKernelPages = 0;
 
   private readonly hostPageSize: number;
   private readonly memdevHostPageSize: number;
@@ -133,13 +159,15 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   private readonly used = new PageRangeTree();
   private readonly ballooned = new PageRangeTree();
   private readonly offline = new PageRangeTree();
+  /** Linux model: memblock reservations (present, never in the page allocator, not in MemTotal). */
+  private readonly reserved = new PageRangeTree();
   /** Host: RAM pages whose backing is discarded or was never populated. */
   private readonly discarded = new PageRangeTree();
   /** Workload pages in the guest's swap (not guest-physical) and the pswpin/pswpout counts (machines/workload/paging.ts). */
   private readonly swap = { pages: 0, inPages: 0, outPages: 0 };
 
   constructor(config: MachineMemoryConfig) {
-    this.map = buildPcMemoryMap({ ramBytes: config.ramBytes, maxmemBytes: config.maxmemBytes, slots: config.slots });
+    this.map = buildPcMemoryMap({ machineType: config.machineType, ramBytes: config.ramBytes, maxmemBytes: config.maxmemBytes, slots: config.slots });
     this.bootRamPages = this.map.bootRamPages;
 
     this.hostPageSize = config.hostPageSize ?? PAGE_SIZE;
@@ -165,20 +193,29 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
         hostPageSize: r.kind === 'ram' ? this.hostPageSize : PAGE_SIZE,
         hostAligned: true,
         slot: false,
+        subPage: r.subPageBytes !== undefined,
       });
       if (r.kind === 'ram') this.mappedRamPages += r.pageCount;
     }
 
+    this.linux = config.kernelReservedPages === undefined ? resolveLinuxMemory(config.linux, 'linux') : null;
     const kernelPages = config.kernelReservedPages ?? DEFAULT_KERNEL_RESERVED_PAGES;
     checkCount('constructor', 'kernelReservedPages', kernelPages);
-    if (kernelPages >= this.mappedRamPages) {
+    if (this.linux === null && kernelPages >= this.mappedRamPages) {
       throw new MemoryModelError(
         'kernelReservedPages',
         `kernelReservedPages (${kernelPages}) must be smaller than the guest's visible RAM (${this.mappedRamPages} pages of ramBytes=${hex(config.ramBytes)})`,
       );
     }
-    this.kernelReservationPages = kernelPages;
+    this.simpleKernelPages = kernelPages;
     this.initBootGuestState();
+    this.kernelReservationPages = this.linux === null ? kernelPages : this.kernel.totalPages + this.reserved.totalPages;
+    if (this.linux !== null && this.free.totalPages <= this.watermarks().high) {
+      throw new MemoryModelError(
+        'ramBytes',
+        `ramBytes=${hex(config.ramBytes)} is too small for a Linux guest: the kernel's boot reservations and use leave ${this.free.totalPages} free pages`,
+      );
+    }
     if (!this.bootRamResident) {
       for (const r of this.free.toArray()) this.discarded.insert(r.startPage, r.pageCount);
     }
@@ -197,7 +234,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       return {
         kind,
         startPage: page,
-        pageCount: Math.min(rangeEnd(at), windowEnd) - page,
+        // QEMU hv_balloon_handle_remove_ranges: a section smaller than a page is 0 pages long.
+        pageCount: at.subPage ? 0 : Math.min(rangeEnd(at), windowEnd) - page,
         name: at.name,
         hostPageSize: at.hostPageSize,
         hostAligned: at.hostAligned,
@@ -249,6 +287,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       hostPageSize: this.memdevHostPageSize,
       hostAligned: this.memdevHostAligned,
       slot: true,
+      subPage: false,
     });
     this.mappedRamPages += range.pageCount;
     // A memory-backend-ram is populated lazily: nothing is resident until the guest writes.
@@ -310,12 +349,41 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
    * watermark) + reclaimable page cache; no page cache is modelled, so free - high, clamped at 0.
    */
   availablePages(): number {
-    return Math.max(0, this.free.totalPages - this.watermarks().high);
+    if (this.linux === null || this.limits === null) return Math.max(0, this.free.totalPages - this.watermarks().high);
+    // Linux si_mem_available: free - totalreserve_pages, plus the reclaimable kernel memory but
+    // for the part of it (at most half) the low watermark says must stay; no page cache here.
+    const reclaimable = this.linux.reclaimablePages;
+    const available = this.free.totalPages - this.limits.totalReserve + reclaimable - Math.min(Math.floor(reclaimable / 2), this.limits.low);
+    return Math.max(0, available);
   }
 
-  /** Committed_AS: the kernel reservation plus the workload's pages, resident or swapped out. */
+  /**
+   * Committed_AS: the guest's processes (Linux model) or the kernel reservation (simple model), plus
+   * the workload's pages, resident or swapped out (machines/workload/paging.ts).
+   */
   committedPages(): number {
-    return this.kernel.totalPages + this.used.totalPages + this.swap.pages;
+    return (this.linux === null ? this.kernel.totalPages : this.linux.committedPages) + this.used.totalPages + this.swap.pages;
+  }
+
+  /** Linux model: pages reserved at boot outside the page allocator (MemTotal leaves them out); 0 in the simple model. */
+  reservedPages(): number {
+    return this.reserved.totalPages;
+  }
+
+  /** Linux model: the watermarks and lowmem reserves of each zone; null in the simple model. */
+  zoneLimits(): ZoneLimits | null {
+    return this.limits;
+  }
+
+  /** Managed (online, not ballooned) pages per zone. */
+  managedPagesByZone(): Record<ZoneName, number> {
+    const out: Record<ZoneName, number> = { DMA: 0, DMA32: 0, Normal: 0 };
+    for (const z of ZONES) {
+      for (const t of [this.free, this.kernel, this.used]) {
+        for (const r of t.intersection(ZONE_START[z], ZONE_END[z] - ZONE_START[z])) out[z] += r.pageCount;
+      }
+    }
+    return out;
   }
 
   // ---- guest view: swap (machines/workload/paging.ts) -----------------------------------------
@@ -379,11 +447,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
    * when memory is onlined, not when the balloon adjusts managed pages). One zone, no lowmem_reserve.
    */
   watermarks(): Watermarks {
-    const managed = this.managedPages() + this.ballooned.totalPages;
-    const minKiB = Math.min(262_144, Math.max(128, Math.floor(Math.sqrt(managed * 4 * 16))));
-    const min = Math.floor(minKiB / 4);
-    const gap = Math.max(Math.floor(min / 4), Math.floor((managed * 10) / 10_000));
-    return { min, low: min + gap, high: min + 2 * gap };
+    if (this.limits !== null) return { min: this.limits.min, low: this.limits.low, high: this.limits.high };
+    return simpleWatermarks(this.managedPages() + this.ballooned.totalPages);
   }
 
   /** Free pages an allocation may take: all but the min watermark. */
@@ -399,45 +464,32 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     if (!isPowerOfTwo(unitPages)) {
       throw new MemoryModelError('unitPages', `MachineMemory.allocateBalloonUnits: unitPages must be a power of two, got ${unitPages}`);
     }
-    // Linux buddy allocator: an order-n block is aligned to its size.
-    const want = Math.min(maxUnits, Math.floor(this.allocatablePages() / unitPages));
-    const out: PageRange[] = [];
-    const taken: PageRange[] = [];
-    for (const r of this.free.ranges({ reverse: true })) {
-      if (out.length >= want) break;
-      const hi = Math.floor(rangeEnd(r) / unitPages) * unitPages;
-      const lo = Math.ceil(r.startPage / unitPages) * unitPages;
-      if (hi - lo < unitPages) continue;
-      const n = Math.min((hi - lo) / unitPages, want - out.length);
-      taken.push({ startPage: hi - n * unitPages, pageCount: n * unitPages });
-      for (let i = 1; i <= n; i++) out.push({ startPage: hi - i * unitPages, pageCount: unitPages });
+    if (this.limits !== null) {
+      const picked = pickUnitsByZone(this.free, this.limits, unitPages, maxUnits);
+      // Move whole runs of adjacent units: one tree update per run, not per unit.
+      let run: PageRange | null = null;
+      for (const r of picked) {
+        if (run !== null && rangeEnd(run) === r.startPage) {
+          run.pageCount += r.pageCount;
+          continue;
+        }
+        if (run !== null) this.moveRange(this.free, this.ballooned, run);
+        run = { ...r };
+      }
+      if (run !== null) this.moveRange(this.free, this.ballooned, run);
+      return picked;
     }
-    for (const t of taken) this.moveRange(this.free, this.ballooned, t);
-    return out;
+    // Linux buddy allocator: an order-n block is aligned to its size.
+    const { units, runs } = pickUnitsFromTop(this.free, unitPages, Math.min(maxUnits, Math.floor(this.allocatablePages() / unitPages)));
+    for (const t of runs) this.moveRange(this.free, this.ballooned, t);
+    return units;
   }
 
   allocateBalloonContiguous(maxPages: number, maxRanges: number): PageRange[] {
     checkCount('allocateBalloonContiguous', 'maxPages', maxPages);
     checkCount('allocateBalloonContiguous', 'maxRanges', maxRanges);
-    let remaining = Math.min(maxPages, this.allocatablePages());
-    const out: PageRange[] = [];
-    if (remaining === 0 || maxRanges === 0) return out;
-    // Windows-like: the largest runs first (ties: the higher run), each taken from its high end.
-    const runs = this.free.toArray().sort((a, b) => b.pageCount - a.pageCount || b.startPage - a.startPage);
-    for (const run of runs) {
-      if (remaining === 0 || out.length >= maxRanges) break;
-      let top = rangeEnd(run);
-      let left = Math.min(remaining, run.pageCount);
-      while (left > 0 && out.length < maxRanges) {
-        const n = Math.min(left, MAX_PAGE_COUNT);
-        const piece = { startPage: top - n, pageCount: n };
-        out.push(piece);
-        this.moveRange(this.free, this.ballooned, piece);
-        top -= n;
-        left -= n;
-        remaining -= n;
-      }
-    }
+    const out = pickContiguousRuns(this.free, Math.min(maxPages, this.allocatablePages()), maxRanges);
+    for (const piece of out) this.moveRange(this.free, this.ballooned, piece);
     return out;
   }
 
@@ -462,7 +514,16 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       if (!entry.slot) return 'exists';
     }
     for (const t of this.guestTrees()) if (t.intersectsAny(range.startPage, range.pageCount)) return 'exists';
+    // The whole PCI hole is the PCI host bridge's window in the guest's iomem, even where QEMU maps nothing.
+    const holeStart = this.map.belowFourGiBRamBytes / PAGE_SIZE;
+    if (range.startPage < FOUR_GIB_PAGE && rangeEnd(range) > holeStart) return 'exists';
     this.offline.insert(range.startPage, range.pageCount);
+    // Linux add_memory: the new sections' memmap (and the rest of the hotplug bookkeeping) is
+    // allocated from the memory already online.
+    if (this.linux !== null && this.limits !== null && this.linux.hotplugPagesPerBlock > 0) {
+      const blocks = Math.ceil(range.pageCount / SECTION_PAGES);
+      for (const r of pickPagesByZone(this.free, this.limits, blocks * this.linux.hotplugPagesPerBlock)) this.moveRange(this.free, this.kernel, r);
+    }
     return 'ok';
   }
 
@@ -473,6 +534,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       this.moveRange(this.offline, this.free, part);
       onlined += part.pageCount;
     }
+    // Linux online_pages -> init_per_zone_wmark_min: watermarks follow the memory onlined.
+    if (onlined > 0 && this.linux !== null) this.limits = zoneLimits(this.managedPagesByZone());
     return onlined;
   }
 
@@ -482,7 +545,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   allocateUsed(pages: number): PageRange[] {
     checkCount('allocateUsed', 'pages', pages);
     let remaining = Math.min(pages, this.allocatablePages());
-    const taken: PageRange[] = [];
+    const taken: PageRange[] = this.limits !== null ? pickPagesByZone(this.free, this.limits, remaining) : [];
+    if (this.limits !== null) remaining = 0;
     for (const r of this.free.ranges()) {
       if (remaining === 0) break;
       const n = Math.min(remaining, r.pageCount);
@@ -556,9 +620,9 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   /** How many pages of `range` are in each guest state (O(ranges in the window)). */
   stateCounts(range: PageRange): Record<GuestPageState, number> {
     checkRange('stateCounts', range);
-    const counts: Record<GuestPageState, number> = { free: 0, kernel: 0, used: 0, ballooned: 0, offline: 0, absent: 0 };
+    const counts: Record<GuestPageState, number> = { free: 0, kernel: 0, used: 0, ballooned: 0, offline: 0, reserved: 0, absent: 0 };
     let present = 0;
-    for (const state of ['free', 'kernel', 'used', 'ballooned', 'offline'] as const) {
+    for (const state of ['free', 'kernel', 'used', 'ballooned', 'offline', 'reserved'] as const) {
       const n = this.treeOf(state)
         .intersection(range.startPage, range.pageCount)
         .reduce((sum, r) => sum + r.pageCount, 0);
@@ -579,17 +643,17 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   // ---- internals ------------------------------------------------------------------------------
 
   private initBootGuestState(): void {
-    for (const r of this.map.regions) if (r.kind === 'ram') this.free.insert(r.startPage, r.pageCount);
-    // The kernel reservation comes from the lowest RAM (the kernel is loaded low).
-    let left = this.kernelReservationPages;
-    const taken: PageRange[] = [];
-    for (const r of this.free.ranges()) {
-      if (left === 0) break;
-      const n = Math.min(left, r.pageCount);
-      taken.push({ startPage: r.startPage, pageCount: n });
-      left -= n;
+    if (this.linux !== null) {
+      const layout = linuxBootLayout(this.map, this.linux);
+      for (const r of layout.free.ranges()) this.free.insert(r.startPage, r.pageCount);
+      for (const r of layout.reserved) this.reserved.insert(r.startPage, r.pageCount);
+      for (const r of layout.kernel) this.kernel.insert(r.startPage, r.pageCount);
+      this.limits = zoneLimits(this.managedPagesByZone());
+      return;
     }
-    for (const t of taken) this.moveRange(this.free, this.kernel, t);
+    for (const r of this.map.regions) if (r.kind === 'ram' && r.guestRam !== false) this.free.insert(r.startPage, r.pageCount);
+    // The kernel reservation comes from the lowest RAM (the kernel is loaded low).
+    for (const t of pickLowest(this.free, this.simpleKernelPages)) this.moveRange(this.free, this.kernel, t);
   }
 
   private regionAt(page: number): RegionEntry | undefined {
@@ -603,7 +667,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   }
 
   private guestTrees(): PageRangeTree[] {
-    return [this.free, this.kernel, this.used, this.ballooned, this.offline];
+    return [this.free, this.kernel, this.used, this.ballooned, this.offline, this.reserved];
   }
 
   private treeOf(state: TrackedPageState): PageRangeTree {
@@ -618,6 +682,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
         return this.ballooned;
       case 'offline':
         return this.offline;
+      case 'reserved':
+        return this.reserved;
     }
   }
 }

@@ -16,7 +16,7 @@ export interface MemorySection {
   startPage: number;
   /** Pages from startPage to the end of the section or of the window, whichever comes first. */
   pageCount: number;
-  /** The region's name, e.g. "pc.ram", "pc.bios", "pci-hole", "memslot-3". */
+  /** The region's name, e.g. "pc.ram", "pc.bios", "ioapic", "memslot-3". */
   name: string;
   /** The host page size backing it (4096 normally; larger for a hugepage memdev). */
   hostPageSize: number;

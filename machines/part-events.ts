@@ -5,6 +5,7 @@
  * virtual clock. Naming rule: an event's prefix is the part that receives it.
  */
 import type { PageRange } from '../protocol/messages';
+import type { VirtioDeviceEvent, VirtioGuestEvent } from './virtio-balloon/events';
 
 /** The systemIds of the parts of one VM. */
 export type PartId = 'vm' | 'device' | 'channel' | 'guest' | 'memctl' | 'vcpu';
@@ -66,7 +67,13 @@ export type CostKind =
   | 'messageSent'
   | 'blockAdded'
   | 'pageOnlined'
-  | 'pageSwapped';
+  | 'pageSwapped'
+  /** virtio-balloon: the guest puts one PFN into (or takes one out of) a buffer. */
+  | 'pfnQueued'
+  /** virtio-balloon: the host handles one PFN of a buffer (QEMU: a section lookup and one madvise). */
+  | 'pfnHandled'
+  /** virtio-balloon: one buffer's round trip: kick, host wake-up, used interrupt, guest wake-up. */
+  | 'bufferRoundTrip';
 export interface WorkItem {
   kind: CostKind;
   count: number;
@@ -98,9 +105,10 @@ export type GuestMemoryEvent = { type: 'guest.block-onlined'; range: PageRange }
 /** The events each part accepts from the bus; `Outbox.post(to, event)` is typed by this map. */
 export interface PartInbox {
   vm: JobDoneEvent | { type: 'vm.guest-error'; message: string };
-  device: DeviceChannelEvent | DeviceControlEvent;
+  /** hv-balloon's events, or virtio-balloon's in a VM with that device model. */
+  device: DeviceChannelEvent | DeviceControlEvent | VirtioDeviceEvent;
   channel: ChannelEvent;
-  guest: GuestChannelEvent | GuestMemoryEvent | JobDoneEvent | { type: 'system.reset' };
+  guest: GuestChannelEvent | GuestMemoryEvent | JobDoneEvent | VirtioGuestEvent | { type: 'system.reset' };
   memctl: MemctlEvent | JobDoneEvent;
   vcpu: VcpuEvent;
 }

@@ -1,15 +1,26 @@
 /**
- * The guest-physical address map of a PC-like machine (QEMU i440fx `pc`), in 4 KiB pages, and the
- * placement of the hv-balloon memdev window inside its device-memory area.
+ * The guest-physical address map of a PC machine (QEMU i440fx `pc`, the default, or `q35`), in
+ * 4 KiB pages, and the placement of the hv-balloon memdev window inside its device-memory area.
+ *
+ * q35 (QEMU hw/i386/pc_q35.c pc_q35_init, hw/pci-host/q35.c): RAM of 2.75 GiB (0xB0000000) or
+ * more is split at 2 GiB, smaller RAM is all low; the PCIe ECAM window (MCH_HOST_BRIDGE_PCIEXBAR,
+ * 256 MiB at 0xB0000000) sits in the PCI hole. The rest of the layout is pc's.
  *
  * Layout rules (QEMU hw/i386/pc_piix.c pc_init1, hw/i386/pc.c):
  * - RAM split around the PCI hole: with ram_size >= 3.5 GiB (the default max-ram-below-4g) the
  *   split moves to 3 GiB for gigabyte alignment, so low RAM = 3 GiB and the rest starts at 4 GiB;
  *   below 3.5 GiB all RAM is low (e.g. `-m 4G` -> 3072M low, 1024M high; `-m 3G` -> all low).
- * - Inside low RAM the legacy hole 0xA0000-0xFFFFF is not RAM: VGA MMIO at 0xA0000-0xBFFFF,
- *   option ROMs (pc.rom) at 0xC0000-0xDFFFF, the BIOS alias (isa-bios) at 0xE0000-0xFFFFF.
- * - The PCI hole (MMIO) runs from the end of low RAM to 4 GiB; the 256 KiB SeaBIOS image (pc.bios)
- *   is mapped as ROM at its top, 0xFFFC0000-0xFFFFFFFF.
+ * - Inside low RAM the legacy hole 0xA0000-0xFFFFF is not the guest's RAM: VGA MMIO at
+ *   0xA0000-0xBFFFF, and 0xC0000-0xFFFFF (option ROMs, the BIOS alias) which, once SeaBIOS has
+ *   programmed the PAM registers, is pc.ram behind read-only aliases (QEMU hw/pci-host/pam.c
+ *   init_pam): to hv-balloon an ordinary RAM section, to the guest e820-reserved.
+ * - The PCI hole runs from the end of low RAM to 4 GiB. In QEMU's flat view it holds only what
+ *   is mapped there: the IOAPIC (0xFEC00000, 4 KiB), the HPET (0xFED00000, 1 KiB: smaller than a
+ *   page), the local APIC / MSI window (0xFEE00000, 1 MiB), q35's ICH9 root complex register
+ *   block (0xFED1C000, 16 KiB) and ECAM window, and the 256 KiB SeaBIOS image (pc.bios, ROM) at
+ *   0xFFFC0000-0xFFFFFFFF. Everything else there is absent ("not found in RAM" to hv-balloon).
+ *   PCI BARs (a VGA's VRAM would be RAM) are not modelled: the VM has no PCI devices besides the
+ *   VMBus bridge (the recordings ran with -nodefaults).
  * - The device-memory area (hotplug) starts at align_up(4 GiB + high RAM, 1 GiB) and is
  *   maxmem - ram_size (+ 1 GiB per `slots`) long (pc.c pc_get_device_memory_range). It exists
  *   only when maxmem > ram_size and is a hole until memory devices map RAM into it.
@@ -38,16 +49,39 @@ export const LEGACY_HOLE_END_BYTES = 0x10_0000;
 /** pc.bios: a 256 KiB SeaBIOS image ends at 4 GiB. */
 export const BIOS_START_BYTES = 0xfffc_0000;
 
+/** Platform MMIO in the PCI hole (QEMU hw/i386: IOAPIC_DEFAULT_ADDRESS, HPET_BASE, APIC_DEFAULT_ADDRESS; ich9 RCBA). */
+export const IOAPIC_BYTES = 0xfec0_0000;
+export const HPET_BYTES = 0xfed0_0000;
+export const ICH9_RCRB_BYTES = 0xfed1_c000;
+export const APIC_MSI_BYTES = 0xfee0_0000;
+
 /** What a region of the static map is. A stretch with no region is a hole (unmapped). */
 export type MapRegionKind = 'ram' | 'rom' | 'mmio';
 
 export interface MapRegion extends PageRange {
   kind: MapRegionKind;
-  /** QEMU's memory-region name as `info mtree` shows it, e.g. "pc.ram", "pc.bios", "pci-hole". */
+  /** The region is smaller than a page (it occupies the page at startPage; pageCount is 1). */
+  subPageBytes?: number;
+  /** False for RAM the guest never gets as memory (the PAM-shadowed 0xC0000-0xFFFFF). Default true. */
+  guestRam?: boolean;
+  /** QEMU's memory-region name as `info mtree` shows it, e.g. "pc.ram", "pc.bios", "ioapic". */
   name: string;
 }
 
+/** QEMU's machine types this map knows: `pc` (i440fx, QEMU's default) and `q35`. */
+export type MachineType = 'pc' | 'q35';
+export const MACHINE_TYPES: readonly MachineType[] = ['pc', 'q35'];
+
+/** QEMU pc_q35.c: RAM at or above 0xB0000000 is split, with 2 GiB below 4 GiB. */
+export const Q35_SPLIT_THRESHOLD_BYTES = 0xb000_0000;
+export const Q35_LOWMEM_BYTES = 0x8000_0000;
+/** QEMU q35.c MCH_HOST_BRIDGE_PCIEXBAR_DEFAULT / _MAX_SIZE: the PCIe ECAM window. */
+export const Q35_PCIEXBAR_BYTES = 0xb000_0000;
+export const Q35_PCIEXBAR_SIZE_BYTES = 0x1000_0000;
+
 export interface PcMemoryMapConfig {
+  /** `-machine` type; default `pc` (QEMU's default on x86). */
+  machineType?: MachineType;
   /** `-m` size: boot RAM in bytes (QEMU ram_size). A multiple of 4096, at least 1 MiB. */
   ramBytes: number;
   /** `-m ...,maxmem=`: the most memory the machine may reach. Defaults to ramBytes (no device memory). */
@@ -57,6 +91,7 @@ export interface PcMemoryMapConfig {
 }
 
 export interface PcMemoryMap {
+  readonly machineType: MachineType;
   readonly ramBytes: number;
   readonly maxmemBytes: number;
   readonly slots: number;
@@ -128,17 +163,38 @@ export function buildPcMemoryMap(config: PcMemoryMapConfig): PcMemoryMap {
     throw new MemoryMapError('slots', `slots must be a non-negative integer, got ${String(slots)}`);
   }
 
-  // QEMU pc_piix.c: split at 3 GiB only when RAM reaches the traditional 3.5 GiB split.
-  const below = ramBytes >= PC_MAX_RAM_BELOW_4G_BYTES ? PC_GIGABYTE_ALIGNED_LOWMEM_BYTES : ramBytes;
+  const machineType = config.machineType ?? 'pc';
+  if (!MACHINE_TYPES.includes(machineType)) {
+    throw new MemoryMapError('machineType', `machineType must be one of ${MACHINE_TYPES.join(', ')}, got ${String(machineType)}`);
+  }
+  const q35 = machineType === 'q35';
+  // QEMU pc_piix.c: split at 3 GiB only when RAM reaches the traditional 3.5 GiB split;
+  // pc_q35.c: split at 2 GiB once RAM reaches 2.75 GiB (the ECAM window starts there).
+  const below = q35
+    ? ramBytes >= Q35_SPLIT_THRESHOLD_BYTES
+      ? Q35_LOWMEM_BYTES
+      : ramBytes
+    : ramBytes >= PC_MAX_RAM_BELOW_4G_BYTES
+      ? PC_GIGABYTE_ALIGNED_LOWMEM_BYTES
+      : ramBytes;
   const above = ramBytes - below;
 
   const regions: MapRegion[] = [];
   regions.push(region(0, VGA_START_BYTES, 'ram', 'pc.ram'));
   regions.push(region(VGA_START_BYTES, PC_ROM_START_BYTES, 'mmio', 'vga-lowmem'));
-  regions.push(region(PC_ROM_START_BYTES, ISA_BIOS_START_BYTES, 'rom', 'pc.rom'));
-  regions.push(region(ISA_BIOS_START_BYTES, LEGACY_HOLE_END_BYTES, 'rom', 'isa-bios'));
+  // QEMU pam.c: after SeaBIOS sets PAM the flat view shows pc.ram here (read-only alias); hv-balloon
+  // checks the underlying region (hv_balloon_handle_remove_ranges), so these pages are RAM to it.
+  regions.push({ ...region(PC_ROM_START_BYTES, LEGACY_HOLE_END_BYTES, 'ram', 'pc.ram'), guestRam: false });
   if (below > LEGACY_HOLE_END_BYTES) regions.push(region(LEGACY_HOLE_END_BYTES, below, 'ram', 'pc.ram'));
-  regions.push(region(below, BIOS_START_BYTES, 'mmio', 'pci-hole'));
+  // The PCI hole as QEMU's flat view has it: only the platform's MMIO is mapped.
+  // The ECAM window: QEMU q35.c mch_update_pciexbar.
+  if (q35) regions.push(region(Q35_PCIEXBAR_BYTES, Q35_PCIEXBAR_BYTES + Q35_PCIEXBAR_SIZE_BYTES, 'mmio', 'pcie-mmcfg-mmio'));
+  regions.push(region(IOAPIC_BYTES, IOAPIC_BYTES + 0x1000, 'mmio', 'ioapic'));
+  // QEMU hw/timer/hpet.c: a 1 KiB region (HPET_LEN), smaller than a page.
+  regions.push({ ...region(HPET_BYTES, HPET_BYTES + 0x1000, 'mmio', 'hpet'), subPageBytes: 0x400 });
+  // QEMU ich9.c: the LPC root complex register block (ICH9_LPC_RCBA_DEFAULT, 16 KiB).
+  if (q35) regions.push(region(ICH9_RCRB_BYTES, ICH9_RCRB_BYTES + 0x4000, 'mmio', 'lpc-rcrb-mmio'));
+  regions.push(region(APIC_MSI_BYTES, APIC_MSI_BYTES + 0x10_0000, 'mmio', 'apic-msi'));
   regions.push(region(BIOS_START_BYTES, FOUR_GIB, 'rom', 'pc.bios'));
   if (above > 0) regions.push(region(FOUR_GIB, FOUR_GIB + above, 'ram', 'pc.ram'));
 
@@ -151,6 +207,7 @@ export function buildPcMemoryMap(config: PcMemoryMapConfig): PcMemoryMap {
   }
 
   return {
+    machineType,
     ramBytes,
     maxmemBytes,
     slots,
@@ -251,5 +308,5 @@ export function placeMemdevWindow(map: PcMemoryMap, request: MemdevWindowRequest
 
 /** Pages of boot RAM the guest can see (ram_size minus what the legacy hole hides). */
 export function visibleBootRamPages(map: PcMemoryMap): number {
-  return map.regions.filter((r) => r.kind === 'ram').reduce((sum, r) => sum + r.pageCount, 0);
+  return map.regions.filter((r) => r.kind === 'ram' && r.guestRam !== false).reduce((sum, r) => sum + r.pageCount, 0);
 }

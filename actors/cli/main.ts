@@ -10,6 +10,7 @@ import { PACKAGE_VERSION } from '../package-root';
 import { CliError } from './cli-error';
 import { processIo, type CliIo } from './cli-io';
 import { registerBenchCommand } from './commands/bench';
+import { registerCompareCommand } from './commands/compare';
 import { registerDecodeCommand } from './commands/decode';
 import { registerDiagramCommand } from './commands/diagram';
 import { registerEncodeCommand } from './commands/encode';
@@ -17,6 +18,9 @@ import { registerMonitorCommand } from './commands/monitor';
 import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
 import { registerHandshakeCommand } from './commands/handshake';
+import { registerTraceDiffCommand } from './commands/trace-diff';
+import { registerSweepCommand } from './commands/sweep';
+import { registerWorkerCommand } from './commands/worker';
 
 export const PROGRAM_NAME = 'hv-balloon-sim';
 
@@ -26,6 +30,7 @@ export type RegisterCommand = (program: Command, io: CliIo) => void;
 /** Every command, in the order `--help` lists them. Add new commands here. */
 const COMMANDS: readonly RegisterCommand[] = [
   registerRunCommand,
+  registerCompareCommand,
   registerQmpCommand,
   registerMonitorCommand,
   registerDecodeCommand,
@@ -33,6 +38,9 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHandshakeCommand,
   registerDiagramCommand,
   registerBenchCommand,
+  registerTraceDiffCommand,
+  registerSweepCommand,
+  registerWorkerCommand,
 ];
 
 /** Usage errors and bad input exit with 2; an unexpected failure (a bug) with 1. */

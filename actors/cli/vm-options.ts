@@ -6,6 +6,8 @@
 
 import { Option, type Command } from 'commander';
 import { parseSize } from '../units';
+import { MACHINE_TYPES, type MachineType } from '../../machines/pc-memory-map';
+import { DEVICE_MODELS, type DeviceModel } from '../vm/device-model';
 import { CliError } from './cli-error';
 
 export const GUEST_KINDS = ['linux', 'windows', 'malicious'] as const;
@@ -13,6 +15,8 @@ export type GuestKind = (typeof GUEST_KINDS)[number];
 
 /** A VM as the command line describes it; sizes in bytes. The lead's actors/vm-factory.ts builds it. */
 export interface VmCliOptions {
+  /** QEMU -machine type; absent: pc. */
+  machine?: MachineType;
   /** Boot RAM (QEMU -m), bytes. */
   memory: number;
   /** Upper bound for boot RAM plus hot-added memory (QEMU -m maxmem=), bytes; absent: no hot-add room beyond memdev. */
@@ -23,6 +27,8 @@ export interface VmCliOptions {
   statusReport: boolean;
   /** Which guest driver profile runs in the VM. */
   guest: GuestKind;
+  /** The balloon device model (`-device hv-balloon` or `-device virtio-balloon-pci`); default hv-balloon. */
+  device?: DeviceModel;
   /** Seed of the VM's PRNG (guest workload, malicious guest choices). */
   seed: number;
   /** A scenario file to load into the VM (guest workload, scripted steps), if any. */
@@ -40,10 +46,12 @@ const MAX_SEED = 0xffff_ffff;
 /** Adds the VM flags (plus --scenario and --inspect) to a command. */
 export function addVmOptions(command: Command): Command {
   return command
+    .option('--machine <type>', `machine type, like QEMU -machine: ${MACHINE_TYPES.join(' or ')} (default pc)`)
     .option('--memory <size>', 'boot RAM, like QEMU -m (K/M/G/T binary suffixes; a plain number is bytes)', DEFAULT_MEMORY)
     .option('--maxmem <size>', 'maximum memory incl. hot-add, like QEMU -m maxmem=')
     .option('--memdev <size>', 'size of the memory backend the hv-balloon device hot-adds from (its memdev=)')
     .option('--status-report', 'hv-balloon status-report=on: the guest sends memory status reports')
+    .addOption(new Option('--device <model>', 'balloon device model (virtio-balloon: no memdev, no hot-add)').choices(DEVICE_MODELS).default('hv-balloon'))
     .addOption(new Option('--guest <kind>', 'guest driver profile').choices(GUEST_KINDS).default('linux'))
     .option('--seed <n>', 'seed of the simulation PRNG', '1')
     .option('--scenario <file>', 'load a scenario file into the VM')
@@ -53,11 +61,13 @@ export function addVmOptions(command: Command): Command {
 
 /** Commander's raw option values for the VM flags. */
 export interface RawVmOptions {
+  machine?: string;
   memory?: string;
   maxmem?: string;
   memdev?: string;
   statusReport?: boolean;
   guest?: string;
+  device?: string;
   seed?: string;
   scenario?: string;
   inspect?: boolean;
@@ -89,6 +99,16 @@ export function vmOptionsFromCli(raw: RawVmOptions): VmCliOptions {
     const memdev = size(raw.memdev, '--memdev');
     if (memdev === 0) throw new CliError('--memdev: must be more than 0');
     options.memdev = memdev;
+  }
+  if (raw.machine !== undefined) {
+    const type = MACHINE_TYPES.find((t) => t === raw.machine);
+    if (!type) throw new CliError(`--machine ${JSON.stringify(raw.machine)}: expected one of ${MACHINE_TYPES.join(', ')}`);
+    options.machine = type;
+  }
+  if (raw.device !== undefined && raw.device !== 'hv-balloon') {
+    const model = DEVICE_MODELS.find((m) => m === raw.device);
+    if (!model) throw new CliError(`--device ${JSON.stringify(raw.device)}: expected one of ${DEVICE_MODELS.join(', ')}`);
+    options.device = model;
   }
   if (raw.scenario !== undefined) options.scenario = raw.scenario;
   if (raw.inspectPort !== undefined) {
@@ -126,11 +146,13 @@ function seed(text: string): number {
 
 /** The VM flags a scenario replaces. */
 const VM_FLAGS: ReadonlyArray<[keyof RawVmOptions, string]> = [
+  ['machine', '--machine'],
   ['memory', '--memory'],
   ['maxmem', '--maxmem'],
   ['memdev', '--memdev'],
   ['statusReport', '--status-report'],
   ['guest', '--guest'],
+  ['device', '--device'],
   ['seed', '--seed'],
 ];
 

@@ -9,6 +9,8 @@ import { memoryControllerMachine } from '../../machines/memory-controller.machin
 import { vcpuMachine } from '../../machines/vcpu.machine';
 import { vmbusChannelMachine } from '../../machines/vmbus-channel.machine';
 import { hypervPolicyMachine } from '../../machines/policy/hyperv-policy.machine';
+import { virtioBalloonDeviceMachine } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
+import { virtioBalloonDriverMachine } from '../../machines/virtio-balloon/virtio-balloon-driver.machine';
 
 export interface RegisteredMachine {
   /** The name on the command line and of the generated file. */
@@ -51,6 +53,18 @@ export const MACHINES: readonly RegisteredMachine[] = [
     title: 'the vCPU that runs guest work and charges it virtual time',
     source: 'machines/vcpu.machine.ts',
     machine: vcpuMachine,
+  },
+  {
+    name: 'virtio-device',
+    title: "the virtio-balloon device (host side), as QEMU's hw/virtio/virtio-balloon.c runs it",
+    source: 'machines/virtio-balloon/virtio-balloon-device.machine.ts',
+    machine: virtioBalloonDeviceMachine,
+  },
+  {
+    name: 'virtio-guest',
+    title: "the guest's virtio_balloon driver, as Linux drivers/virtio/virtio_balloon.c runs it (two parallel regions: balloon and stats)",
+    source: 'machines/virtio-balloon/virtio-balloon-driver.machine.ts',
+    machine: virtioBalloonDriverMachine,
   },
   {
     name: 'hyperv-policy',

@@ -6,7 +6,7 @@
 
 import { asQmpError, balloonCommand, queryStatus, type ControlHooks } from '../qmp/qmp-commands';
 import { toQmpJson } from '../qmp/qmp-json';
-import type { VmControl } from '../qmp/qmp-types';
+import { QmpError, type VmControl } from '../qmp/qmp-types';
 import { formatDuration, parseDuration, parseSize, UnitsError } from '../units';
 
 /** How a command reads what follows its name (QEMU args_type, reduced to what we need). */
@@ -107,6 +107,31 @@ const COMMANDS: readonly HmpCommand[] = [
     args: 'none',
     // `info` alone lists its subcommands (QEMU hmp_info_help).
     run: ({ print }) => print(helpText('info')),
+  },
+  {
+    name: 'qom-get',
+    params: 'path property',
+    help: 'print QOM property',
+    args: 'rest',
+    run: ({ vm, print }, arg) => {
+      const [path, property] = words(arg, 2, 'qom-get');
+      // QEMU hmp_qom_get: the value as pretty JSON.
+      if (!vm.qomGet) throw new QmpError('DeviceNotFound', `Device '${path}' not found`);
+      print(prettyJson(vm.qomGet(path!, property!), 0) + '\n');
+    },
+  },
+  {
+    name: 'qom-set',
+    params: 'path property value',
+    help: 'set QOM property',
+    args: 'rest',
+    run: ({ vm }, arg) => {
+      const [path, property, value] = words(arg, 3, 'qom-set');
+      if (!vm.qomSet) throw new QmpError('DeviceNotFound', `Device '${path}' not found`);
+      // QEMU hmp_qom_set without -j parses the text as the property's type (an integer here).
+      if (!/^-?\d+$/.test(value!)) throw new QmpError('GenericError', `Parameter '${property}' expects int64`);
+      vm.qomSet(path!, property!, Number(value));
+    },
   },
   {
     name: 'quit|q',
@@ -220,6 +245,28 @@ function parseArg(command: HmpCommand, rest: string): HmpArg {
         throw error;
       }
   }
+}
+
+/** The words of a 'rest' argument; exactly `n` of them. */
+function words(arg: HmpArg, n: number, name: string): string[] {
+  const list = arg.kind === 'rest' && arg.text !== '' ? arg.text.split(/\s+/) : [];
+  if (list.length < n) throw new HmpArgError(`${name}: missing parameter`);
+  if (list.length > n) throw new HmpArgError(`${name}: extraneous characters at the end of line`);
+  return list;
+}
+
+/** QEMU qobject_to_json_pretty: 4-space indents, "key": value. */
+function prettyJson(value: unknown, depth: number): string {
+  if (typeof value !== 'object' || value === null) return toQmpJson(value);
+  const pad = '    '.repeat(depth + 1);
+  const end = '    '.repeat(depth);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((v) => pad + prettyJson(v, depth + 1)).join(',\n')}\n${end}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, v]) => `${pad}${toQmpJson(k)}: ${prettyJson(v, depth + 1)}`).join(',\n')}\n${end}}`;
 }
 
 const MIB = 1n << 20n;

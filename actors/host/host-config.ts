@@ -213,8 +213,9 @@ function parseVm(raw: unknown, path: string, hostSeed: number, firstIndex: numbe
   // The machine the settings need: boot at startup RAM; hot-add up to maximum from a memdev.
   const growth = maximumBytes - startupBytes;
   const device: Record<string, unknown> = { ...dev };
-  if (device.statusReport === undefined) device.statusReport = true;
-  if (device.statusReport === false && policy.kind === 'hyperv') {
+  // hv-balloon's status reports are what the hyperv policy reads (virtio-balloon has none).
+  if (canHotAdd && device.statusReport === undefined) device.statusReport = true;
+  if (canHotAdd && device.statusReport === false && policy.kind === 'hyperv') {
     fail(`${path}.device.statusReport`, 'the hyperv policy reads the guest\'s status reports: leave it on (true)');
   }
   if (growth > 0) {

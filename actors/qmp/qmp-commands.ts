@@ -17,17 +17,17 @@ export interface ControlHooks {
   onQuit?(): void;
 }
 
-/** hv-balloon appeared in QEMU 8.2, so we present ourselves as 8.2.0. */
-export const QEMU_VERSION = { micro: 0, minor: 2, major: 8 } as const;
+/** The reference version: QEMU 10.0.2, the one the recordings in spec/fixtures/qemu-10-rig ran. */
+export const QEMU_VERSION = { micro: 2, minor: 0, major: 10 } as const;
 
 /** The `package` string of the greeting and query-version. */
 export const QMP_PACKAGE = `hv-balloon-sim ${PACKAGE_VERSION}`;
 
 /** QMP `balloon`: value in bytes. */
 export function balloonCommand(vm: VmControl, value: number): void {
-  // QEMU system/balloon.c: a target <= 0 is refused before the device sees it. The real QEMU text
-  // names 'target' (seen in a real QEMU QMP session), although the QMP member is 'value'.
-  if (!(value > 0)) throw new QmpError('GenericError', "Parameter 'target' expects a size");
+  // QEMU system/balloon.c qmp_balloon: a target <= 0 is refused before the device sees it
+  // (QEMU 10.0's text; 8.2 named 'target').
+  if (!(value > 0)) throw new QmpError('GenericError', "Parameter 'value' expects a size");
   vm.balloon(value);
 }
 

@@ -10,7 +10,7 @@ import { asQmpError, balloonCommand, QEMU_VERSION, QMP_PACKAGE, queryStatus, typ
 import { QmpError, type QmpReply, type VmControl } from './qmp-types';
 
 /** QAPI types our commands' members use, with the word QEMU's type errors use for each. */
-type ArgType = 'int' | 'number' | 'str' | 'bool' | 'str-list';
+type ArgType = 'int' | 'number' | 'str' | 'bool' | 'str-list' | 'any';
 
 const TYPE_WORD: Record<ArgType, string> = {
   int: 'integer',
@@ -18,6 +18,7 @@ const TYPE_WORD: Record<ArgType, string> = {
   str: 'string',
   bool: 'boolean',
   'str-list': 'array',
+  any: 'any',
 };
 
 interface ArgSpec {
@@ -68,9 +69,37 @@ const COMMANDS: readonly CommandSpec[] = [
     },
   },
   { name: 'query-balloon', args: [], run: (vm) => vm.queryBalloon() },
-  { name: 'query-hv-balloon-status-report', args: [], run: (vm) => vm.queryHvBalloonStatusReport() },
+  // QEMU prints the u64s exactly: the exact form where the VM offers it.
+  { name: 'query-hv-balloon-status-report', args: [], run: (vm) => (vm.queryHvBalloonStatusReportExact ?? vm.queryHvBalloonStatusReport).call(vm) },
   { name: 'query-memory-devices', args: [], run: (vm) => vm.queryMemoryDevices() },
   { name: 'query-status', args: [], run: (vm) => queryStatus(vm) },
+  {
+    name: 'qom-get',
+    args: [
+      { name: 'path', type: 'str' },
+      { name: 'property', type: 'str' },
+    ],
+    run: (vm, args) => {
+      const path = args.path as string;
+      // QEMU qmp_qom_get: an object the path does not resolve to.
+      if (!vm.qomGet) throw new QmpError('DeviceNotFound', `Device '${path}' not found`);
+      return vm.qomGet(path, args.property as string);
+    },
+  },
+  {
+    name: 'qom-set',
+    args: [
+      { name: 'path', type: 'str' },
+      { name: 'property', type: 'str' },
+      { name: 'value', type: 'any' },
+    ],
+    run: (vm, args) => {
+      const path = args.path as string;
+      if (!vm.qomSet) throw new QmpError('DeviceNotFound', `Device '${path}' not found`);
+      vm.qomSet(path, args.property as string, args.value);
+      return {};
+    },
+  },
   { name: 'query-version', args: [], run: () => ({ qemu: { ...QEMU_VERSION }, package: QMP_PACKAGE }) },
   { name: 'query-commands', args: [], run: () => COMMANDS.map((command) => ({ name: command.name })) },
   {
@@ -286,6 +315,8 @@ function checkType(name: string, type: ArgType, value: unknown): unknown {
       return value;
     case 'bool':
       if (typeof value !== 'boolean') wrong();
+      return value;
+    case 'any':
       return value;
     case 'str-list':
       if (!Array.isArray(value)) wrong();

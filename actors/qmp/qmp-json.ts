@@ -332,3 +332,12 @@ function quote(text: string): string {
   }
   return `${out}"`;
 }
+
+/**
+ * A JSON.stringify replacer for values QMP carries as 64-bit integers beyond JavaScript's safe
+ * range (virtio-balloon's unset guest-stats are 2^64 - 1): plain JSON gets their exact digits as a
+ * string; QMP output (toQmpJson) prints them as numbers, as QEMU does.
+ */
+export function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}

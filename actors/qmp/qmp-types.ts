@@ -56,7 +56,10 @@ export interface VmControl {
   /** QMP `query-balloon`: {actual} in bytes. */
   queryBalloon(): { actual: number };
   /** QMP `query-hv-balloon-status-report`: {committed, available} in bytes. */
+  /** Bytes, as JavaScript numbers (inexact above 2^53 - 1; the QMP answer uses the exact form below). */
   queryHvBalloonStatusReport(): { committed: number; available: number };
+  /** The same in QMP's u64 form: a bigint above 2^53 - 1, so QMP prints it exactly as QEMU does. */
+  queryHvBalloonStatusReportExact?(): { committed: number | bigint; available: number | bigint };
   /** QMP `query-memory-devices`. */
   queryMemoryDevices(): unknown[];
   /** HMP `info balloon` text (without the trailing line end). */
@@ -77,6 +80,10 @@ export interface VmControl {
   runUntil(t: number): void;
   /** Our own: device counters, tree totals, message counts (x-sim-counters). */
   counters(): object;
+  /** QMP `qom-get` (virtio-balloon VMs: guest-stats, guest-stats-polling-interval). Absent: no such object. */
+  qomGet?(path: string, property: string): unknown;
+  /** QMP `qom-set` (virtio-balloon VMs: guest-stats-polling-interval). Absent: no such object. */
+  qomSet?(path: string, property: string, value: unknown): void;
   /** QMP events as they happen (HV_BALLOON_STATUS_REPORT throttled to 1/s, RESET, STOP, RESUME, SHUTDOWN). */
   readonly events$: Observable<QmpEvent>;
 }

@@ -186,10 +186,12 @@ export class ReportCollector {
         const { event, data } = record.event;
         const committed = data?.committed;
         const available = data?.available;
-        if (event === 'HV_BALLOON_STATUS_REPORT' && typeof committed === 'number' && typeof available === 'number') {
+        // Values above 2^53 - 1 arrive as bigints (QMP u64s); the chart needs numbers.
+        const isU64 = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
+        if (event === 'HV_BALLOON_STATUS_REPORT' && isU64(committed) && isU64(available)) {
           this.statusReportCount++;
-          this.available.push(record.time, available);
-          this.committed.push(record.time, committed);
+          this.available.push(record.time, Number(available));
+          this.committed.push(record.time, Number(committed));
         } else {
           this.events.push({ time: record.time, event, text: data === undefined ? '' : JSON.stringify(data) });
         }

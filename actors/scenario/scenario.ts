@@ -188,7 +188,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
     virtualTimeMs: vm.now(),
     wallTimeMs: Math.round(wallNow() - started),
     steps,
-    final: { actualBytes, deviceState: vm.deviceState(), guestState: counters.guest?.dmState ?? null, counters },
+    final: { actualBytes, deviceState: vm.deviceState(), guestState: counters.guest?.dmState ?? counters.virtio?.driver.state ?? null, counters },
     messages: vm.messageCounts() as Record<string, number>,
     events,
     vm,

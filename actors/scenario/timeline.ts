@@ -6,6 +6,7 @@
 import { decode } from '../../protocol/codec';
 import { messageToJson } from '../../protocol/json';
 import { formatDuration } from '../units';
+import { bigintReplacer } from '../qmp/qmp-json';
 import type { VmTraceRecord } from '../vm/create-vm';
 import type { ScenarioResult, ScenarioStepResult } from './scenario';
 
@@ -36,6 +37,14 @@ export function traceLine(record: VmTraceRecord, verbose: boolean): string | und
     case 'packet':
       if (!verbose) return undefined;
       return `${timeLabel(record.time)}  ${record.from === 'host' ? 'host->guest' : 'guest->host'}   ${record.type} (${record.size} bytes) ${packetFields(record.payload)}`;
+    case 'virtio-device': {
+      const e = record.event;
+      if (verbose && e.type === 'trace') return `${timeLabel(record.time)}  trace         ${e.name} ${formatArgs(e.args)}`;
+      return undefined;
+    }
+    case 'virtio-guest':
+      if (record.event.level === 'debug' && !verbose) return undefined;
+      return `${timeLabel(record.time)}  guest-log     virtio_balloon virtio0: ${record.event.text}`;
     case 'bus':
       return undefined;
     case 'failure':
@@ -49,7 +58,7 @@ export function stepLine(step: ScenarioStepResult): string {
     const out = reply === '' ? '' : `\n${reply.split('\n').map((l) => `${' '.repeat(26)}${l}`).join('\n')}`;
     return `${timeLabel(step.at)}  (qemu)        ${step.command}${out}`;
   }
-  return `${timeLabel(step.at)}  qmp           ${JSON.stringify(step.command)}\n${' '.repeat(26)}${JSON.stringify(step.reply)}`;
+  return `${timeLabel(step.at)}  qmp           ${JSON.stringify(step.command)}\n${' '.repeat(26)}${JSON.stringify(step.reply, bigintReplacer)}`;
 }
 
 export function summaryTable(result: ScenarioResult): string {

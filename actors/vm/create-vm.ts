@@ -27,9 +27,15 @@ import { MessageBus, type BusDelivery } from '../message-bus';
 import { VirtualClock, followWallClock, type TimerHandle } from '../virtual-clock';
 import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
 import { executeCommand } from '../qmp/qmp-dispatcher';
+import { DEVICE_MEMORY_ALIGN_BYTES } from '../../protocol/constants';
+import type { HvBalloonInfo } from '../../machines/hv-balloon-device/queries';
 import { runHmp } from '../hmp/hmp';
+import { DEFAULT_KERNEL_RESERVED_PAGES } from '../../machines/machine-memory';
 import { createVmMachine, type VmPartInputs } from './vm.machine';
 import { normalizeVmConfig, type VmConfig, type VmConfigInput } from './vm-config';
+import type { VirtioBalloonDeviceEmitted } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
+import type { VirtioBalloonDriverEmitted } from '../../machines/virtio-balloon/virtio-balloon-driver.machine';
+import { VirtioBalloonVm, type VirtioBalloonCounters } from './virtio-balloon-vm';
 
 /** One line of the VM's trace: everything that happened, in virtual-time order. */
 export type VmTraceRecord =
@@ -38,6 +44,9 @@ export type VmTraceRecord =
   | { kind: 'device'; time: number; event: HvBalloonEmitted }
   | { kind: 'guest'; time: number; event: DmGuestDriverEmitted }
   | { kind: 'qmp-event'; time: number; event: QmpEvent }
+  /** virtio-balloon VMs: the device's trace points and BALLOON_CHANGE, the driver's log lines. */
+  | { kind: 'virtio-device'; time: number; event: VirtioBalloonDeviceEmitted }
+  | { kind: 'virtio-guest'; time: number; event: VirtioBalloonDriverEmitted }
   /** The simulation stopped because a part threw (a bug): every later command reports it. */
   | { kind: 'failure'; time: number; message: string };
 
@@ -76,12 +85,16 @@ export interface VmCounters {
   };
   /** DM messages per type name. */
   messages: Partial<Record<DmMessageTypeName, number>>;
+  /** A virtio-balloon VM's device, driver and virtqueues (absent in an hv-balloon VM). */
+  virtio?: VirtioBalloonCounters;
 }
 
 /** A running VM. */
 export interface Vm extends VmControl {
   counters(): VmCounters;
   readonly config: VmConfig;
+  /** The warnings QEMU prints while it builds this machine (warn_report at start-up), in order. */
+  readonly startupWarnings: readonly string[];
   readonly clock: VirtualClock;
   readonly bus: MessageBus;
   readonly memory: MachineMemory;
@@ -107,11 +120,32 @@ export interface Vm extends VmControl {
 
 export function createVm(input: VmConfigInput = {}, options: CreateVmOptions = {}): Vm {
   const config = normalizeVmConfig(input);
+  // The device model: hv-balloon by default, virtio-balloon when the config says so.
+  if (config.virtio) return new VirtioBalloonVm(config, options);
   return new VmImpl(config, options);
 }
 
+/**
+ * QEMU hw/mem/memory-device.c memory_device_pre_plug warns when a memory device asks for more
+ * alignment than the device-memory area was sized for (pc and q35 allow 1 GiB per slot,
+ * pc_get_device_memory_range); hv-balloon asks 32 GiB (hv_balloon_md_get_min_alignment) whenever
+ * it has a memdev. The text is QEMU 10.0.2's, from the recordings' start-up output.
+ */
+export function startupWarnings(config: VmConfig): string[] {
+  const memdev = config.device?.memdev;
+  if (!memdev) return [];
+  return [
+    `the alignment (0x${DEVICE_MEMORY_ALIGN_BYTES.toString(16)}) exceeds the expected maximum alignment, memory will get fragmented and not all 'maxmem' might be usable for memory devices.`,
+  ];
+}
+
+/** From QEMU's RESET after system_reset to the firmware's own RESET, as recorded (QEMU 10.0.2, SeaBIOS 1.16.3). */
+export const FIRMWARE_RESET_MS = 32.447;
+
 class VmImpl implements Vm {
   readonly clock: VirtualClock;
+  private firmwareReset: ReturnType<VirtualClock['setTimeout']> | undefined;
+  readonly startupWarnings: readonly string[];
   readonly bus: MessageBus;
   readonly memory: MachineMemory;
   readonly root: AnyActorRef;
@@ -132,16 +166,20 @@ class VmImpl implements Vm {
   ) {
     this.epochMs = options.epochMs ?? 0;
     this.clock = options.clock ?? new VirtualClock();
+    this.startupWarnings = startupWarnings(config);
     this.bus = new MessageBus(this.clock);
     // Bus deliveries join the trace only while someone watches it: the bus builds a record for
     // every message only when its trace$ is observed, and that is the hot path of a long run.
     this.trace$ = merge(this.traceSubject, this.bus.trace$.pipe(map((d): VmTraceRecord => ({ kind: 'bus', ...d }))));
     if (options.onDelivery) this.bus.trace$.subscribe(options.onDelivery);
     this.memory = new MachineMemory({
+      machineType: config.machineType,
       ramBytes: config.memoryBytes,
       maxmemBytes: config.maxmemBytes,
       slots: config.slots,
       memdevHugepages: config.memdevHugepages,
+      // Linux guests get the calibrated Linux memory model; the Windows-like profile the simple one.
+      ...(config.guest.profile === 'windows' ? { kernelReservedPages: DEFAULT_KERNEL_RESERVED_PAGES } : { linux: config.guest.memory }),
     });
     const hasDevice = config.device !== null;
     const link = new ChannelLink(config.ringBytes);
@@ -238,6 +276,10 @@ class VmImpl implements Vm {
     return queryBalloon(snap);
   }
   queryHvBalloonStatusReport(): { committed: number; available: number } {
+    const { committed, available } = this.queryHvBalloonStatusReportExact();
+    return { committed: Number(committed), available: Number(available) };
+  }
+  queryHvBalloonStatusReportExact(): HvBalloonInfo {
     const result = queryHvBalloonStatusReport(this.deviceSnapshot());
     if (!result.ok) throw new QmpError('GenericError', result.error.desc);
     return result.value;
@@ -259,6 +301,13 @@ class VmImpl implements Vm {
     this.requireNotShutdown();
     // QEMU qmp_system_reset: the RESET event goes out before the reply.
     this.emitEvent('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+    // Then SeaBIOS, starting again, resets the machine itself: a second RESET, from the guest,
+    // 32.4 ms later in the recording (spec/fixtures/qemu-10-rig/C-shrink-grow-reboot/qmp.log).
+    this.clock.clearTimeout(this.firmwareReset);
+    this.firmwareReset = this.clock.setTimeout(() => {
+      this.firmwareReset = undefined;
+      if (this.state !== 'shutdown') this.emitEvent('RESET', { guest: true, reason: 'guest-reset' });
+    }, FIRMWARE_RESET_MS);
     this.root.send({ type: 'vm.system-reset' });
     // The reset is done when the command returns: a query right after it sees the rebooted machine.
     this.settleNow();
@@ -378,8 +427,8 @@ class VmImpl implements Vm {
    * QEMU monitor_qapi_event_queue with HV_BALLOON_STATUS_REPORT's 1000 ms rate: the first event goes
    * out at once; within the window the latest replaces a pending one, sent when the window ends.
    */
-  private throttledStatusEvent(data: { committed: number; available: number }): void {
-    const event = this.makeEvent('HV_BALLOON_STATUS_REPORT', data);
+  private throttledStatusEvent(data: HvBalloonInfo): void {
+    const event = this.makeEvent('HV_BALLOON_STATUS_REPORT', { committed: data.committed, available: data.available });
     if (this.statusThrottle.timer === undefined) {
       this.publish(event);
       this.armStatusWindow();

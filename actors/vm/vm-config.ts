@@ -9,22 +9,33 @@ import type { CostOverrides } from '../../machines/cost-model';
 import { COST_KINDS } from '../../machines/cost-model';
 import { validateGuestProfile, type GuestProfileConfig } from '../../machines/dm-guest/profiles';
 import { assertDeviceConfig, type HvBalloonDeviceConfig } from '../../machines/hv-balloon-device/config';
-import { buildPcMemoryMap, placeMemdevWindow, type PcMemoryMap } from '../../machines/pc-memory-map';
+import { buildPcMemoryMap, MACHINE_TYPES, placeMemdevWindow, type MachineType, type PcMemoryMap } from '../../machines/pc-memory-map';
 import { validateWorkload, type WorkloadConfig } from '../../machines/vcpu.machine';
+import { normalizeVirtioDevice, VIRTIO_ONLY_FIELDS } from '../../machines/virtio-balloon/config';
+import type { VirtioBalloonDeviceConfig } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
 import { DEFAULT_RING_DATA_BYTES, MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT } from '../../protocol/constants';
 import { parseDuration, parseSize } from '../units';
+import { DEVICE_MODELS, type DeviceModel } from './device-model';
+
+export { DEVICE_MODELS, type DeviceModel } from './device-model';
 
 /** What a user may write (scenario files, library callers). Sizes: bytes or "4G"; times: ms or "10s". */
 export interface VmConfigInput {
-  machine?: { memory?: string | number; maxmem?: string | number; slots?: number };
+  machine?: { memory?: string | number; maxmem?: string | number; slots?: number; /** QEMU -machine type: 'pc' (default) or 'q35'. */ type?: string };
   /** The hv-balloon device; `null` builds a VM without one (query-balloon then says so, as QEMU does). */
   device?: {
+    /** "hv-balloon" (the default) or "virtio-balloon" (docs/virtio-balloon.md). */
+    model?: DeviceModel;
     id?: string;
     memdev?: string | number;
     memdevId?: string;
     addr?: string | number;
     statusReport?: boolean;
     hugepages?: boolean;
+    /** virtio-balloon only: the deflate-on-oom property. */
+    deflateOnOom?: boolean;
+    /** virtio-balloon only: guest-stats-polling-interval in seconds, set at start as libvirt does. */
+    guestStatsPollingInterval?: number;
   } | null;
   guest?: unknown;
   workload?: unknown;
@@ -34,13 +45,19 @@ export interface VmConfigInput {
   memctl?: { onlineDelay?: string | number | null };
 }
 
+
 /** A checked configuration: sizes in bytes, times in virtual ms. */
 export interface VmConfig {
+  /** QEMU -machine type. */
+  machineType: MachineType;
   memoryBytes: number;
   maxmemBytes: number;
   slots: number;
   map: PcMemoryMap;
+  /** The hv-balloon device; null without one, and null in a virtio-balloon VM (see `virtio`). */
   device: HvBalloonDeviceConfig | null;
+  /** Present when the device model is virtio-balloon. */
+  virtio?: VirtioBalloonDeviceConfig;
   memdevHugepages: boolean;
   guest: GuestProfileConfig;
   workload: WorkloadConfig;
@@ -63,6 +80,9 @@ export class VmConfigError extends Error {
   }
 }
 
+/** memory_region_get_alignment() of a memory-backend-ram (QEMU_VMALLOC_ALIGN on x86-64 Linux) and of a 2 MiB hugepage backend. */
+const MEMORY_BACKEND_ALIGN_BYTES = 2 * 1024 * 1024;
+
 const KNOWN_TOP = ['machine', 'device', 'guest', 'workload', 'seed', 'costModel', 'channel', 'memctl'];
 
 export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
@@ -72,7 +92,11 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
   return wrap(() => {
     const machine = input.machine ?? {};
     requireObject(machine, at('machine'));
-    rejectUnknown(machine as Record<string, unknown>, ['memory', 'maxmem', 'slots'], at('machine'));
+    rejectUnknown(machine as Record<string, unknown>, ['type', 'memory', 'maxmem', 'slots'], at('machine'));
+    const machineType = machine.type ?? 'pc';
+    if (typeof machineType !== 'string' || !(MACHINE_TYPES as readonly string[]).includes(machineType)) {
+      throw new VmConfigError(at('machine.type'), `${at('machine.type')}: expected one of ${MACHINE_TYPES.join(', ')}, got ${JSON.stringify(machineType)}`);
+    }
     const memoryBytes = parseSize(machine.memory ?? '4G', at('machine.memory'));
     if (memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
       throw new VmConfigError(at('machine.memory'), `${at('machine.memory')}: must be a positive multiple of 4 KiB, got ${String(machine.memory)}`);
@@ -89,15 +113,26 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     if (!Number.isInteger(slots) || slots < 0 || slots > 256) {
       throw new VmConfigError(at('machine.slots'), `${at('machine.slots')}: expected an integer 0..256, got ${String(slots)}`);
     }
-    const map = buildPcMemoryMap({ ramBytes: memoryBytes, maxmemBytes, slots });
+    const map = buildPcMemoryMap({ machineType: machineType as MachineType, ramBytes: memoryBytes, maxmemBytes, slots });
 
-    const { device, memdevHugepages } = normalizeDevice(input.device, map, at('device'));
+    const model = deviceModelOf(input.device, at('device.model'));
+    const virtio = model === 'virtio-balloon' ? normalizeVirtioDevice(input.device as Record<string, unknown>, at('device')) : undefined;
+    const { device, memdevHugepages } = virtio ? { device: null, memdevHugepages: false } : normalizeDevice(input.device, map, at('device'));
 
     const seed = input.seed ?? 1;
     if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
       throw new VmConfigError(at('seed'), `${at('seed')}: expected an integer 0..4294967295, got ${String(seed)}`);
     }
     const guest = validateGuestProfile(input.guest ?? { profile: 'linux' }, at('guest'));
+    if (virtio && guest.profile !== 'linux') {
+      throw new VmConfigError(
+        at('guest.profile'),
+        `${at('guest.profile')} ${JSON.stringify(guest.profile)}: a virtio-balloon VM runs Linux's virtio_balloon driver; only the "linux" profile has a model`,
+      );
+    }
+    if (virtio && input.channel !== undefined) {
+      throw new VmConfigError(at('channel'), `${at('channel')}: the VMBus channel is hv-balloon's; a virtio-balloon VM has none (its virtqueues need no settings)`);
+    }
     const workload = normalizeWorkload(input.workload, at('workload'));
     validateWorkload(workload, true);
 
@@ -126,11 +161,13 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     requireObject(memctl, at('memctl'));
     rejectUnknown(memctl as Record<string, unknown>, ['onlineDelay'], at('memctl'));
     return {
+      machineType: machineType as MachineType,
       memoryBytes,
       maxmemBytes,
       slots,
       map,
       device,
+      ...(virtio ? { virtio } : {}),
       memdevHugepages,
       guest,
       workload,
@@ -145,6 +182,17 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
   });
 }
 
+/** The device model named by `device.model` (hv-balloon when absent or without a device). */
+function deviceModelOf(raw: VmConfigInput['device'], field: string): DeviceModel {
+  if (raw === null || raw === undefined || typeof raw !== 'object') return 'hv-balloon';
+  const model = (raw as { model?: unknown }).model;
+  if (model === undefined) return 'hv-balloon';
+  if (typeof model !== 'string' || !(DEVICE_MODELS as readonly string[]).includes(model)) {
+    throw new VmConfigError(field, `${field}: expected one of ${DEVICE_MODELS.map((m) => `"${m}"`).join(', ')}, got ${JSON.stringify(model)}`);
+  }
+  return model as DeviceModel;
+}
+
 function normalizeDevice(
   raw: VmConfigInput['device'],
   map: PcMemoryMap,
@@ -153,7 +201,10 @@ function normalizeDevice(
   if (raw === null) return { device: null, memdevHugepages: false };
   const d = raw ?? {};
   requireObject(d, path);
-  rejectUnknown(d as Record<string, unknown>, ['id', 'memdev', 'memdevId', 'addr', 'statusReport', 'hugepages'], path);
+  for (const key of VIRTIO_ONLY_FIELDS) {
+    if (key in d) throw new VmConfigError(`${path}.${key}`, `${path}.${key}: a virtio-balloon option; set ${path}.model to "virtio-balloon" to use it`);
+  }
+  rejectUnknown(d as Record<string, unknown>, ['model', 'id', 'memdev', 'memdevId', 'addr', 'statusReport', 'hugepages'], path);
   if (d.statusReport !== undefined && typeof d.statusReport !== 'boolean') {
     throw new VmConfigError(`${path}.statusReport`, `${path}.statusReport: expected true or false, got ${JSON.stringify(d.statusReport)}`);
   }
@@ -185,12 +236,21 @@ function normalizeDevice(
     const sizeBytes = parseSize(d.memdev, `${path}.memdev`);
     const memdevId = d.memdevId ?? 'mem0';
     const hostPageSize = hugepages ? 2 * 1024 * 1024 : 4096;
-    // QEMU realize checks the size before the memory-device core places the window.
-    named(() => assertDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addrBytes ?? 0, hostPageSize } }));
+    // QEMU 10 runs the memory-device core's pre-plug checks before the device's realize:
+    // memory_device_pre_plug wants the region size to be a multiple of the backend's alignment
+    // (2 MiB for a RAM backend on an x86-64 host, QEMU_VMALLOC_ALIGN; the hugepage size for
+    // hugepages), then places the window; hv-balloon's realize checks come after.
+    if (sizeBytes % MEMORY_BACKEND_ALIGN_BYTES !== 0) {
+      throw new VmConfigError(
+        `${path}.memdev`,
+        `${path}.memdev ${JSON.stringify(d.memdev)}: backend memory size must be multiple of 0x${MEMORY_BACKEND_ALIGN_BYTES.toString(16)}`,
+      );
+    }
     let addr = 0;
     named(() => {
       addr = placeMemdevWindow(map, { memdevBytes: sizeBytes, ...(addrBytes === undefined ? {} : { addrBytes }) }).addrBytes;
     });
+    named(() => assertDeviceConfig({ ...config, memdev: { id: memdevId, sizeBytes, addrBytes: addr, hostPageSize } }));
     // QEMU hw/mem/memory-device.c memory_device_memslot_decision_limit: a device gets the share of
     // the 256 soft memslot limit that its size has of the device-memory area (at least 1).
     const deviceMemoryBytes = map.maxmemBytes - map.ramBytes;

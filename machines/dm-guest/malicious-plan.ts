@@ -78,13 +78,14 @@ export function isTimedKind(kind: MisbehaviourKind): kind is TimedMisbehaviourKi
 }
 
 /**
- * Non-RAM pages of a QEMU `pc` machine (machines/pc-memory-map.ts): pc.rom 0xC0000-0xDFFFF,
- * isa-bios 0xE0000-0xFFFFF, pc.bios 0xFFFC0000-0xFFFFFFFF; MMIO: the VGA window
- * 0xA0000-0xBFFFF and the IOAPIC / local APIC pages inside the PCI hole.
+ * Non-RAM pages of a QEMU `pc` machine (machines/pc-memory-map.ts): ROM is pc.bios
+ * 0xFFFC0000-0xFFFFFFFF (0xC0000-0xFFFFF is pc.ram behind PAM aliases once SeaBIOS ran, which
+ * hv-balloon takes as ordinary RAM); MMIO: the VGA window 0xA0000-0xBFFFF and the IOAPIC /
+ * local APIC pages inside the PCI hole.
  */
 const ROM_AREAS: readonly PageRange[] = [
-  { startPage: 0xc0, pageCount: 32 },
-  { startPage: 0xe0, pageCount: 32 },
+  { startPage: 0xfffc0, pageCount: 32 },
+  { startPage: 0xfffe0, pageCount: 32 },
   { startPage: 0xfffc0, pageCount: 64 },
 ];
 const MMIO_AREAS: readonly PageRange[] = [

@@ -21,6 +21,7 @@ import {
   type Misbehaviour,
   type MisbehaviourKind,
 } from './malicious-plan';
+import { LinuxMemoryParamError, resolveLinuxMemory, type LinuxMemoryOptions } from '../linux-memory/linux-memory-params';
 
 export type GuestProfileName = 'linux' | 'windows' | 'malicious';
 export const GUEST_PROFILE_NAMES: readonly GuestProfileName[] = ['linux', 'windows', 'malicious'];
@@ -36,6 +37,12 @@ export interface CommonProfileOptions {
   hibernation?: boolean;
   /** Linux module parameter pressure_report_delay: post_status calls dropped after start. Default 45 (windows: 0). */
   pressureReportDelay?: number;
+  /**
+   * Linux guests (linux, malicious): the kernel's memory — boot reservations, baseline use, hot-add
+   * cost (machines/linux-memory/). Defaults reproduce the recorded Linux 6.12 guest; a larger
+   * distribution guest sets its baseline. The windows profile keeps the simple model.
+   */
+  memory?: LinuxMemoryOptions;
 }
 
 export interface LinuxProfileConfig extends CommonProfileOptions {
@@ -193,9 +200,9 @@ function validatePlanEntry(value: unknown, path: string): MaliciousPlanEntry {
 
 const COMMON_KEYS = ['profile', 'memoryBlockMiB', 'hibernation', 'pressureReportDelay'] as const;
 const KEYS: Record<GuestProfileName, readonly string[]> = {
-  linux: COMMON_KEYS,
+  linux: [...COMMON_KEYS, 'memory'],
   windows: [...COMMON_KEYS, 'reserveMiB', 'pageFileMiB'],
-  malicious: [...COMMON_KEYS, 'seed', 'plan'],
+  malicious: [...COMMON_KEYS, 'memory', 'seed', 'plan'],
 };
 
 /**
@@ -227,6 +234,15 @@ export function validateGuestProfile(value: unknown, path = 'guest'): GuestProfi
   }
   const delay = intField(value, 'pressureReportDelay', path, 0, MAX_PRESSURE_REPORT_DELAY);
   if (delay !== undefined) common.pressureReportDelay = delay;
+  if (value['memory'] !== undefined) {
+    try {
+      resolveLinuxMemory(value['memory'], `${path}.memory`);
+    } catch (err) {
+      if (err instanceof LinuxMemoryParamError) throw new GuestProfileError(err.field, err.message);
+      throw err;
+    }
+    common.memory = value['memory'] as LinuxMemoryOptions;
+  }
 
   switch (profile) {
     case 'linux':

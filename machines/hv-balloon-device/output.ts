@@ -43,8 +43,9 @@ export interface TraceEmitted {
 /** A guest status report, in bytes (QEMU HV_BALLOON_STATUS_REPORT data; the QMP layer throttles it). */
 export interface StatusReportEmitted {
   type: 'status-report';
-  committed: number;
-  available: number;
+  /** Bytes; a bigint above 2^53 - 1. */
+  committed: number | bigint;
+  available: number | bigint;
 }
 
 export type HvBalloonEmitted = WarningEmitted | TraceEmitted | StatusReportEmitted;
@@ -63,7 +64,7 @@ export class DeviceOutput {
     this.emitted.push({ type: 'trace', name, args });
   }
 
-  statusReport(committed: number, available: number): void {
+  statusReport(committed: number | bigint, available: number | bigint): void {
     this.emitted.push({ type: 'status-report', committed, available });
   }
 }

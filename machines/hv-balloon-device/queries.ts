@@ -42,8 +42,9 @@ export function hmpInfoBalloon(snapshot: DeviceSnapshotLike): string {
 
 /** QMP HvBalloonInfo. */
 export interface HvBalloonInfo {
-  committed: number;
-  available: number;
+  /** Bytes; a bigint above 2^53 - 1 (QMP prints u64s exactly). */
+  committed: number | bigint;
+  available: number | bigint;
 }
 
 export interface QmpGenericError {

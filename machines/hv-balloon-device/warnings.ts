@@ -164,10 +164,17 @@ export const MIN_MESSAGE_SIZE: Readonly<Record<HandledMessageName, number>> = {
   DM_MEM_HOT_ADD_RESPONSE: 16,
 };
 
+/** Linux/QEMU errno values the send path returns. */
+const ENOSPC = 28;
+const EINVAL = 22;
+
 /**
  * errno-style value printed for a failed send: QEMU prints the negative errno vmbus_channel_send
- * returned; our ChannelEndpoint returns -1 for a full ring (ENOSPC = 28) and 0 when closed.
+ * returned: -ENOSPC for a full ring, -EINVAL when the channel is not open (QEMU hw/hyperv/vmbus.c
+ * vmbus_channel_send refuses a channel whose rings are gone). Our ChannelEndpoint returns -1 for
+ * a full ring and 0 when closed.
  */
 export function sendResultForMessage(result: number): number {
-  return result < 0 ? -28 : result;
+  if (result < 0) return -ENOSPC;
+  return result === 0 ? -EINVAL : result;
 }

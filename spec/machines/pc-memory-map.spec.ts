@@ -13,10 +13,11 @@ describe('pc memory map layout', () => {
     expect(layout(4 * GiB)).toEqual([
       ['pc.ram', 'ram', 0, page(0xa0000)],
       ['vga-lowmem', 'mmio', page(0xa0000), page(0xc0000)],
-      ['pc.rom', 'rom', page(0xc0000), page(0xe0000)],
-      ['isa-bios', 'rom', page(0xe0000), page(0x100000)],
+      ['pc.ram', 'ram', page(0xc0000), page(0x100000)],
       ['pc.ram', 'ram', page(0x100000), page(3 * GiB)],
-      ['pci-hole', 'mmio', page(3 * GiB), page(0xfffc0000)],
+      ['ioapic', 'mmio', page(0xfec00000), page(0xfec01000)],
+      ['hpet', 'mmio', page(0xfed00000), page(0xfed01000)],
+      ['apic-msi', 'mmio', page(0xfee00000), page(0xfef00000)],
       ['pc.bios', 'rom', page(0xfffc0000), page(4 * GiB)],
       ['pc.ram', 'ram', page(4 * GiB), page(5 * GiB)],
     ]);
@@ -47,7 +48,8 @@ describe('pc memory map layout', () => {
 
   test('a small guest has its PCI hole right after its RAM and device memory at 4 GiB', () => {
     const map = buildPcMemoryMap({ ramBytes: 2 * GiB, maxmemBytes: 40 * GiB });
-    expect(map.regions.find((r) => r.name === 'pci-hole')?.startPage).toBe(page(2 * GiB));
+    expect(map.belowFourGiBRamBytes).toBe(2 * GiB);
+    expect(map.regions.filter((r) => r.kind === 'ram').at(-1)).toMatchObject({ startPage: page(0x100000), pageCount: page(2 * GiB - 0x100000) });
     expect(map.deviceMemory).toEqual({ startPage: page(4 * GiB), pageCount: page(38 * GiB) });
   });
 

@@ -15,6 +15,7 @@ import { stepLine, summaryTable, traceLine } from '../../scenario/timeline';
 import { startInspectorForCli } from '../inspect-option';
 import { readHostScenarioJson } from '../../host/host-detect';
 import type { HostRunOutput } from '../../host/host-run-command';
+import { bigintReplacer } from '../../qmp/qmp-json';
 
 interface RunFlags {
   json?: boolean;
@@ -100,7 +101,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     // The collector's last sample reads the VM: before dispose.
     const report = collector ? renderHtmlReport(collector.finish(plain)) : undefined;
     vm.dispose();
-    if (flags.json) io.stdout(JSON.stringify(plain, null, 2) + '\n');
+    if (flags.json) io.stdout(JSON.stringify(plain, bigintReplacer, 2) + '\n');
     else show('\n' + summaryTable(plain));
     if (report !== undefined && flags.report !== undefined) {
       writeReport(flags.report, report);

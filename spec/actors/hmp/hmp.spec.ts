@@ -51,7 +51,7 @@ describe('HMP balloon: QEMU reads the value as an expression in MiB', () => {
   });
 
   it('a zero target goes to QMP balloon, which refuses it as QEMU does', () => {
-    expect(ballooned('balloon 0')).toEqual({ output: "Error: Parameter 'target' expects a size\n", calls: [] });
+    expect(ballooned('balloon 0')).toEqual({ output: "Error: Parameter 'value' expects a size\n", calls: [] });
   });
 
   it('prints the error of a VM that refuses', () => {

@@ -98,7 +98,7 @@ describe('QMP dispatcher: balloon and queries', () => {
 
   it.each([-5, 0])("refuses balloon %d with the real QEMU's text and never reaches the VM", (value) => {
     const vm = new FakeVm();
-    expect(executeCommand(vm, { execute: 'balloon', arguments: { value } })).toEqual(generic("Parameter 'target' expects a size"));
+    expect(executeCommand(vm, { execute: 'balloon', arguments: { value } })).toEqual(generic("Parameter 'value' expects a size"));
     expect(vm.calls).toEqual([]);
   });
 
@@ -145,7 +145,7 @@ describe('QMP dispatcher: balloon and queries', () => {
 
   it('query-version reports QEMU 8.2.0 and our package', () => {
     expect(executeCommand(new FakeVm(), { execute: 'query-version' })).toEqual({
-      return: { qemu: { micro: 0, minor: 2, major: 8 }, package: expect.stringMatching(/^hv-balloon-sim \d+\.\d+\.\d+/) },
+      return: { qemu: { micro: 2, minor: 0, major: 10 }, package: expect.stringMatching(/^hv-balloon-sim \d+\.\d+\.\d+/) },
     });
   });
 

@@ -10,7 +10,7 @@ import { parseListenAddress, startQmpServer, type QmpServerHandle } from '../../
 import { FakeVm } from './fake-vm';
 import { QmpTestClient } from './qmp-client';
 
-const GREETING = `{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 8}, "package": "hv-balloon-sim ${packageJson.version}"}, "capabilities": ["oob"]}}`;
+const GREETING = `{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": "hv-balloon-sim ${packageJson.version}"}, "capabilities": ["oob"]}}`;
 
 let server: QmpServerHandle | undefined;
 const clients: QmpTestClient[] = [];
@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 describe('QMP server over TCP', () => {
-  it('listens on an ephemeral loopback port and greets like QEMU 8.2', async () => {
+  it('listens on an ephemeral loopback port and greets like QEMU 10.0.2', async () => {
     const address = await serve(new FakeVm());
     expect(address).toMatch(/^tcp:127\.0\.0\.1:\d+$/);
     expect(address).not.toBe('tcp:127.0.0.1:0');
@@ -57,8 +57,8 @@ describe('QMP server over TCP', () => {
       ['{"execute": "query-balloon", "id": "x1"}', '{"return": {"actual": 4294967296}, "id": "x1"}'],
       ['{"execute": "no-such-command"}', '{"error": {"class": "CommandNotFound", "desc": "The command no-such-command has not been found"}}'],
       ['{"execute": "balloon", "arguments": {"value": "lots"}}', `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'value', expected: integer"}}`],
-      ['{"execute": "balloon", "arguments": {"value": -5}}', `{"error": {"class": "GenericError", "desc": "Parameter 'target' expects a size"}}`],
-      ['{"execute": "balloon", "arguments": {"value": 0}}', `{"error": {"class": "GenericError", "desc": "Parameter 'target' expects a size"}}`],
+      ['{"execute": "balloon", "arguments": {"value": -5}}', `{"error": {"class": "GenericError", "desc": "Parameter 'value' expects a size"}}`],
+      ['{"execute": "balloon", "arguments": {"value": 0}}', `{"error": {"class": "GenericError", "desc": "Parameter 'value' expects a size"}}`],
       ['{"execute": "balloon", "arguments": {}}', `{"error": {"class": "GenericError", "desc": "Parameter 'value' is missing"}}`],
       ['{"execute": "balloon", "arguments": {"value": 2147483648, "extra": 1}}', `{"error": {"class": "GenericError", "desc": "Parameter 'extra' is unexpected"}}`],
       ['{"execute": "balloon", "arguments": {"value": 2147483648}}', '{"return": {}}'],
@@ -135,10 +135,10 @@ describe('QMP server over TCP', () => {
       `{"error": {"class": "GenericError", "desc": "Invalid parameter type for 'ms', expected: number"}}`,
     );
     expect(await client.command('{"execute": "balloon", "arguments": {"value": -1073741824}, "id": "neg"}')).toBe(
-      `{"error": {"class": "GenericError", "desc": "Parameter 'target' expects a size"}, "id": "neg"}`,
+      `{"error": {"class": "GenericError", "desc": "Parameter 'value' expects a size"}, "id": "neg"}`,
     );
     expect(await client.command('{"execute": "balloon", "arguments": {"value": 0}, "id": "zero"}')).toBe(
-      `{"error": {"class": "GenericError", "desc": "Parameter 'target' expects a size"}, "id": "zero"}`,
+      `{"error": {"class": "GenericError", "desc": "Parameter 'value' expects a size"}, "id": "zero"}`,
     );
     expect(await client.command('{"execute": "migrate"}')).toBe('{"error": {"class": "CommandNotFound", "desc": "The command migrate has not been found"}}');
   });

@@ -42,7 +42,7 @@ describe('scenario files', () => {
 
   it('gives QEMU realize errors in QEMU words, prefixed with the field and the value', () => {
     const msg = errorOf(file('g.json', { machine: { memory: '4G', maxmem: '44G' }, device: { memdev: 4097 } }));
-    expect(msg).toBe("g.json: device.memdev 4097: 'memdev' property memdev size has to be a multiple of 0x1000".replace('g.json', join(dir, 'g.json')));
+    expect(msg).toBe('g.json: device.memdev 4097: backend memory size must be multiple of 0x200000'.replace('g.json', join(dir, 'g.json')));
   });
 
   it('names a guest-profile field once', () => {

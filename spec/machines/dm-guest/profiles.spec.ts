@@ -50,7 +50,7 @@ describe('guest profiles', () => {
     [{ profile: 'linux', memoryBlockMiB: 65_536 }, 'guest.memoryBlockMiB', 'guest.memoryBlockMiB must be a power of two from 1 to 32768 (MiB), got 65536'],
     [{ profile: 'linux', hibernation: 'yes' }, 'guest.hibernation', 'guest.hibernation must be true or false, got "yes"'],
     [{ profile: 'windows', reserveMiB: -1 }, 'guest.reserveMiB', 'guest.reserveMiB must be an integer from 0 to 1048576, got -1'],
-    [{ profile: 'linux', reserveMiB: 512 }, 'guest.reserveMiB', 'guest.reserveMiB is not an option of the linux profile (options: profile, memoryBlockMiB, hibernation, pressureReportDelay)'],
+    [{ profile: 'linux', reserveMiB: 512 }, 'guest.reserveMiB', 'guest.reserveMiB is not an option of the linux profile (options: profile, memoryBlockMiB, hibernation, pressureReportDelay, memory)'],
     [{ profile: 'malicious', seed: 1.5 }, 'guest.seed', 'guest.seed must be a safe integer, got 1.5'],
     [{ profile: 'malicious', plan: {} }, 'guest.plan', 'guest.plan must be an array of misbehaviours, got an object'],
     [{ profile: 'malicious', plan: [{ kind: 'eatMemory' }] }, 'guest.plan[0].kind', undefined],

@@ -5,6 +5,7 @@
  * hv_balloon_handle_remove_ranges; hv-balloon-our_range_memslots.c).
  */
 import { DeviceOutput } from '../../../machines/hv-balloon-device/output';
+import { sendResultForMessage, warnings } from '../../../machines/hv-balloon-device/warnings';
 import {
   hotAddAlignPages,
   hotAddChunkMax,
@@ -147,5 +148,13 @@ describe('classification of reported pages', () => {
     expect(lowerBalloonDiff(100, 40, out)).toBe(60);
     expect(lowerBalloonDiff(10, 40, out)).toBe(0);
     expect(out.warnings.map((w) => w.text)).toEqual(['guest reported more pages removed than currently pending (40 vs 10)']);
+  });
+});
+
+describe('the errno in "error %zd when posting ... msg"', () => {
+  it('is -28 (ENOSPC) for a full ring and -22 (EINVAL) for a closed channel, never 0', () => {
+    expect(sendResultForMessage(-1)).toBe(-28);
+    expect(sendResultForMessage(0)).toBe(-22);
+    expect(warnings.postingFailed('balloon', sendResultForMessage(0)).text).toBe('error -22 when posting balloon msg, expect problems');
   });
 });

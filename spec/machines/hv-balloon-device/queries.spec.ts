@@ -13,6 +13,7 @@ import {
 } from '../../../machines/hv-balloon-device/queries';
 import { BOOT_RAM_PAGES, PCI_HOLE_START } from './fake-host-memory';
 import { DeviceHarness, GiB } from './harness';
+import { toQmpJson } from '../../../actors/qmp/qmp-json';
 
 const statusReport = (avail: bigint, committed: bigint) =>
   ({ type: 'DM_STATUS_REPORT', transId: 0, numAvail: avail, numCommitted: committed, pageFileSize: 0n, zeroFree: 0n, pageFileWrites: 0, ioDiff: 0 }) as const;
@@ -66,6 +67,17 @@ describe('hv-balloon device: queries', () => {
     expect(on.emitted.filter((e) => e.type === 'status-report')).toEqual([
       { type: 'status-report', committed: 816_640_000, available: 3_333_054_464 },
     ]);
+  });
+
+  it('values above 2^53 stay exact, as the u64s QEMU prints (toQmpJson prints the bigint as is)', () => {
+    const h = new DeviceHarness({ statusReport: true });
+    h.bootToIdle();
+    // (2^50 + 3) pages = 2^62 + 12288 bytes: not a safe JavaScript integer.
+    h.guest.write(statusReport(2n ** 50n + 3n, 2n ** 40n));
+    h.run();
+    const r = queryHvBalloonStatusReport(h.snapshot);
+    expect(r).toEqual({ ok: true, value: { committed: 2 ** 52, available: 2n ** 62n + 12_288n } });
+    expect(r.ok && toQmpJson(r.value)).toBe('{"committed": 4503599627370496, "available": 4611686018427400192}');
   });
 
   it('status reports are taken in every receiving state, even during negotiation, and never change the state', () => {

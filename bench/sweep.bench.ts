@@ -1,0 +1,69 @@
+/**
+ * sweep-1000: 1,000 short scenarios through `hv-balloon-sim sweep`, once on one worker thread and
+ * once on one per core; runs per second of each and the speed-up. Each sweep runs in its own
+ * process (the CLI), as a user runs it: wall time includes starting the pool's threads.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packagePath } from '../actors/package-root';
+import type { Benchmark } from './benchmark';
+
+/** A 4 GiB Linux guest balloons to 3 GiB once the post-init wait is over: ~25 ms of simulation each. */
+const SWEEP = {
+  name: 'sweep-1000',
+  base: { machine: { memory: '4G' }, device: { statusReport: true }, guest: { profile: 'linux' }, steps: [{ at: '55s', hmp: 'balloon 3072' }], until: '60s' },
+  axes: { seed: '1..1000' },
+};
+
+interface SweepJson {
+  ok: number;
+  wallMs: number;
+  cpuMs: number;
+  runsPerSecond: number;
+}
+
+function sweepOnce(file: string, out: string, workers: number): SweepJson {
+  const bin = packagePath('bin', 'hv-balloon-sim.js');
+  const child = spawnSync(process.execPath, [bin, 'sweep', file, '--json', '--restart', '--workers', String(workers), '--out', out], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (child.status !== 0) throw new Error(`sweep-1000 with ${workers} worker(s) failed: ${child.stderr.trim()}`);
+  const json = JSON.parse(child.stdout) as SweepJson;
+  if (json.ok !== 1000) throw new Error(`sweep-1000: only ${json.ok} of 1000 runs ok`);
+  return json;
+}
+
+export const sweep1000Bench: Benchmark = {
+  name: 'sweep-1000',
+  description: '1,000 short scenarios (seeds of one balloon step) through `sweep`: runs per second on 1 worker thread and on one per core, and the speed-up',
+  target: { figure: 'efficiency', op: '>=', value: 0.8, unit: 'x linear' },
+  run() {
+    const dir = mkdtempSync(join(tmpdir(), 'hvb-sweep-bench-'));
+    try {
+      const file = join(dir, 'sweep-1000.json');
+      writeFileSync(file, JSON.stringify(SWEEP));
+      const load = loadavg()[0];
+      const workers = availableParallelism();
+      const one = sweepOnce(file, join(dir, 'one.jsonl'), 1);
+      const all = sweepOnce(file, join(dir, 'all.jsonl'), workers);
+      const speedup = one.wallMs / all.wallMs;
+      return {
+        efficiency: Math.round((speedup / workers) * 100) / 100,
+        speedup: Math.round(speedup * 100) / 100,
+        workers,
+        runsPerSec1: one.runsPerSecond,
+        runsPerSecAll: all.runsPerSecond,
+        wallMs1: one.wallMs,
+        wallMsAll: all.wallMs,
+        cpuMs1: one.cpuMs,
+        cpuMsAll: all.cpuMs,
+        // CPU per run does not depend on how busy a shared machine is: equal figures mean the threads add no work.
+        cpuMsPerRun1: Math.round((one.cpuMs / 1000) * 100) / 100,
+        cpuMsPerRunAll: Math.round((all.cpuMs / 1000) * 100) / 100,
+        loadAvgAtStart: Math.round(load * 100) / 100,
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
