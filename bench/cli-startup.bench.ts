@@ -5,7 +5,7 @@
  * process.cpuUsage() on exit; wall time is read here (bench/ only).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packagePath } from '../actors/package-root';
@@ -18,7 +18,9 @@ const DECODE_HEX = '0000080000000000';
 let preloadPath: string | undefined;
 function cpuPreload(): string {
   if (preloadPath === undefined) {
-    preloadPath = join(mkdtempSync(join(tmpdir(), 'hv-balloon-sim-bench-')), 'cpu-usage.js');
+    const dir = mkdtempSync(join(tmpdir(), 'hv-balloon-sim-bench-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    preloadPath = join(dir, 'cpu-usage.js');
     writeFileSync(
       preloadPath,
       "process.on('exit', () => { const u = process.cpuUsage(); require('fs').writeSync(3, String((u.user + u.system) / 1000)); });\n",
