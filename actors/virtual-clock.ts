@@ -3,13 +3,23 @@
  * It is XState's `clock` (setTimeout/clearTimeout) for the root actor and an rxjs SchedulerLike
  * for time-based streams, so every part of a VM sees the same virtual milliseconds.
  *
+ * Inside, time is an integer count of microseconds (docs/architecture.md, "One clock"): every
+ * comparison and sum is exact, so a target time is always reached and "now" means one instant.
+ * Milliseconds (fractional) are converted at the edges only: setTimeout(ms), runUntil(ms),
+ * advance(ms), now(). The *Micros methods give the integer form.
+ *
  * Hand-written on purpose: xstate 5.33's SimulatedClock does not fire timers armed during a flush
  * within the same increment, and rxjs 7.8's VirtualTimeScheduler sorts its whole queue on every
  * schedule (measured: 38k firings/s with 1000 timers pending).
  */
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
 
+import { MAX_SPEED, MAX_VIRTUAL_MICROS, microsToMs, msToMicros } from './virtual-time';
+
+export { MAX_SPEED, MAX_VIRTUAL_MICROS, MAX_VIRTUAL_MS, MICROS_PER_MS, microsToMs, msToMicros, quantizeMs } from './virtual-time';
+
 interface Timer {
+  /** Due time, integer µs. */
   due: number;
   seq: number;
   fn: () => void;
@@ -22,16 +32,22 @@ export type TimerHandle = Timer;
 export class VirtualClock implements SchedulerLike {
   private heap: Timer[] = [];
   private seq = 0;
+  /** Virtual time now, integer µs. */
   private current: number;
   private live = 0;
   private firedCount = 0;
 
   constructor(startMs = 0) {
-    this.current = startMs;
+    this.current = msToMicros(startMs);
   }
 
-  /** Virtual time now, in ms. */
+  /** Virtual time now, in ms (derived from the integer µs count). */
   now(): number {
+    return microsToMs(this.current);
+  }
+
+  /** Virtual time now, integer µs. */
+  nowMicros(): number {
     return this.current;
   }
 
@@ -47,8 +63,13 @@ export class VirtualClock implements SchedulerLike {
 
   /** XState Clock: run `fn` after `ms` of virtual time. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    const timer: Timer = { due: toMicros(this.current + delay), seq: this.seq++, fn, cancelled: false };
+    return this.setTimeoutMicros(fn, msToMicros(ms));
+  }
+
+  /** Run `fn` after `us` integer microseconds of virtual time. */
+  setTimeoutMicros(fn: () => void, us: number): TimerHandle {
+    const delay = Number.isSafeInteger(us) && us > 0 ? us : 0;
+    const timer: Timer = { due: Math.min(this.current + delay, MAX_VIRTUAL_MICROS), seq: this.seq++, fn, cancelled: false };
     this.push(timer);
     this.live++;
     return timer;
@@ -62,8 +83,14 @@ export class VirtualClock implements SchedulerLike {
     }
   }
 
-  /** The due time of the next live timer, or undefined when nothing is pending. */
+  /** The due time (ms) of the next live timer, or undefined when nothing is pending. */
   nextDue(): number | undefined {
+    const due = this.nextDueMicros();
+    return due === undefined ? undefined : microsToMs(due);
+  }
+
+  /** The due time (integer µs) of the next live timer, or undefined when nothing is pending. */
+  nextDueMicros(): number | undefined {
     this.dropCancelledTop();
     return this.heap.length > 0 ? this.heap[0]!.due : undefined;
   }
@@ -86,29 +113,41 @@ export class VirtualClock implements SchedulerLike {
    * ones that fire — then leave the clock at `t`.
    */
   runUntil(t: number): void {
-    t = Math.floor(t * 1000) / 1000;
+    this.runUntilMicros(msToMicros(t));
+  }
+
+  /**
+   * runUntil in integer µs. With `maxFirings`, stops after that many timers (time stays at the
+   * last one fired) and returns false; the rest runs on the next call, in the same order, so a
+   * run cut into slices fires exactly what one call would. True when `t` was reached.
+   */
+  runUntilMicros(t: number, maxFirings = Number.POSITIVE_INFINITY): boolean {
+    let fired = 0;
     for (;;) {
-      const due = this.nextDue();
+      const due = this.nextDueMicros();
       if (due === undefined || due > t) break;
+      if (fired >= maxFirings) return false;
       this.runNext();
+      fired++;
     }
     if (t > this.current) this.current = t;
+    return true;
   }
 
   /** runUntil(now + ms). */
   advance(ms: number): void {
-    this.runUntil(this.current + ms);
+    this.runUntilMicros(Math.min(this.current + msToMicros(ms), MAX_VIRTUAL_MICROS));
   }
 
-  /** Fire timers until none is left or `limitMs` of virtual time would be passed; returns the time reached. */
+  /** Fire timers until none is left or `limitMs` of virtual time would be passed; returns the time reached (ms). */
   runToIdle(limitMs = Number.POSITIVE_INFINITY): number {
-    const end = this.current + limitMs;
+    const end = limitMs === Number.POSITIVE_INFINITY ? MAX_VIRTUAL_MICROS : Math.min(this.current + msToMicros(limitMs), MAX_VIRTUAL_MICROS);
     for (;;) {
-      const due = this.nextDue();
+      const due = this.nextDueMicros();
       if (due === undefined || due > end) break;
       this.runNext();
     }
-    return this.current;
+    return this.now();
   }
 
   /** rxjs SchedulerLike: schedule `work` after `delay` ms; the action may re-arm itself (interval). */
@@ -154,14 +193,6 @@ export class VirtualClock implements SchedulerLike {
   }
 }
 
-/**
- * Virtual time has a resolution of 1 µs: sums of fractional delays (a 10 µs signal latency, costs in
- * ns) would otherwise drift into float noise like 80818.92159700001 in traces and QMP replies.
- */
-function toMicros(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
-
 function before(a: Timer, b: Timer): boolean {
   return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }
@@ -188,15 +219,22 @@ class VirtualAction<T> extends Subscription implements SchedulerAction<T> {
   }
 }
 
+/** Wall ms one tick of real-time mode may spend firing timers before it yields to the event loop. */
+const TICK_BUDGET_MS = 25;
+/** Timers fired between two looks at the wall clock. */
+const FIRINGS_PER_CHECK = 512;
+
 /**
  * Real-time mode: virtual time follows wall time times `speed`. The wall clock is read here, in the
- * runtime, never inside the simulated core. Returns a stop function.
+ * runtime, never inside the simulated core. A tick spends at most TICK_BUDGET_MS firing timers, so
+ * sockets and signals are served however far behind the simulation falls; when it falls behind,
+ * virtual time runs as fast as the host allows instead of piling up a debt. Returns a stop function.
  */
 export function followWallClock(
   clock: VirtualClock,
   options: { speed?: number; tickMs?: number; onTick?: (virtualMs: number) => void } = {},
 ): { stop(): void; setSpeed(speed: number): void; pause(): void; resume(): void; readonly paused: boolean } {
-  let speed = options.speed ?? 1;
+  let speed = Math.min(options.speed ?? 1, MAX_SPEED);
   const tickMs = options.tickMs ?? 10;
   let paused = false;
   let wallBase = performance.now();
@@ -207,15 +245,21 @@ export function followWallClock(
   };
   const handle = setInterval(() => {
     if (paused) return;
-    const target = virtualBase + (performance.now() - wallBase) * speed;
-    clock.runUntil(target);
+    const started = performance.now();
+    const target = msToMicros(virtualBase + (started - wallBase) * speed);
+    while (!clock.runUntilMicros(target, FIRINGS_PER_CHECK)) {
+      if (performance.now() - started > TICK_BUDGET_MS) {
+        rebase();
+        break;
+      }
+    }
     options.onTick?.(clock.now());
   }, tickMs);
   return {
     stop: () => clearInterval(handle),
     setSpeed: (s: number) => {
       rebase();
-      speed = s;
+      speed = Math.min(s, MAX_SPEED);
     },
     pause: () => {
       paused = true;

@@ -19,10 +19,12 @@ export interface Benchmark {
   target: BenchTarget;
   /** One measurement: figure name -> value. Must return the target figure. */
   run(): Record<string, number>;
+  /** Measured runs when the caller does not say (a long benchmark asks for fewer). Default DEFAULT_REPEATS. */
+  repeats?: number;
+  /** Whether an unmeasured warm-up run comes first. Default true. */
+  warmUp?: boolean;
   /** At most this many measured runs, whatever --repeats says (for benchmarks that take minutes). */
   maxRepeats?: number;
-  /** false: no unmeasured warm-up run first. Default true. */
-  warmUp?: boolean;
   /** Runs only when named (`--only <name>`): too long for every `npm run bench`. */
   onlyByName?: boolean;
 }
@@ -111,7 +113,7 @@ export function runBenchmarksFrom(
   const selected = names === undefined || names.length === 0 ? benchmarks.filter((b) => b.onlyByName !== true) : benchmarks.filter((b) => names.includes(b.name));
   return selected.map((benchmark, index) => {
     opts.onStart?.(benchmark, index, selected.length);
-    return runBenchmark(benchmark, opts.repeats ?? DEFAULT_REPEATS);
+    return runBenchmark(benchmark, opts.repeats ?? benchmark.repeats ?? DEFAULT_REPEATS);
   });
 }
 

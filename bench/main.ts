@@ -34,20 +34,22 @@ export function benchCommand(args: BenchArgs, io: CliIo = processIo, benchmarks:
     return 2;
   }
   const repeats = args.repeats ?? DEFAULT_REPEATS;
+  // Without --repeats, a long benchmark (the soak) runs the fewer times it asks for.
+  const repeatsOf = (benchmark: Benchmark): number => args.repeats ?? benchmark.repeats ?? DEFAULT_REPEATS;
   if (!Number.isInteger(repeats) || repeats < 1) {
     io.stderr(`hv-balloon-sim: --repeats must be a positive integer, got ${String(args.repeats)}\n`);
     return 2;
   }
   const onStart = (benchmark: Benchmark, index: number, total: number): void =>
-    io.stderr(`running ${benchmark.name} (${index + 1}/${total}, ${Math.min(repeats, benchmark.maxRepeats ?? repeats)} runs${benchmark.warmUp === false ? '' : ' + warm-up'})\n`);
+    io.stderr(`running ${benchmark.name} (${index + 1}/${total}, ${Math.min(repeatsOf(benchmark), benchmark.maxRepeats ?? Infinity)} runs${benchmark.warmUp === false ? '' : ' + warm-up'})\n`);
   const selected = args.only && args.only.length > 0 ? benchmarks.filter((b) => args.only!.includes(b.name)) : benchmarks.filter((b) => b.onlyByName !== true);
   const results =
     args.isolate === true && selected.length > 1
       ? selected.map((benchmark, index) => {
           onStart(benchmark, index, selected.length);
-          return runIsolated(benchmark, repeats);
+          return runIsolated(benchmark, repeatsOf(benchmark));
         })
-      : runBenchmarksFrom(benchmarks, args.only, { repeats, onStart });
+      : runBenchmarksFrom(benchmarks, args.only, { ...(args.repeats === undefined ? {} : { repeats }), onStart });
   io.stdout(args.json ? `${JSON.stringify(results.map(resultToJson), null, 2)}\n` : formatTable(results));
   return results.every((r) => r.met) ? 0 : 1;
 }
@@ -79,7 +81,8 @@ export function formatTable(results: readonly BenchResult[]): string {
     if (others.length > 0) out += `    ${others.map(([name, value]) => `${name} ${formatFigure(value)}`).join(', ')}\n`;
   });
   const repeats = results[0]?.repeats ?? DEFAULT_REPEATS;
-  out += `medians of ${repeats} runs after one warm-up\n`;
+  const fewer = results.filter((r) => r.repeats !== repeats).map((r) => `${r.name}: ${r.repeats}`);
+  out += `medians of ${repeats} runs after one warm-up${fewer.length > 0 ? ` (${fewer.join(', ')} runs, no warm-up)` : ''}\n`;
   return out;
 }
 

@@ -8,6 +8,7 @@ import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
 import { host100VmDayBench } from './host.bench';
+import { soak7DaysBench } from './soak.bench';
 import { vmVirtioBalloon4gBench } from './virtio.bench';
 import { sweep1000Bench } from './sweep.bench';
 
@@ -19,6 +20,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rangeTreeMetadata,
   vmBalloon200gBench,
   vmIdleHourBench,
+  soak7DaysBench,
   vmVirtioBalloon4gBench,
   cliStartupBench,
   host100VmDayBench,

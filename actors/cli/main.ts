@@ -18,6 +18,7 @@ import { registerMonitorCommand } from './commands/monitor';
 import { registerQmpCommand } from './commands/qmp';
 import { registerRunCommand } from './commands/run';
 import { registerHandshakeCommand } from './commands/handshake';
+import { registerFuzzCommand } from '../fuzz/fuzz-command';
 import { registerTraceDiffCommand } from './commands/trace-diff';
 import { registerSweepCommand } from './commands/sweep';
 import { registerWorkerCommand } from './commands/worker';
@@ -38,6 +39,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHandshakeCommand,
   registerDiagramCommand,
   registerBenchCommand,
+  registerFuzzCommand,
   registerTraceDiffCommand,
   registerSweepCommand,
   registerWorkerCommand,

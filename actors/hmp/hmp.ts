@@ -4,7 +4,7 @@
  * argument parsing follow QEMU's monitor/hmp.c and hmp-commands.hx; `run` and `info sim` are ours.
  */
 
-import { asQmpError, balloonCommand, queryStatus, type ControlHooks } from '../qmp/qmp-commands';
+import { advanceTo, asQmpError, balloonCommand, queryStatus, type ControlHooks } from '../qmp/qmp-commands';
 import { toQmpJson } from '../qmp/qmp-json';
 import { QmpError, type VmControl } from '../qmp/qmp-types';
 import { formatDuration, parseDuration, parseSize, UnitsError } from '../units';
@@ -150,8 +150,7 @@ const COMMANDS: readonly HmpCommand[] = [
     args: 'time',
     run: ({ vm, hooks }, arg) => {
       if (arg.kind !== 'ms') return;
-      vm.advance(arg.ms);
-      hooks.onTimeJump?.();
+      advanceTo(vm, vm.now() + arg.ms, hooks, 'time');
     },
   },
   {
@@ -295,9 +294,16 @@ function parseMib(commandName: string, text: string): number {
   return Number(bytes);
 }
 
+/**
+ * How deeply parentheses and unary operators may nest. QEMU's recursive expression parser runs on a
+ * C stack where 10^5 levels fit; ours would overflow the JS stack, so deeper input is refused.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
 /** QEMU monitor expressions, evaluated in signed 64 bits; errors carry QEMU's texts. */
 class ExpressionParser {
   private pos = 0;
+  private depth = 0;
 
   constructor(private readonly text: string) {
     this.skipSpace();
@@ -363,6 +369,15 @@ class ExpressionParser {
   }
 
   private unary(): bigint {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) throw new HmpArgError(`expression nested too deeply (at most ${MAX_EXPRESSION_DEPTH} levels)`);
+    try {
+      return this.unaryAt();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private unaryAt(): bigint {
     switch (this.ch) {
       case '+':
         this.advance();

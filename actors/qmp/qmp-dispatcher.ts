@@ -6,7 +6,7 @@
  */
 
 import { runHmp } from '../hmp/hmp';
-import { asQmpError, balloonCommand, QEMU_VERSION, QMP_PACKAGE, queryStatus, type ControlHooks } from './qmp-commands';
+import { advanceTo, asQmpError, balloonCommand, checkSpeed, QEMU_VERSION, QMP_PACKAGE, queryStatus, type ControlHooks } from './qmp-commands';
 import { QmpError, type QmpReply, type VmControl } from './qmp-types';
 
 /** QAPI types our commands' members use, with the word QEMU's type errors use for each. */
@@ -156,9 +156,7 @@ const COMMANDS: readonly CommandSpec[] = [
     run: (vm, args, context) => {
       const ms = num(args, 'ms');
       if (!(ms >= 0) || !Number.isFinite(ms)) throw new QmpError('GenericError', "Parameter 'ms' expects a non-negative number");
-      vm.advance(ms);
-      context.onTimeJump?.();
-      return { ms: vm.now() };
+      return { ms: advanceTo(vm, vm.now() + ms, context, 'ms') };
     },
   },
   {
@@ -170,9 +168,7 @@ const COMMANDS: readonly CommandSpec[] = [
       if (!Number.isFinite(t) || t < now) {
         throw new QmpError('GenericError', `Parameter 't' expects a virtual time not before now (${now} ms)`);
       }
-      vm.runUntil(t);
-      context.onTimeJump?.();
-      return { ms: vm.now() };
+      return { ms: advanceTo(vm, t, context, 't') };
     },
   },
   {
@@ -180,7 +176,7 @@ const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'speed', type: 'number' }],
     run: (_vm, args, context) => {
       const speed = num(args, 'speed');
-      if (!(speed >= 0) || !Number.isFinite(speed)) throw new QmpError('GenericError', "Parameter 'speed' expects a non-negative number");
+      checkSpeed(speed);
       if (!context.setSpeed) throw new QmpError('GenericError', 'x-sim-speed: this monitor does not follow the wall clock');
       context.setSpeed(speed);
       return { speed };
@@ -304,8 +300,10 @@ function checkType(name: string, type: ArgType, value: unknown): unknown {
   };
   switch (type) {
     case 'int':
-      // QAPI int is int64: a JSON number with a fraction (or beyond 64 bits) is a double, not an integer.
-      if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) > 2 ** 63) wrong();
+      // QAPI int is int64: a JSON number with a fraction (or beyond 64 bits) is a double, not an
+      // integer. 2^63 itself is out of range; int64's maximum 2^63 - 1 has no double of its own
+      // (it reads as 2^63), so it is refused too (docs/divergences.md).
+      if (typeof value !== 'number' || !Number.isInteger(value) || value >= 2 ** 63 || value < -(2 ** 63)) wrong();
       return value;
     case 'number':
       if (typeof value !== 'number') wrong();

@@ -1,9 +1,11 @@
 /**
  * QMP's JSON as QEMU speaks it. Input is a stream of JSON texts with no framing: several per line,
- * or one split across packets. QmpJsonStreamer splits the stream the way QEMU's json-streamer does
- * (a message ends when its braces and brackets balance, or one of them goes negative) and parses
- * each message with QEMU's error reasons ("expected separator in dict", ...). Output is QEMU's
- * compact-but-spaced form: `{"return": {"actual": 4294967296}, "id": "x1"}`.
+ * or one split across packets. QmpJsonStreamer splits the stream the way QEMU 8.2's json-streamer
+ * does (a message ends when its braces and brackets balance, or one of them goes negative) and
+ * parses each message with QEMU's error reasons ("expected separator in dict", ...). A stray
+ * character is answered once: like QEMU's json-lexer.c (IN_RECOVERY), the lexer then skips input
+ * up to the next structural character ([ ] { } , :) or control character other than tab.
+ * Output is QEMU's compact-but-spaced form: `{"return": {"actual": 4294967296}, "id": "x1"}`.
  */
 
 /** One message read from the stream: a parsed JSON value, or why it could not be parsed. */
@@ -15,10 +17,24 @@ type Token =
   | { type: 'number'; value: number }
   | { type: 'keyword'; text: string };
 
-// QEMU json-streamer.c limits a message's nesting to 1024; our size limit is far below QEMU's
-// 64 MiB because a QMP command is a few hundred bytes.
-const MAX_NESTING = 1024;
-const MAX_MESSAGE_CHARS = 1 << 20;
+// QEMU json-streamer.c limits a message's nesting to 1024 and its size to 64 MiB; our size limit is
+// far below because a QMP command is a few hundred bytes (docs/divergences.md).
+export const MAX_NESTING = 1024;
+export const MAX_MESSAGE_CHARS = 1 << 20;
+
+/** QEMU json-streamer.c's texts for its limits; they are replied without the "JSON parse error" prefix. */
+export const SIZE_LIMIT_REASON = 'JSON token size limit exceeded';
+export const NESTING_LIMIT_REASON = 'JSON nesting depth limit exceeded';
+
+/** The `desc` of the error reply to a bad message, as QEMU's monitor words it. */
+export function parseErrorDesc(reason: string): string {
+  return reason === SIZE_LIMIT_REASON || reason === NESTING_LIMIT_REASON ? reason : `JSON parse error, ${reason}`;
+}
+
+/** Where the lexer's error recovery stops skipping (QEMU json-lexer.c IN_RECOVERY). */
+function endsRecovery(ch: string): boolean {
+  return '[]{},:'.includes(ch) || (ch < ' ' && ch !== '\t');
+}
 
 export class QmpJsonStreamer {
   private buffer = '';
@@ -27,6 +43,8 @@ export class QmpJsonStreamer {
   private braces = 0;
   private brackets = 0;
   private messageChars = 0;
+  /** The lexer is skipping input after a stray character (QEMU json-lexer.c IN_RECOVERY). */
+  private lexerRecovering = false;
 
   /** Feeds text (any split); returns the messages it completed, in order. */
   feed(text: string): QmpInput[] {
@@ -34,21 +52,32 @@ export class QmpJsonStreamer {
     this.pos = 0;
     const out: QmpInput[] = [];
     while (this.pos < this.buffer.length) {
+      if (this.lexerRecovering) {
+        if (!endsRecovery(this.buffer[this.pos]!)) {
+          this.pos++;
+          continue;
+        }
+        this.lexerRecovering = false;
+      }
       const start = this.pos;
       const lexed = this.lexOne();
       if (lexed === 'more') {
         if (this.buffer.length - this.pos + this.messageChars > MAX_MESSAGE_CHARS) {
-          // An endless string or number: drop it rather than buffer without bound.
+          // An endless string or number: drop it rather than buffer without bound, and skip the
+          // rest of it as the lexer skips after a stray character.
           this.buffer = '';
           this.pos = 0;
           this.reset();
-          out.push({ kind: 'error', reason: 'message too large' });
+          this.lexerRecovering = true;
+          out.push({ kind: 'error', reason: SIZE_LIMIT_REASON });
         }
         break;
       }
       if (lexed === 'space') continue;
       if (!('type' in lexed)) {
+        // QEMU json-streamer.c: a lexer error ends the message with one error; then the lexer recovers.
         this.reset();
+        this.lexerRecovering = true;
         out.push({ kind: 'error', reason: lexed.error });
         continue;
       }
@@ -75,10 +104,10 @@ export class QmpJsonStreamer {
       out.push(parseTokens(tokens));
     } else if (this.braces + this.brackets > MAX_NESTING) {
       this.reset();
-      out.push({ kind: 'error', reason: 'nesting too deep' });
+      out.push({ kind: 'error', reason: NESTING_LIMIT_REASON });
     } else if (this.messageChars > MAX_MESSAGE_CHARS) {
       this.reset();
-      out.push({ kind: 'error', reason: 'message too large' });
+      out.push({ kind: 'error', reason: SIZE_LIMIT_REASON });
     }
   }
 

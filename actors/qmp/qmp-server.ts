@@ -1,8 +1,17 @@
 /**
- * The QMP server: QEMU's JSON monitor protocol over TCP or a unix socket, for any number of
- * clients at once. Per connection: greeting, capabilities negotiation, commands through
- * QmpSession, events to negotiated clients. Every line it writes ends with "\r\n", as QEMU's
- * monitor writes them. Runtime code (actors/): sockets and promises are fine here.
+ * The QMP server: QEMU's JSON monitor protocol over TCP or a unix socket, for several clients at
+ * once (QEMU has one client per monitor socket; docs/qmp.md says why we differ). Per connection:
+ * greeting, capabilities negotiation, commands through QmpSession, events to negotiated clients.
+ * Every line it writes ends with "\r\n", as QEMU's monitor writes them. Runtime code (actors/):
+ * sockets and promises are fine here.
+ *
+ * No client can freeze or flood the server (docs/qmp.md, "Limits"):
+ * - long advances of virtual time run in slices that yield to the event loop (one at a time, in
+ *   arrival order), so other clients are served and signals end the process;
+ * - a client's commands are handled a few per event-loop turn, one at a time in order;
+ * - a client whose replies pile up unread is not read from until it reads them (QEMU suspends a
+ *   monitor whose queue is full), and one that never reads its events is disconnected;
+ * - at most MAX_CLIENTS connections at once.
  */
 
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
@@ -10,8 +19,10 @@ import { createServer, isIP, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { QEMU_VERSION, QMP_PACKAGE, type ControlHooks } from './qmp-commands';
 import { QmpSession } from './qmp-dispatcher';
-import { QmpJsonStreamer, toQmpJson } from './qmp-json';
+import { parseErrorDesc, QmpJsonStreamer, toQmpJson, type QmpInput } from './qmp-json';
+import { asQmpError } from './qmp-commands';
 import type { QmpEvent, QmpReply, VmControl } from './qmp-types';
+import { runUntilInSlices } from '../slicing/time-slicer';
 
 /** Real-time mode of a VM's clock, as actors/virtual-clock.ts followWallClock returns it. */
 export interface WallClockFollower {
@@ -45,6 +56,14 @@ export interface QmpServerHandle {
   readonly address: string;
   /** Stops listening, closes every connection and stops following the wall clock. */
   close(): Promise<void>;
+  /** Each connected client: output it has not read yet, commands waiting, whether reading from it is paused. */
+  clients(): ClientStats[];
+}
+
+export interface ClientStats {
+  unreadOutputBytes: number;
+  queuedCommands: number;
+  readingPaused: boolean;
 }
 
 type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -95,6 +114,8 @@ export async function startQmpServer(vm: VmControl, options: QmpServerOptions): 
 
   const connections = new Set<Connection>();
   const clock = new ClockControl(vm, options);
+  const closing = new AbortController();
+  const timeJobs = new TimeJobs(vm, clock, closing.signal);
 
   const hooks: ControlHooks = {
     onTimeJump: () => clock.rebase(),
@@ -102,7 +123,13 @@ export async function startQmpServer(vm: VmControl, options: QmpServerOptions): 
   };
 
   const server = createServer((socket) => {
-    const connection = new Connection(socket, vm, hooks, {
+    if (connections.size >= MAX_CLIENTS) {
+      // QEMU's monitor takes one client and leaves the rest waiting; we serve several, up to a bound.
+      socket.end(`${toQmpJson({ error: { class: 'GenericError', desc: `too many QMP clients (at most ${MAX_CLIENTS} at once)` } })}\r\n`);
+      socket.on('error', () => undefined);
+      return;
+    }
+    const connection = new Connection(socket, vm, hooks, timeJobs, {
       afterCommand: () => clock.sync(),
       onClosed: () => connections.delete(connection),
       onQuit: () => options.onQuit?.(),
@@ -143,11 +170,13 @@ export async function startQmpServer(vm: VmControl, options: QmpServerOptions): 
     shownAddress = `tcp:${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`;
   }
 
-  let closing: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
   return {
     address: shownAddress,
+    clients: () => [...connections].map((connection) => connection.stats()),
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
+      closed ??= new Promise<void>((resolve) => {
+        closing.abort();
         events.unsubscribe();
         clock.stop();
         for (const connection of connections) connection.shutdown();
@@ -157,7 +186,7 @@ export async function startQmpServer(vm: VmControl, options: QmpServerOptions): 
           resolve();
         });
       });
-      return closing;
+      return closed;
     },
   };
 }
@@ -183,25 +212,50 @@ function eventLine(event: QmpEvent): string {
 
 /** How long a closing connection may take to flush its last lines. */
 const FLUSH_TIMEOUT_MS = 1000;
+/** Connections served at once. */
+export const MAX_CLIENTS = 16;
+/** Commands of one client handled per event-loop turn before the server serves the others. */
+const COMMANDS_PER_TURN = 32;
+/** Parsed commands a client may have waiting before the server stops reading from it. */
+const MAX_QUEUED_COMMANDS = 64;
+/** Unread output (bytes) at which the server stops reading a client's commands until it reads. */
+export const OUTPUT_HIGH_WATER_BYTES = 1 << 20;
+/** Unread output (bytes; events keep coming) at which a client that never reads is disconnected. */
+export const OUTPUT_LIMIT_BYTES = 8 << 20;
 
-/** One client: reads a JSON stream, answers each request, writes lines ending in "\r\n". */
+/**
+ * One client: reads a JSON stream, answers each request in order, writes lines ending in "\r\n".
+ * Commands wait in `inbox` and are handled by `pump`, a few per turn, one at a time.
+ */
 class Connection {
   private readonly streamer = new QmpJsonStreamer();
   private readonly session: QmpSession;
+  private readonly inbox: QmpInput[] = [];
+  private inboxHead = 0;
+  /** A command is in progress (a sliced advance) or the pump is scheduled for the next turn. */
+  private busy = false;
+  private readingPaused = false;
   private open = true;
   private gone = false;
   private quitRequested = false;
+  private deferredTarget: number | undefined;
 
   constructor(
     private readonly socket: Socket,
     vm: VmControl,
     hooks: ControlHooks,
+    private readonly timeJobs: TimeJobs,
     private readonly hooksAfter: { afterCommand(): void; onClosed(): void; onQuit(): void },
   ) {
-    this.session = new QmpSession(vm, { ...hooks, onQuit: () => (this.quitRequested = true) });
+    this.session = new QmpSession(vm, {
+      ...hooks,
+      onQuit: () => (this.quitRequested = true),
+      deferAdvance: (targetMs) => (this.deferredTarget = targetMs),
+    });
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     socket.on('data', (chunk: string) => this.receive(chunk));
+    socket.on('drain', () => this.pump());
     // A client that resets or vanishes mid-command: forget it, never throw.
     socket.on('error', () => this.closed());
     socket.on('close', () => this.closed());
@@ -211,8 +265,20 @@ class Connection {
     return this.open && this.session.negotiated;
   }
 
+  stats(): ClientStats {
+    return { unreadOutputBytes: this.socket.writableLength, queuedCommands: this.inbox.length - this.inboxHead, readingPaused: this.readingPaused };
+  }
+
   write(line: string): void {
-    if (this.open && this.socket.writable) this.socket.write(`${line}\r\n`);
+    if (!this.open || !this.socket.writable) return;
+    if (this.socket.writableLength > OUTPUT_LIMIT_BYTES) {
+      // It has not read megabytes of replies and events: it is not listening. Drop it rather than
+      // hold its output without bound.
+      this.socket.destroy();
+      this.closed();
+      return;
+    }
+    this.socket.write(`${line}\r\n`);
   }
 
   /** Ends the connection once what was written (a SHUTDOWN event, a last reply) has gone out. */
@@ -227,23 +293,96 @@ class Connection {
   }
 
   private receive(chunk: string): void {
-    for (const input of this.streamer.feed(chunk)) {
-      if (!this.open) return;
-      let reply: QmpReply;
-      if (input.kind === 'error') {
-        reply = { error: { class: 'GenericError', desc: `JSON parse error, ${input.reason}` } };
-      } else {
-        reply = this.session.execute(input.value);
-        this.hooksAfter.afterCommand();
+    if (!this.open) return;
+    for (const input of this.streamer.feed(chunk)) this.inbox.push(input);
+    this.pump();
+  }
+
+  /** Handles waiting commands in order, a few per turn; pauses reading while output or commands pile up. */
+  private pump(): void {
+    if (this.busy || !this.open) return;
+    let handled = 0;
+    while (this.inboxHead < this.inbox.length) {
+      if (this.socket.writableLength > OUTPUT_HIGH_WATER_BYTES) {
+        // Its replies are not being read: read nothing more until they are ('drain' pumps again).
+        this.pauseReading();
+        return;
       }
-      this.write(toQmpJson(reply));
-      if (this.quitRequested) {
-        // QEMU: SHUTDOWN, then the return, then the monitor goes away with the process.
-        this.shutdown();
-        this.hooksAfter.onQuit();
+      if (handled === COMMANDS_PER_TURN) {
+        this.busy = true;
+        setImmediate(() => {
+          this.busy = false;
+          this.pump();
+        });
+        this.updateReading();
+        return;
+      }
+      const input = this.inbox[this.inboxHead++]!;
+      handled++;
+      const job = this.handle(input);
+      if (!this.open) return;
+      if (job) {
+        this.busy = true;
+        this.updateReading();
+        void job.then(() => {
+          this.busy = false;
+          this.pump();
+        });
         return;
       }
     }
+    this.inbox.length = 0;
+    this.inboxHead = 0;
+    this.updateReading();
+  }
+
+  /** Answers one input; a command that moves time far returns the promise of its sliced advance. */
+  private handle(input: QmpInput): Promise<void> | undefined {
+    if (input.kind === 'error') {
+      this.write(toQmpJson({ error: { class: 'GenericError', desc: parseErrorDesc(input.reason) } }));
+      return undefined;
+    }
+    this.deferredTarget = undefined;
+    const reply = this.session.execute(input.value);
+    const target = this.deferredTarget;
+    this.deferredTarget = undefined;
+    if (target !== undefined && 'return' in reply) {
+      return this.timeJobs.run(target).then(
+        (outcome) => {
+          if (outcome === 'done') this.finish(reply);
+        },
+        (error: unknown) => {
+          const e = asQmpError(error);
+          this.finish(reply.id === undefined ? { error: { class: e.errorClass, desc: e.desc } } : { error: { class: e.errorClass, desc: e.desc }, id: reply.id });
+        },
+      );
+    }
+    this.finish(reply);
+    return undefined;
+  }
+
+  private finish(reply: QmpReply): void {
+    this.hooksAfter.afterCommand();
+    this.write(toQmpJson(reply));
+    if (this.quitRequested) {
+      // QEMU: SHUTDOWN, then the return, then the monitor goes away with the process.
+      this.shutdown();
+      this.hooksAfter.onQuit();
+    }
+  }
+
+  private updateReading(): void {
+    if (this.inbox.length - this.inboxHead > MAX_QUEUED_COMMANDS) this.pauseReading();
+    else if (this.readingPaused && this.socket.writableLength <= OUTPUT_HIGH_WATER_BYTES) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private pauseReading(): void {
+    if (this.readingPaused) return;
+    this.readingPaused = true;
+    this.socket.pause();
   }
 
   private closed(): void {
@@ -255,6 +394,34 @@ class Connection {
 }
 
 /**
+ * Long advances, one at a time in arrival order: each runs in slices (actors/slicing/), with the
+ * wall-clock follower held while it runs and rebased after. Ends early when the server closes.
+ */
+class TimeJobs {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly vm: VmControl,
+    private readonly clock: ClockControl,
+    private readonly closing: AbortSignal,
+  ) {}
+
+  run(targetMs: number): Promise<'done' | 'cancelled'> {
+    const job = this.tail.then(async () => {
+      this.clock.hold(true);
+      try {
+        return await runUntilInSlices(this.vm, targetMs, { signal: this.closing });
+      } finally {
+        this.clock.hold(false);
+        this.clock.rebase();
+      }
+    });
+    this.tail = job.catch(() => undefined);
+    return job;
+  }
+}
+
+/**
  * Keeps the wall-clock follower in step with the VM: it runs only while the VM is running and the
  * speed is above 0; x-sim-speed changes the speed; a manual time jump rebases it.
  */
@@ -262,6 +429,7 @@ class ClockControl {
   private follower: WallClockFollower | undefined;
   private speed: number;
   private running = false;
+  private held = false;
 
   constructor(
     private readonly vm: VmControl,
@@ -284,10 +452,16 @@ class ClockControl {
     if (this.follower && this.speed > 0) this.follower.setSpeed(this.speed);
   }
 
+  /** A sliced advance is running: wall-clock following waits for it. */
+  hold(on: boolean): void {
+    this.held = on;
+    this.sync();
+  }
+
   /** Pause or resume following to match the VM's run state. */
   sync(): void {
     if (!this.options.followWallClock) return;
-    const shouldRun = this.speed > 0 && this.vm.runState() === 'running';
+    const shouldRun = this.speed > 0 && !this.held && this.vm.runState() === 'running';
     if (shouldRun === this.running) return;
     this.running = shouldRun;
     if (shouldRun) {

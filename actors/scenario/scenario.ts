@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseDuration } from '../units';
+import { MAX_VIRTUAL_MS, msToMicros } from '../virtual-clock';
+import { SliceSizer, yieldToEventLoop } from '../slicing/time-slicer';
 import type { QmpEvent, QmpReply } from '../qmp/qmp-types';
 import { createVm, type CreateVmOptions, type Vm, type VmCounters, type VmTraceRecord } from '../vm/create-vm';
 import { normalizeVmConfig, type VmConfigInput } from '../vm/vm-config';
@@ -150,6 +152,43 @@ export interface RunScenarioOptions extends CreateVmOptions {
 
 /** Runs a scenario on a fresh VM and collects its result. */
 export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}): ScenarioResult & { vm: Vm } {
+  const run = scenarioRun(scenario, options);
+  for (;;) {
+    const next = run.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** A scenario run that another run's slicing interrupted (SIGINT): how far it got. */
+export class ScenarioInterrupted extends Error {
+  override readonly name = 'ScenarioInterrupted';
+  constructor(readonly virtualTimeMs: number, readonly untilMs: number) {
+    super(`interrupted at virtual time ${virtualTimeMs} ms of ${untilMs} ms`);
+  }
+}
+
+/**
+ * runScenario in slices that yield to the event loop (the CLI's `run`): signals and progress are
+ * served during a long run, and `signal` stops it (ScenarioInterrupted; the VM is disposed). The
+ * result is byte for byte runScenario's: both run the same steps; only the pauses differ.
+ */
+export async function runScenarioSliced(scenario: Scenario, options: RunScenarioOptions & { signal?: AbortSignal } = {}): Promise<ScenarioResult & { vm: Vm }> {
+  const run = scenarioRun(scenario, options);
+  for (;;) {
+    const next = run.next();
+    if (next.done) return next.value;
+    if (options.signal?.aborted) {
+      const vm = next.value;
+      const reached = vm.now();
+      vm.dispose();
+      throw new ScenarioInterrupted(reached, scenario.until);
+    }
+    await yieldToEventLoop();
+  }
+}
+
+/** The run itself, as a generator that pauses (yielding the VM) after every slice of virtual time. */
+function* scenarioRun(scenario: Scenario, options: RunScenarioOptions): Generator<Vm, ScenarioResult & { vm: Vm }, void> {
   const wallNow = options.wallNow ?? (() => performance.now());
   const started = wallNow();
   const vm = createVm(scenario.vm, options);
@@ -158,24 +197,28 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   vm.events$.subscribe((e) => events.push(e));
   if (options.onTrace) vm.trace$.subscribe(options.onTrace);
   const steps: ScenarioStepResult[] = [];
-  const advanceTo = (t: number, what: string): void => {
-    const chunk = Math.max(1000, scenario.until / 200);
-    while (vm.now() < t) {
+  const sizer = new SliceSizer();
+  function* advanceTo(t: number, what: string): Generator<Vm, void, void> {
+    // Compared in the clock's integer µs: a fractional target is reached exactly, never approached forever.
+    const target = msToMicros(t);
+    while (vm.clock.nowMicros() < target) {
       try {
-        vm.runUntil(Math.min(t, vm.now() + chunk));
+        vm.runUntil(Math.min(t, vm.now() + sizer.next()));
       } catch (err) {
         throw new ScenarioError(what, `${scenario.source ?? scenario.name}: ${what}: ${(err as Error).message}`);
       }
+      sizer.done();
       options.onProgress?.(vm.now(), scenario.until);
+      yield vm;
     }
-  };
-  scenario.steps.forEach((step, i) => {
-    advanceTo(step.at, `steps[${i}].at`);
+  }
+  for (const [i, step] of scenario.steps.entries()) {
+    yield* advanceTo(step.at, `steps[${i}].at`);
     const result = runStep(vm, step);
     steps.push(result);
     options.onStep?.(result);
-  });
-  if (vm.runState() !== 'shutdown') advanceTo(scenario.until, 'until');
+  }
+  if (vm.runState() !== 'shutdown') yield* advanceTo(scenario.until, 'until');
   let actualBytes: number | null = null;
   try {
     actualBytes = vm.queryBalloon().actual;
@@ -199,11 +242,16 @@ function duration(value: unknown, field: string, source: string): number {
   if (typeof value !== 'string' && typeof value !== 'number') {
     throw new ScenarioError(field, `${source}: ${field}: expected a time like "90s" or a number of ms, got ${JSON.stringify(value)}`);
   }
+  let ms: number;
   try {
-    return parseDuration(value, field);
+    ms = parseDuration(value, field);
   } catch (err) {
     throw new ScenarioError(field, `${source}: ${(err as Error).message}`);
   }
+  if (ms > MAX_VIRTUAL_MS) {
+    throw new ScenarioError(field, `${source}: ${field}: ${String(value)} is past the end of virtual time (at most ${MAX_VIRTUAL_MS} ms, about 285 years)`);
+  }
+  return ms;
 }
 
 /** Runs one step's HMP line or QMP command on the VM now. */

@@ -24,7 +24,7 @@ import { decodeHeader, messageTypeName } from '../../protocol/codec';
 import { DM_MESSAGE_TYPE_NAMES, type DmMessageTypeName } from '../../protocol/messages';
 import { PAGE_SIZE, STATUS_EVENT_RATE_LIMIT_MS } from '../../protocol/constants';
 import { MessageBus, type BusDelivery } from '../message-bus';
-import { VirtualClock, followWallClock, type TimerHandle } from '../virtual-clock';
+import { MAX_VIRTUAL_MS, VirtualClock, followWallClock, type TimerHandle } from '../virtual-clock';
 import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
 import { executeCommand } from '../qmp/qmp-dispatcher';
 import { DEVICE_MEMORY_ALIGN_BYTES } from '../../protocol/constants';
@@ -249,11 +249,16 @@ class VmImpl implements Vm {
   }
   advance(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new QmpError('GenericError', `Parameter 'ms' expects a time >= 0, got ${ms}`);
-    this.runUntil(this.clock.now() + ms);
+    if (this.clock.now() + ms > MAX_VIRTUAL_MS) {
+      throw new QmpError('GenericError', `Parameter 'ms' would take virtual time past ${MAX_VIRTUAL_MS} ms (about 285 years, the clock's range), got ${ms}`);
+    }
+    this.requireTimeCanPass();
+    this.clock.advance(ms);
   }
   runUntil(t: number): void {
-    this.requireTimeCanPass();
     if (!Number.isFinite(t)) throw new QmpError('GenericError', `Parameter 't' expects a finite time, got ${t}`);
+    if (t > MAX_VIRTUAL_MS) throw new QmpError('GenericError', `Parameter 't' must be at most ${MAX_VIRTUAL_MS} ms (about 285 years, the clock's range), got ${t}`);
+    this.requireTimeCanPass();
     this.clock.runUntil(t);
   }
   followWallClock(speed: number) {
@@ -390,7 +395,7 @@ class VmImpl implements Vm {
   }
   /** Deliver everything due at the current instant (virtual time does not move). */
   private settleNow(): void {
-    this.clock.runUntil(this.clock.now());
+    this.clock.runUntilMicros(this.clock.nowMicros());
   }
   private requireNotShutdown(): void {
     this.requireAlive();

@@ -13,7 +13,27 @@ import { buildPcMemoryMap, MACHINE_TYPES, placeMemdevWindow, type MachineType, t
 import { validateWorkload, type WorkloadConfig } from '../../machines/vcpu.machine';
 import { normalizeVirtioDevice, VIRTIO_ONLY_FIELDS } from '../../machines/virtio-balloon/config';
 import type { VirtioBalloonDeviceConfig } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
-import { DEFAULT_RING_DATA_BYTES, MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT } from '../../protocol/constants';
+import { DEFAULT_RING_DATA_BYTES, MAX_RANGES_PER_MESSAGE, MEMORY_DEVICES_SOFT_MEMSLOT_LIMIT, PAGE_SIZE } from '../../protocol/constants';
+import { DEFAULT_KERNEL_RESERVED_PAGES } from '../../machines/machine-memory';
+import { LEGACY_HOLE_END_BYTES, VGA_START_BYTES } from '../../machines/pc-memory-map';
+import { ringSpaceFor } from '../../protocol/vmbus-packet';
+
+const MiB = 2 ** 20;
+
+/**
+ * The smallest boot RAM the guest memory model boots in: its kernel reservation (64 MiB) plus the
+ * legacy VGA/ROM hole below 1 MiB, rounded up to whole MiB (65 MiB). Below it the guest would have
+ * no memory of its own.
+ */
+export const MIN_MEMORY_BYTES = Math.ceil(((DEFAULT_KERNEL_RESERVED_PAGES + 1) * PAGE_SIZE + (LEGACY_HOLE_END_BYTES - VGA_START_BYTES)) / MiB) * MiB;
+
+/**
+ * The smallest DM ring: the guest's largest message, a balloon response with 510 ranges (16 + 510 x 8
+ * = 4096 bytes), takes 4120 bytes of ring space, and a VMBus ring is never filled exactly (Linux
+ * ring_buffer.c), so 4128. A smaller ring accepts the guest's request and then livelocks its
+ * 20 ms ring-full retries forever.
+ */
+export const MIN_RING_BYTES = ringSpaceFor(16 + MAX_RANGES_PER_MESSAGE * 8) + 8;
 import { parseDuration, parseSize } from '../units';
 import { DEVICE_MODELS, type DeviceModel } from './device-model';
 
@@ -101,6 +121,12 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     if (memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
       throw new VmConfigError(at('machine.memory'), `${at('machine.memory')}: must be a positive multiple of 4 KiB, got ${String(machine.memory)}`);
     }
+    if (memoryBytes < MIN_MEMORY_BYTES) {
+      throw new VmConfigError(
+        at('machine.memory'),
+        `${at('machine.memory')}: must be at least ${MIN_MEMORY_BYTES / MiB}M (the guest kernel's 64 MiB reservation plus the legacy hole below 1 MiB), got ${String(machine.memory)}`,
+      );
+    }
     const maxmemBytes = machine.maxmem === undefined ? memoryBytes : parseSize(machine.maxmem, at('machine.maxmem'));
     if (maxmemBytes < memoryBytes) {
       // QEMU vl.c: "invalid value of maxmem: maximum memory size (0x...) must be at least the initial memory size (0x...)"
@@ -119,7 +145,8 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     const virtio = model === 'virtio-balloon' ? normalizeVirtioDevice(input.device as Record<string, unknown>, at('device')) : undefined;
     const { device, memdevHugepages } = virtio ? { device: null, memdevHugepages: false } : normalizeDevice(input.device, map, at('device'));
 
-    const seed = input.seed ?? 1;
+    // An explicit null is a mistake, not "the default".
+    const seed = input.seed === undefined ? 1 : input.seed;
     if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
       throw new VmConfigError(at('seed'), `${at('seed')}: expected an integer 0..4294967295, got ${String(seed)}`);
     }
@@ -135,6 +162,7 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     }
     const workload = normalizeWorkload(input.workload, at('workload'));
     validateWorkload(workload, true);
+    checkWorkloadFits(workload, maxmemBytes, at('workload'));
 
     const costModel: CostOverrides = {};
     if (input.costModel !== undefined) {
@@ -154,8 +182,11 @@ export function normalizeVmConfig(input: VmConfigInput, path = ''): VmConfig {
     requireObject(channel, at('channel'));
     rejectUnknown(channel as Record<string, unknown>, ['ringBytes', 'signalLatency', 'offerDelay'], at('channel'));
     const ringBytes = channel.ringBytes === undefined ? DEFAULT_RING_DATA_BYTES : parseSize(channel.ringBytes, at('channel.ringBytes'));
-    if (ringBytes < 4096 || ringBytes % 8 !== 0) {
-      throw new VmConfigError(at('channel.ringBytes'), `${at('channel.ringBytes')}: must be a multiple of 8 bytes, at least 4096, got ${String(channel.ringBytes)}`);
+    if (ringBytes < MIN_RING_BYTES || ringBytes % 8 !== 0) {
+      throw new VmConfigError(
+        at('channel.ringBytes'),
+        `${at('channel.ringBytes')}: must be a multiple of 8 bytes, at least ${MIN_RING_BYTES} (the guest's largest message, a 510-range balloon response, needs ${MIN_RING_BYTES - 8} bytes of ring space), got ${String(channel.ringBytes)}`,
+      );
     }
     const memctl = input.memctl ?? {};
     requireObject(memctl, at('memctl'));
@@ -283,6 +314,19 @@ function normalizeWorkload(raw: unknown, path: string): WorkloadConfig {
     });
   }
   return out as unknown as WorkloadConfig;
+}
+
+/** A workload that wants more memory than the guest can ever have (maxmem) is a mistake in the scenario. */
+function checkWorkloadFits(workload: WorkloadConfig, maxmemBytes: number, path: string): void {
+  const limit = `the guest can have at most machine.maxmem = ${maxmemBytes} bytes`;
+  if (workload.kind === 'steady' && workload.usedBytes + workload.churnBytes > maxmemBytes) {
+    throw new VmConfigError(`${path}.usedBytes`, `${path}.usedBytes: ${workload.usedBytes} + churnBytes ${workload.churnBytes} is more memory than ${limit}`);
+  }
+  if (workload.kind === 'script') {
+    workload.steps.forEach((step, i) => {
+      if (step.bytes > maxmemBytes) throw new VmConfigError(`${path}.steps[${i}].bytes`, `${path}.steps[${i}].bytes: ${step.bytes} is more memory than ${limit}`);
+    });
+  }
 }
 
 function requireObject(value: unknown, path: string): void {

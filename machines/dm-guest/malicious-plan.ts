@@ -237,7 +237,9 @@ export function corruptRanges(
         break;
       }
       case 'overlappingRanges': {
-        const base = real[0] ?? earlier;
+        // An empty response (the guest is at its floor) has no real range: fall back to an earlier
+        // one, and to nothing at all before any (both undefined and null mean "none").
+        const base = real[0] ?? earlier ?? undefined;
         if (base === undefined) {
           notes.push({ kind: m.kind, text: `balloon response #${n}: no range to overlap` });
           break;

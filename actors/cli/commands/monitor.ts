@@ -1,13 +1,20 @@
 /**
  * `monitor`: QEMU's human monitor on a simulated VM, at a `(qemu) ` prompt. The REPL is
  * deterministic: virtual time moves only with `run <time>`. `quit`, `q` or end of input exits.
+ * A `run` goes in slices that yield to the event loop: on a terminal a progress bar shows how far
+ * it got once it takes more than a second, and Ctrl-C cancels the run (not the monitor). Lines
+ * typed during a run wait for it.
  */
 
 import type { Command } from 'commander';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { PACKAGE_VERSION } from '../../package-root';
+import type { SingleBar } from 'cli-progress';
 import { hmpCommandNames, runHmp } from '../../hmp/hmp';
+import { asQmpError } from '../../qmp/qmp-commands';
+import { runUntilInSlices } from '../../slicing/time-slicer';
+import { formatDuration } from '../../units';
 import type { VmControl } from '../../qmp/qmp-types';
 import { startInspectorForCli } from '../inspect-option';
 import { stepLine } from '../../scenario/timeline';
@@ -57,23 +64,90 @@ export function runMonitor(vm: VmControl, streams: MonitorStreams): Promise<void
       })
     : createInterface({ input, terminal: false });
   let quit = false;
+  let ended = false;
+  let running: AbortController | undefined;
+  const waiting: string[] = [];
   const prompt = () => (terminal ? rl.prompt() : output.write(HMP_PROMPT));
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  const endIfIdle = (): void => {
+    if (!ended || running || waiting.length > 0) return;
+    // End of input at the prompt: finish the line.
+    if (!quit) output.write('\n');
+    finish();
+  };
+
+  /** A `run` handed over by HMP: slices, progress, Ctrl-C; then the prompt and any waiting lines. */
+  const runSliced = (targetMs: number): void => {
+    const abort = new AbortController();
+    running = abort;
+    const startMs = vm.now();
+    const wallStart = performance.now();
+    let bar: SingleBar | undefined;
+    const onSignal = (): void => abort.abort();
+    if (!terminal) process.once('SIGINT', onSignal);
+    void runUntilInSlices(vm, targetMs, {
+      signal: abort.signal,
+      onProgress: (now, target) => {
+        if (!terminal) return;
+        if (!bar && performance.now() - wallStart > 1000) {
+          // Loaded on first use, not when the CLI starts (the cli-startup benchmark).
+          const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
+          bar = new Bar({ format: 'run {bar} {percentage}% | {done} of {total_text} | Ctrl-C cancels', stream: output as NodeJS.WriteStream, clearOnComplete: true });
+          bar.start(target - startMs, 0, { done: formatDuration(0), total_text: formatDuration(target - startMs) });
+        }
+        bar?.update(now - startMs, { done: formatDuration(now - startMs) });
+      },
+    })
+      .then(
+        (outcome) => {
+          bar?.stop();
+          if (outcome === 'cancelled') output.write(`run cancelled at virtual time ${vm.now()} ms (${formatDuration(vm.now())})\n`);
+        },
+        (error: unknown) => {
+          bar?.stop();
+          output.write(`Error: ${asQmpError(error).desc}\n`);
+        },
+      )
+      .finally(() => {
+        process.off('SIGINT', onSignal);
+        running = undefined;
+        prompt();
+        next();
+      });
+  };
+
+  const handle = (line: string): void => {
+    if (!terminal) output.write(`${line}\n`);
+    let deferred: number | undefined;
+    output.write(runHmp(vm, line, { onQuit: () => (quit = true), deferAdvance: (t) => (deferred = t) }));
+    if (quit) rl.close();
+    else if (deferred !== undefined) runSliced(deferred);
+    else prompt();
+  };
+
+  /** Handles waiting lines until one starts a run. */
+  const next = (): void => {
+    while (!running && !quit && waiting.length > 0) handle(waiting.shift()!);
+    endIfIdle();
+  };
 
   output.write(MONITOR_BANNER);
   prompt();
-  return new Promise<void>((resolve) => {
-    rl.on('line', (line: string) => {
-      if (quit) return;
-      if (!terminal) output.write(`${line}\n`);
-      output.write(runHmp(vm, line, { onQuit: () => (quit = true) }));
-      if (quit) rl.close();
-      else prompt();
-    });
-    rl.on('SIGINT', () => rl.close());
-    rl.on('close', () => {
-      // End of input at the prompt: finish the line.
-      if (!quit) output.write('\n');
-      resolve();
-    });
+  rl.on('line', (line: string) => {
+    if (quit) return;
+    waiting.push(line);
+    next();
   });
+  rl.on('SIGINT', () => {
+    // Ctrl-C cancels a run; at the prompt it leaves the monitor.
+    if (running) running.abort();
+    else rl.close();
+  });
+  rl.on('close', () => {
+    ended = true;
+    endIfIdle();
+  });
+  return done;
 }

@@ -10,6 +10,7 @@ import type { VmControl } from '../../qmp/qmp-types';
 import { startInspectorForCli } from '../inspect-option';
 import { stepLine } from '../../scenario/timeline';
 import { CliError } from '../cli-error';
+import { MAX_SPEED } from '../../virtual-time';
 import type { CliIo } from '../cli-io';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 
@@ -137,5 +138,6 @@ function parseSpeed(text: string): number {
   if (text.trim() === '' || !Number.isFinite(speed) || speed < 0) {
     throw new CliError(`--speed ${JSON.stringify(text)}: expected a number >= 0 (1 = real time, 0 = only x-sim-advance moves time)`);
   }
+  if (speed > MAX_SPEED) throw new CliError(`--speed ${text}: at most ${MAX_SPEED} (virtual ms per wall ms)`);
   return speed;
 }

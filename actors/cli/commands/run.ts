@@ -49,7 +49,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     return runHostCommand(file, flags, io);
   }
   // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
-  const { loadScenarioFile, runScenario, ScenarioError } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
+  const { loadScenarioFile, runScenarioSliced, ScenarioError, ScenarioInterrupted } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { ReportCollector } = require('../../report/report-collector') as typeof import('../../report/report-collector');
   const { renderHtmlReport } = require('../../report/html-report') as typeof import('../../report/html-report');
   const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
@@ -95,7 +95,18 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
         bar?.update(Math.round(t / 1000));
       },
     };
-    const result = runScenario(scenario, collector ? collector.wrap(options) : options);
+    // The run yields to the event loop between slices of virtual time: SIGINT/SIGTERM stop it.
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let result;
+    try {
+      result = await runScenarioSliced(scenario, { ...(collector ? collector.wrap(options) : options), signal: stop.signal });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     bar?.stop();
     const { vm, ...plain } = result;
     // The collector's last sample reads the VM: before dispose.
@@ -111,6 +122,8 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   } catch (err) {
     bar?.stop();
     if (err instanceof ScenarioError) throw new CliError(err.message);
+    // 130: the shell's code for a command ended by SIGINT.
+    if (err instanceof ScenarioInterrupted) throw new CliError(err.message, 130);
     throw err;
   } finally {
     await inspector?.stop();

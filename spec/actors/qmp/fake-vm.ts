@@ -123,6 +123,7 @@ export class FakeVm implements VmControl {
 
   runUntil(t: number): void {
     this.record(`runUntil ${t}`);
+    if (t > this.time) this.onAdvance?.();
     this.moveTo(t);
   }
 

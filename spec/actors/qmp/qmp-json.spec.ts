@@ -79,6 +79,13 @@ describe('QMP input stream: JSON objects without framing', () => {
     expect(feedAll('{"a": @}{"execute": "stop"}')).toEqual([error("stray '@'"), error('expecting value'), value({ execute: 'stop' })]);
   });
 
+  it('answers a run of stray bytes once, resynchronising at a structural or control character (QEMU json-lexer.c)', () => {
+    expect(feedAll('@#$%^&*@#$%^&*\n{"execute": "stop"}')).toEqual([error("stray '@'"), value({ execute: 'stop' })]);
+    expect(feedAll('@'.repeat(100_000), '\n{"execute": "cont"}')).toEqual([error("stray '@'"), value({ execute: 'cont' })]);
+    // A control character ends the skipping (clients send one to resynchronise), so each is answered.
+    expect(feedAll('\u0001\u0002\u0003\r\n')).toEqual([error("stray '\u0001'"), error("stray '\u0002'"), error("stray '\u0003'")]);
+  });
+
   it('waits for the rest of an unfinished object', () => {
     const streamer = new QmpJsonStreamer();
     expect(streamer.feed('{"execute": "stop", "arguments": {')).toEqual([]);
@@ -88,14 +95,16 @@ describe('QMP input stream: JSON objects without framing', () => {
   });
 
   it('refuses nesting deeper than 1024 and keeps serving', () => {
-    expect(feedAll('['.repeat(1025), '{"execute": "stop"}')).toEqual([error('nesting too deep'), value({ execute: 'stop' })]);
+    expect(feedAll('['.repeat(1025), '{"execute": "stop"}')).toEqual([error('JSON nesting depth limit exceeded'), value({ execute: 'stop' })]);
   });
 
   it('refuses a message of more than 1 MiB instead of buffering it forever', () => {
     const streamer = new QmpJsonStreamer();
     const out = streamer.feed(`{"id": "${'x'.repeat(1 << 20)}`);
-    expect(out).toEqual([error('message too large')]);
+    expect(out).toEqual([error('JSON token size limit exceeded')]);
     expect(streamer.pending).toBe(0);
+    // The rest of the endless string is skipped up to the next structural character or line end.
+    expect(streamer.feed(`${'y'.repeat(1000)}\n{"execute": "stop"}`)).toEqual([value({ execute: 'stop' })]);
   });
 });
 

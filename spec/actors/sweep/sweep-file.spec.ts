@@ -19,10 +19,10 @@ function errorOf(sweep: unknown): string {
 
 describe('sweep files', () => {
   it('numbers combinations with the first axis varying slowest and sets each value at its path', () => {
-    const sweep = parseSweep({ base, axes: { 'guest.profile': ['linux', 'windows'], 'channel.ringBytes': ['4K', '16K'], seed: '1..3' } }, 's.json');
+    const sweep = parseSweep({ base, axes: { 'guest.profile': ['linux', 'windows'], 'channel.ringBytes': ['8K', '16K'], seed: '1..3' } }, 's.json');
     expect(sweep.runs).toBe(12);
-    expect(combinationOf(sweep, 0)).toEqual({ 'guest.profile': 'linux', 'channel.ringBytes': '4K', seed: 1 });
-    expect(combinationOf(sweep, 1)).toEqual({ 'guest.profile': 'linux', 'channel.ringBytes': '4K', seed: 2 });
+    expect(combinationOf(sweep, 0)).toEqual({ 'guest.profile': 'linux', 'channel.ringBytes': '8K', seed: 1 });
+    expect(combinationOf(sweep, 1)).toEqual({ 'guest.profile': 'linux', 'channel.ringBytes': '8K', seed: 2 });
     expect(combinationOf(sweep, 11)).toEqual({ 'guest.profile': 'windows', 'channel.ringBytes': '16K', seed: 3 });
     const scenario = scenarioOf(sweep, 11);
     expect(scenario).toMatchObject({ guest: { profile: 'windows' }, channel: { ringBytes: '16K' }, seed: 3, machine: { memory: '4G' } });
@@ -66,7 +66,7 @@ describe('sweep files', () => {
     expect(errorOf({ base, axes: {} })).toMatch(/^s\.json: axes: expected an object of field path -> values/);
     expect(errorOf({ base, axes: { seed: '5..1' } })).toBe('s.json: axes["seed"]: "5..1" ends before it starts');
     expect(errorOf({ base, axes: { seed: [] } })).toMatch(/axes\["seed"\]: an empty list/);
-    expect(errorOf({ base, axes: { 'channel.ringBytes': ['4K', 1000] } })).toMatch(/^s\.json: axes\["channel\.ringBytes"\] value 1000: .*channel\.ringBytes/);
+    expect(errorOf({ base, axes: { 'channel.ringBytes': ['8K', 1000] } })).toMatch(/^s\.json: axes\["channel\.ringBytes"\] value 1000: .*channel\.ringBytes/);
     expect(errorOf({ base: { ...base, guest: 'linux' }, axes: { 'guest.profile': ['windows'] } })).toMatch(
       /cannot set guest\.profile: guest is "linux" in the base scenario, not an object/,
     );

@@ -29,7 +29,7 @@ writeFileSync(
       steps: [{ at: '55s', hmp: 'balloon 3072' }],
       until: '60s',
     },
-    axes: { 'guest.profile': ['linux', 'windows'], 'channel.ringBytes': ['4K', '16K'], seed: '1..6' },
+    axes: { 'guest.profile': ['linux', 'windows'], 'channel.ringBytes': ['4128', '16K'], seed: '1..6' },
     figures: { actual: { path: 'final.actualBytes', in: 'MiB' }, ringFullRetries: 'final.counters.guest.stats.ringFullRetries' },
   }),
 );
