@@ -54,12 +54,10 @@ export interface SweepReport {
 
 /** The task of run `index`, as a pool thread or a queue worker receives it. */
 export function taskOf(sweep: Sweep, index: number): RunTask {
-  const combination = Object.entries(combinationOf(sweep, index))
-    .map(([path, value]) => `${path}=${JSON.stringify(value)}`)
-    .join(', ');
   return {
     kind: sweep.kind,
-    source: `${sweep.baseSource} [run ${index}: ${combination}]`,
+    // The base's own name: a kind may resolve files relative to it. The run's line says which combination it was.
+    source: sweep.baseSource,
     scenario: scenarioOf(sweep, index),
     figures: sweep.figures.map(({ name, segments, divisor }) => ({ name, segments, divisor })),
     budgetMs: sweep.budgetMs,
@@ -75,6 +73,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
   const resumed = done.size;
   if (resumed === 0) startResults(options.out);
   else if (resumed < sweep.runs) note(`resuming: ${resumed} of ${sweep.runs} runs are already in ${options.out}`);
+  else note(`all ${sweep.runs} runs are already in ${options.out} (--restart runs them again)`);
   const todo: number[] = [];
   for (let i = 0; i < sweep.runs; i++) if (!done.has(i)) todo.push(i);
 

@@ -107,7 +107,7 @@ describeQueue('a sweep through a Redis queue', () => {
 
   it('gives the run of a worker killed in the middle of it to another worker', async () => {
     const file = writeSweep('long.json', {
-      base: { machine: { memory: '4G' }, device: { statusReport: true }, workload: { kind: 'steady', usedBytes: '1G', churnBytes: '64M', periodMs: '1s' }, until: '1h' },
+      base: { machine: { memory: '4G' }, device: { statusReport: true }, workload: { kind: 'steady', usedBytes: '1G', churnBytes: '64M', periodMs: '1s' }, until: '2h' },
       axes: { seed: '1..3' },
     });
     const queue = queueName();

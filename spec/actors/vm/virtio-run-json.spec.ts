@@ -36,3 +36,24 @@ it('run --json on a virtio-balloon scenario prints the usual object: steps, fina
   expect(r.events.some((e: { event: string }) => e.event === 'BALLOON_CHANGE')).toBe(true);
   expect(r.messages).toEqual({});
 });
+
+it('a virtio-balloon scenario gives the same result twice (apart from wall time)', () => {
+  const { parseScenario, runScenario } = require('../../../index') as typeof import('../../../index');
+  const scenario = parseScenario({
+    machine: { memory: '2G' },
+    device: { model: 'virtio-balloon', deflateOnOom: true, guestStatsPollingInterval: 1 },
+    workload: { kind: 'steady', usedBytes: '1G', churnBytes: '256M', periodMs: '500ms' },
+    steps: [
+      { at: '3s', hmp: 'balloon 1024' },
+      { at: '15s', qmp: { execute: 'qom-get', arguments: { path: 'balloon0', property: 'guest-stats' } } },
+      { at: '16s', hmp: 'balloon 2048' },
+    ],
+    until: '25s',
+  });
+  const once = () => {
+    const { vm, wallTimeMs: _wall, ...plain } = runScenario(scenario);
+    vm.dispose();
+    return plain;
+  };
+  expect(once()).toEqual(once());
+});
