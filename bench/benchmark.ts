@@ -23,6 +23,10 @@ export interface Benchmark {
   repeats?: number;
   /** Whether an unmeasured warm-up run comes first. Default true. */
   warmUp?: boolean;
+  /** At most this many measured runs, whatever --repeats says (for benchmarks that take minutes). */
+  maxRepeats?: number;
+  /** Runs only when named (`--only <name>`): too long for every `npm run bench`. */
+  onlyByName?: boolean;
 }
 
 export interface BenchResult {
@@ -69,6 +73,7 @@ export function runBenchmark(benchmark: Benchmark, repeats = DEFAULT_REPEATS): B
   if (!Number.isInteger(repeats) || repeats < 1) {
     throw new RangeError(`repeats must be a positive integer, got ${String(repeats)}`);
   }
+  if (benchmark.maxRepeats !== undefined) repeats = Math.min(repeats, benchmark.maxRepeats);
   if (benchmark.warmUp !== false) benchmark.run();
   const samples: Record<string, number[]> = {};
   for (let i = 0; i < repeats; i++) {
@@ -105,7 +110,7 @@ export function runBenchmarksFrom(
       `unknown benchmark ${unknown.map((n) => JSON.stringify(n)).join(', ')} (known: ${benchmarks.map((b) => b.name).join(', ')})`,
     );
   }
-  const selected = names === undefined || names.length === 0 ? benchmarks : benchmarks.filter((b) => names.includes(b.name));
+  const selected = names === undefined || names.length === 0 ? benchmarks.filter((b) => b.onlyByName !== true) : benchmarks.filter((b) => names.includes(b.name));
   return selected.map((benchmark, index) => {
     opts.onStart?.(benchmark, index, selected.length);
     return runBenchmark(benchmark, opts.repeats ?? benchmark.repeats ?? DEFAULT_REPEATS);

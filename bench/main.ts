@@ -41,8 +41,8 @@ export function benchCommand(args: BenchArgs, io: CliIo = processIo, benchmarks:
     return 2;
   }
   const onStart = (benchmark: Benchmark, index: number, total: number): void =>
-    io.stderr(`running ${benchmark.name} (${index + 1}/${total}, ${repeatsOf(benchmark)} runs${benchmark.warmUp === false ? '' : ' + warm-up'})\n`);
-  const selected = args.only && args.only.length > 0 ? benchmarks.filter((b) => args.only!.includes(b.name)) : benchmarks;
+    io.stderr(`running ${benchmark.name} (${index + 1}/${total}, ${Math.min(repeatsOf(benchmark), benchmark.maxRepeats ?? Infinity)} runs${benchmark.warmUp === false ? '' : ' + warm-up'})\n`);
+  const selected = args.only && args.only.length > 0 ? benchmarks.filter((b) => args.only!.includes(b.name)) : benchmarks.filter((b) => b.onlyByName !== true);
   const results =
     args.isolate === true && selected.length > 1
       ? selected.map((benchmark, index) => {

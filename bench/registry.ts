@@ -7,6 +7,7 @@ import { cliStartupBench } from './cli-startup.bench';
 import { rangeTree1TiB, rangeTreeMerge1M, rangeTreeMetadata } from './range-tree.bench';
 import { busMessagesBench, clockTimersBench } from './runtime.bench';
 import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
+import { host100VmDayBench } from './host.bench';
 import { soak7DaysBench } from './soak.bench';
 import { vmVirtioBalloon4gBench } from './virtio.bench';
 import { sweep1000Bench } from './sweep.bench';
@@ -22,5 +23,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   soak7DaysBench,
   vmVirtioBalloon4gBench,
   cliStartupBench,
+  host100VmDayBench,
   sweep1000Bench,
 ];

@@ -47,6 +47,7 @@ export const COST_KINDS: readonly CostKind[] = [
   'messageSent',
   'blockAdded',
   'pageOnlined',
+  'pageSwapped',
   'pfnQueued',
   'pfnHandled',
   'bufferRoundTrip',
@@ -75,6 +76,8 @@ const ASSUMED_PAGE_DIRTIED_NS = 1_000;
 const ASSUMED_BLOCK_ADDED_NS = 2_000_000;
 /** assumption: onlining one page (struct page init and freeing it to the buddy allocator). */
 const ASSUMED_PAGE_ONLINED_NS = 40;
+/** assumption: one 4 KiB page to or from a swap device (NVMe random 4 KiB I/O, ~20 us, partly overlapped). */
+const ASSUMED_PAGE_SWAPPED_NS = 20_000;
 
 // virtio-balloon's mechanisms (docs/virtio-balloon.md#the-cost-model). None is fitted to the seed's
 // virtio figures (70 GB/min, 200 GB back in ~2.5 min): those must come out of these.
@@ -230,6 +233,11 @@ export const DEFAULT_COST_TABLE: CostTable = Object.freeze({
     nsPerUnit: ASSUMED_PAGE_ONLINED_NS,
     unit: '4 KiB page',
     source: 'assumption: struct page init + free to the buddy allocator',
+  },
+  pageSwapped: {
+    nsPerUnit: ASSUMED_PAGE_SWAPPED_NS,
+    unit: '4 KiB page',
+    source: 'assumption: a swap-in or swap-out of one page (NVMe random 4 KiB I/O, ~20 us)',
   },
   pfnQueued: {
     nsPerUnit: ASSUMED_PFN_QUEUED_NS,

@@ -211,3 +211,14 @@ export {
   type CostOverrides,
 } from './cost-model';
 export { SeededPrng } from './seeded-prng';
+
+// ---- the host's memory policies (machines/policy/), demand workloads and the host ledger -------
+export { hypervPolicyMachine, DEFAULT_HYSTERESIS_BYTES, type HypervPolicyInput, type HypervPolicyContext } from './policy/hyperv-policy.machine';
+export { manualPolicyMachine } from './policy/manual-policy.machine';
+export { functionPolicyMachine, type FunctionPolicyInput, type FunctionPolicyEmitted } from './policy/function-policy.machine';
+export { planBalance, desiredBytes, divideByWeight, type BalanceOptions, type BalancePlan } from './policy/hyperv-balance';
+export type { PolicyTickEvent, PolicyVmView, PolicyHostView, PolicyDecision, PolicyDecisionEvent, PolicyFunction } from './policy/policy-types';
+export { validateDynamicMemory, DynamicMemoryError, type DynamicMemorySettings } from './policy/dynamic-memory';
+export { demandAt, validateDemandCurve, DemandCurveError, DEMAND_SHAPES, type DemandCurve, type DemandShape } from './workload/demand-curve';
+export { followDemand, type PagingMemory, type FollowResult } from './workload/paging';
+export { HostMemoryLedger, type HostVmLedger, type HostLedgerSnapshot } from './host/host-memory';

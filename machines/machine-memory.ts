@@ -163,6 +163,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   private readonly reserved = new PageRangeTree();
   /** Host: RAM pages whose backing is discarded or was never populated. */
   private readonly discarded = new PageRangeTree();
+  /** Workload pages in the guest's swap (not guest-physical) and the pswpin/pswpout counts (machines/workload/paging.ts). */
+  private readonly swap = { pages: 0, inPages: 0, outPages: 0 };
 
   constructor(config: MachineMemoryConfig) {
     this.map = buildPcMemoryMap({ machineType: config.machineType, ramBytes: config.ramBytes, maxmemBytes: config.maxmemBytes, slots: config.slots });
@@ -355,9 +357,12 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     return Math.max(0, available);
   }
 
-  /** Committed_AS: the guest's processes (Linux model) or the kernel reservation (simple model), plus the workload's pages. */
+  /**
+   * Committed_AS: the guest's processes (Linux model) or the kernel reservation (simple model), plus
+   * the workload's pages, resident or swapped out (machines/workload/paging.ts).
+   */
   committedPages(): number {
-    return (this.linux === null ? this.kernel.totalPages : this.linux.committedPages) + this.used.totalPages;
+    return (this.linux === null ? this.kernel.totalPages : this.linux.committedPages) + this.used.totalPages + this.swap.pages;
   }
 
   /** Linux model: pages reserved at boot outside the page allocator (MemTotal leaves them out); 0 in the simple model. */
@@ -379,6 +384,41 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       }
     }
     return out;
+  }
+
+  // ---- guest view: swap (machines/workload/paging.ts) -----------------------------------------
+
+  /** Workload pages swapped out. */
+  swappedPages(): number {
+    return this.swap.pages;
+  }
+
+  /** Swap traffic since boot, like /proc/vmstat pswpin and pswpout, in pages. */
+  swapStats(): { swappedPages: number; swapInPages: number; swapOutPages: number } {
+    return { swappedPages: this.swap.pages, swapInPages: this.swap.inPages, swapOutPages: this.swap.outPages };
+  }
+
+  /** `pages` of the workload were written to swap. */
+  swapOut(pages: number): void {
+    checkCount('swapOut', 'pages', pages);
+    this.swap.pages += pages;
+    this.swap.outPages += pages;
+  }
+
+  /** `pages` were read back from swap (the caller allocated their room). */
+  swapIn(pages: number): void {
+    checkCount('swapIn', 'pages', pages);
+    const n = Math.min(pages, this.swap.pages);
+    this.swap.pages -= n;
+    this.swap.inPages += n;
+  }
+
+  /** The workload freed up to `pages` of what it had in swap; returns how many. */
+  dropSwapped(pages: number): number {
+    checkCount('dropSwapped', 'pages', pages);
+    const n = Math.min(pages, this.swap.pages);
+    this.swap.pages -= n;
+    return n;
   }
 
   balloonedPages(): number {
@@ -567,6 +607,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
    */
   resetToBoot(): void {
     for (const t of this.guestTrees()) t.clear();
+    // The swap device's contents die with the guest; the traffic counters are the host's record.
+    this.swap.pages = 0;
     this.initBootGuestState();
   }
 

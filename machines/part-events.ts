@@ -67,6 +67,7 @@ export type CostKind =
   | 'messageSent'
   | 'blockAdded'
   | 'pageOnlined'
+  | 'pageSwapped'
   /** virtio-balloon: the guest puts one PFN into (or takes one out of) a buffer. */
   | 'pfnQueued'
   /** virtio-balloon: the host handles one PFN of a buffer (QEMU: a section lookup and one madvise). */

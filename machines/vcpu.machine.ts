@@ -20,6 +20,8 @@ import { type CostOverrides, type CostTable, costOf, resolveCostTable } from './
 import type { Outbox } from './outbox';
 import type { JobDoneEvent, PartId, VcpuEvent, VcpuJob, WorkItem } from './part-events';
 import { SeededPrng } from './seeded-prng';
+import { demandAt, validateDemandCurve, DemandCurveError, type DemandCurve } from './workload/demand-curve';
+import { followDemand, isPagingMemory } from './workload/paging';
 
 /** Virtual ms the vCPU is unavailable during a system reset. Assumption: QEMU's device reset pass. */
 export const DEFAULT_VCPU_RESET_MS = 10;
@@ -41,7 +43,16 @@ export type WorkloadConfig =
    * set moves to usedBytes + a seeded-uniform offset in [-churnBytes, +churnBytes] (allocating
    * or freeing the difference) and `dirtyBytes` (default 0) of it are written.
    */
-  | { kind: 'steady'; usedBytes: number; churnBytes: number; periodMs: number; dirtyBytes?: number; startMs?: number };
+  | { kind: 'steady'; usedBytes: number; churnBytes: number; periodMs: number; dirtyBytes?: number; startMs?: number }
+  /**
+   * Demand over time (machines/workload/demand-curve.ts): every `periodMs` (default 10 s) the
+   * workload's footprint follows the curve; what free memory cannot hold is swapped, and
+   * `activeBytes` (default 1/16 of the demand) are touched per period (machines/workload/paging.ts).
+   */
+  | ({ kind: 'demand'; periodMs?: number; activeBytes?: number } & DemandCurve);
+
+/** Default tick of a demand workload. */
+export const DEFAULT_DEMAND_PERIOD_MS = 10_000;
 
 /** What the workload needs from the memory model (MachineMemory implements it). */
 export interface WorkloadMemory {
@@ -64,7 +75,7 @@ export interface VcpuInput {
   resetMs?: number;
 }
 
-type WorkloadOp = { op: 'allocate' | 'dirty' | 'free'; pages: number } | { op: 'churn' };
+type WorkloadOp = { op: 'allocate' | 'dirty' | 'free'; pages: number } | { op: 'churn' } | { op: 'follow'; elapsedMs: number };
 
 export type QueueEntry = { source: 'part'; job: VcpuJob } | { source: 'workload'; tag: string; op: WorkloadOp };
 
@@ -108,7 +119,7 @@ export type VcpuEmitted =
   | {
       type: 'vcpu.workload-step';
       tag: string;
-      op: 'allocate' | 'dirty' | 'free' | 'churn';
+      op: 'allocate' | 'dirty' | 'free' | 'churn' | 'follow';
       requestedPages: number;
       pages: number;
       /** Pages the workload holds after the step. */
@@ -161,9 +172,19 @@ export function validateWorkload(workload: WorkloadConfig, hasMemory: boolean): 
         throw new WorkloadConfigError('workload.churnBytes', `workload.churnBytes is too large, got ${workload.churnBytes}`);
       }
       break;
+    case 'demand':
+      if (workload.periodMs !== undefined) requireNumber('workload.periodMs', workload.periodMs, { min: 0, exclusiveMin: true });
+      if (workload.activeBytes !== undefined) requireNumber('workload.activeBytes', workload.activeBytes, { min: 0 });
+      try {
+        validateDemandCurve(workload, 'workload');
+      } catch (err) {
+        if (err instanceof DemandCurveError) throw new WorkloadConfigError(err.field, err.message);
+        throw err;
+      }
+      break;
     default: {
       const kind = (workload as { kind?: unknown }).kind;
-      throw new WorkloadConfigError('workload.kind', `workload.kind must be idle, script or steady, got ${String(kind)}`);
+      throw new WorkloadConfigError('workload.kind', `workload.kind must be idle, script, steady or demand, got ${String(kind)}`);
     }
   }
   if (!hasMemory) throw new WorkloadConfigError('memory', `a '${workload.kind}' workload needs input.memory`);
@@ -220,6 +241,14 @@ function runWorkloadOp(
         work.push({ kind: 'pageDirtied', count: dirtyPages });
       }
       return { work, requested: Math.abs(target - have), done: moved };
+    }
+    case 'follow': {
+      const w = context.workload;
+      if (w.kind !== 'demand' || !isPagingMemory(memory)) return { work: [], requested: 0, done: 0 };
+      const demand = toPages(demandAt(w, context.prng.seed, op.elapsedMs));
+      const active = w.activeBytes === undefined ? Math.floor(demand / 16) : toPages(w.activeBytes);
+      const result = followDemand(memory, demand, active);
+      return { work: result.work, requested: demand, done: result.moved };
     }
   }
 }
@@ -315,6 +344,8 @@ export const vcpuMachine = setup({
         if (steps.length > 0) enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: steps[0].atMs });
       } else if (w.kind === 'steady') {
         enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: w.startMs ?? 0 });
+      } else if (w.kind === 'demand') {
+        enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: 0 });
       }
     }),
     stopWorkload: cancel('workload-tick'),
@@ -344,6 +375,12 @@ export const vcpuMachine = setup({
         else if (!context.queue.some((e) => e.source === 'workload' && e.op.op === 'churn')) add({ op: 'churn' });
         tick += 1;
         enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: w.periodMs });
+      } else if (w.kind === 'demand') {
+        const period = w.periodMs ?? DEFAULT_DEMAND_PERIOD_MS;
+        // As with churn: a follow still queued (halted) absorbs this one.
+        if (!context.queue.some((e) => e.source === 'workload' && e.op.op === 'follow')) add({ op: 'follow', elapsedMs: tick * period });
+        tick += 1;
+        enqueue.raise({ type: 'workload.tick' }, { id: 'workload-tick', delay: period });
       }
       enqueue.assign({ queue: [...context.queue, ...newEntries], workloadSeq: seq, tick });
     }),

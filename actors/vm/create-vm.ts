@@ -57,6 +57,8 @@ export interface CreateVmOptions {
   epochMs?: number;
   /** Called for every bus delivery just before it is handed over (the inspector uses it to name senders). */
   onDelivery?: (delivery: BusDelivery) => void;
+  /** The clock to run on (default: a new one). VMs of one host share the host's clock (actors/host/). */
+  clock?: VirtualClock;
 }
 
 /** What `counters()` (and QMP x-sim-counters) reports. */
@@ -76,6 +78,10 @@ export interface VmCounters {
     managedPages: number;
     residentPages: number;
     metadataBytes: number;
+    /** Workload pages in the guest's swap, and the swap traffic since the VM was made (pswpin/pswpout). */
+    swappedPages: number;
+    swapInPages: number;
+    swapOutPages: number;
   };
   /** DM messages per type name. */
   messages: Partial<Record<DmMessageTypeName, number>>;
@@ -137,7 +143,7 @@ export function startupWarnings(config: VmConfig): string[] {
 export const FIRMWARE_RESET_MS = 32.447;
 
 class VmImpl implements Vm {
-  readonly clock = new VirtualClock();
+  readonly clock: VirtualClock;
   private firmwareReset: ReturnType<VirtualClock['setTimeout']> | undefined;
   readonly startupWarnings: readonly string[];
   readonly bus: MessageBus;
@@ -159,6 +165,7 @@ class VmImpl implements Vm {
     options: CreateVmOptions,
   ) {
     this.epochMs = options.epochMs ?? 0;
+    this.clock = options.clock ?? new VirtualClock();
     this.startupWarnings = startupWarnings(config);
     this.bus = new MessageBus(this.clock);
     // Bus deliveries join the trace only while someone watches it: the bus builds a record for
@@ -361,6 +368,7 @@ class VmImpl implements Vm {
         managedPages: this.memory.managedPages(),
         residentPages: this.memory.residentPages(),
         metadataBytes: this.memory.metadataBytes(),
+        ...this.memory.swapStats(),
       },
       messages: this.messageCounts(),
     };

@@ -62,7 +62,7 @@ interface Throttle {
 }
 
 export class VirtioBalloonVm implements Vm {
-  readonly clock = new VirtualClock();
+  readonly clock: VirtualClock;
   /** virtio-balloon is not a memory device: QEMU prints no alignment warning for it. */
   readonly startupWarnings: readonly string[] = [];
   readonly bus: MessageBus;
@@ -85,6 +85,8 @@ export class VirtioBalloonVm implements Vm {
   ) {
     const virtio = config.virtio!;
     this.epochMs = options.epochMs ?? 0;
+    // VMs of one host share the host's clock (actors/host/).
+    this.clock = options.clock ?? new VirtualClock();
     this.bus = new MessageBus(this.clock);
     this.trace$ = merge(this.traceSubject, this.bus.trace$.pipe(map((d): VmTraceRecord => ({ kind: 'bus', ...d }))));
     if (options.onDelivery) this.bus.trace$.subscribe(options.onDelivery);
@@ -286,6 +288,7 @@ export class VirtioBalloonVm implements Vm {
         managedPages: this.memory.managedPages(),
         residentPages: this.memory.residentPages(),
         metadataBytes: this.memory.metadataBytes(),
+        ...this.memory.swapStats(),
       },
       messages: {},
       virtio: this.virtioCounters(),

@@ -21,6 +21,9 @@ interface QmpCliOptions extends RawVmOptions {
   listen: string;
   speed: string;
   allowRemote?: boolean;
+  host?: string;
+  socketDir?: string;
+  tcpBase?: string;
 }
 
 /** What serveQmp needs of a VM: the control surface, real-time following and teardown. */
@@ -32,11 +35,18 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
     .description('run a simulated VM behind a QMP server, as QEMU -qmp does')
     .option('--listen <addr>', 'tcp:HOST:PORT or unix:PATH (loopback only unless --allow-remote)', DEFAULT_LISTEN)
     .option('--speed <factor>', 'virtual ms per wall ms; 0: time moves only with x-sim-advance', '1')
-    .option('--allow-remote', 'allow a non-loopback --listen address (QMP has no authentication)');
+    .option('--allow-remote', 'allow a non-loopback --listen address (QMP has no authentication)')
+    .option('--host <host.json>', 'serve a host scenario: one QMP monitor per VM (see docs/host.md)')
+    .option('--socket-dir <dir>', 'with --host: unix sockets <dir>/<vm>.sock (default ./qmp-<scenario name>)')
+    .option('--tcp-base <port>', 'with --host: TCP ports <port>, <port>+1, ... on 127.0.0.1 instead of sockets');
   addVmOptions(command)
     .addHelpText('after', '\nExample:\n  hv-balloon-sim qmp --listen tcp:127.0.0.1:4444 --memory 4G --maxmem 44G --memdev 8G --status-report\n  socat - tcp:127.0.0.1:4444')
     .action(async (raw: QmpCliOptions, command: Command) => {
       const speed = parseSpeed(raw.speed);
+      if (raw.host !== undefined) {
+        await serveHostCommand(raw, speed, command, io);
+        return;
+      }
       try {
         parseListenAddress(raw.listen);
       } catch (error) {
@@ -118,6 +128,33 @@ export async function serveQmp(
   await finished;
   await server.close();
   vm.dispose();
+}
+
+async function serveHostCommand(raw: QmpCliOptions, speed: number, command: Command, io: CliIo): Promise<void> {
+  // VM flags and --listen describe one VM: a host scenario describes its VMs itself.
+  for (const flag of ['listen', 'memory', 'maxmem', 'memdev', 'statusReport', 'guest', 'seed', 'scenario']) {
+    if (command.getOptionValueSource(flag) === 'cli') throw new CliError(`--host: --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with --host (the host scenario gives every VM)`);
+  }
+  let tcpBasePort: number | undefined;
+  if (raw.tcpBase !== undefined) {
+    tcpBasePort = Number(raw.tcpBase);
+    if (!Number.isInteger(tcpBasePort) || tcpBasePort < 1 || tcpBasePort > 65535) throw new CliError(`--tcp-base ${JSON.stringify(raw.tcpBase)}: expected a port 1..65535`);
+  }
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    io.stderr(`terminating on ${signal}\n`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+  const { serveHost } = require('../../host/host-qmp') as typeof import('../../host/host-qmp');
+  try {
+    await serveHost(raw.host!, { ...(raw.socketDir !== undefined ? { socketDir: raw.socketDir } : {}), ...(tcpBasePort !== undefined ? { tcpBasePort } : {}), speed, signal: stop.signal }, io);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 function parseSpeed(text: string): number {

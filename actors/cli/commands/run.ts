@@ -17,6 +17,8 @@ import { DEFAULT_INSPECT_WAIT_S, startInspectorForCli, waitForInspector } from '
 import { parsePort } from '../view-option';
 import type { ViewRecorder } from '../../view/view-recorder';
 import { parseSpeed, viewScenarioLive } from './view';
+import { readHostScenarioJson } from '../../host/host-detect';
+import type { HostRunOutput } from '../../host/host-run-command';
 import { bigintReplacer } from '../../qmp/qmp-json';
 
 interface RunFlags {
@@ -57,7 +59,15 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     });
 }
 
-export async function runCommand(file: string, flags: RunFlags, io: CliIo): Promise<ScenarioResult> {
+export async function runCommand(file: string, flags: RunFlags, io: CliIo): Promise<ScenarioResult | HostRunOutput> {
+  // A host scenario ("host" + "vms": actors/host/) has its own runner and output.
+  if (readHostScenarioJson(file)) {
+    if (flags.inspect) throw new CliError('--inspect: not available for host scenarios (one inspector per VM is not supported yet)');
+    if (flags.record !== undefined || flags.view) throw new CliError('--record and --view: not available for host scenarios yet (one view per VM)');
+    if (flags.report !== undefined) checkOutputPath(flags.report, '--report', 'report.html');
+    const { runHostCommand } = require('../../host/host-run-command') as typeof import('../../host/host-run-command');
+    return runHostCommand(file, flags, io);
+  }
   // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
   const { loadScenarioFile, runScenarioSliced, ScenarioError, ScenarioInterrupted } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { ReportCollector } = require('../../report/report-collector') as typeof import('../../report/report-collector');

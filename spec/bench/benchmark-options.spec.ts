@@ -1,0 +1,33 @@
+/** Benchmark options for long benchmarks: at most maxRepeats runs, no warm-up when asked, and only when named. */
+import { runBenchmark, runBenchmarksFrom, type Benchmark } from '../../bench/benchmark';
+
+function counting(extra: Partial<Benchmark>): Benchmark & { runs: number } {
+  const b = {
+    name: 'long',
+    description: 'a long one',
+    target: { figure: 'x', op: '<=' as const, value: 10, unit: 'ms' },
+    runs: 0,
+    run() {
+      b.runs++;
+      return { x: 1 };
+    },
+    ...extra,
+  };
+  return b;
+}
+
+describe('long benchmarks', () => {
+  it('run at most maxRepeats times, without a warm-up when warmUp is false', () => {
+    const b = counting({ maxRepeats: 1, warmUp: false });
+    const r = runBenchmark(b, 5);
+    expect(b.runs).toBe(1);
+    expect(r.repeats).toBe(1);
+  });
+
+  it('are left out of a full run and run when named', () => {
+    const long = counting({ onlyByName: true });
+    const short = counting({ name: 'short' });
+    expect(runBenchmarksFrom([short, long], undefined, { repeats: 1 }).map((r) => r.name)).toEqual(['short']);
+    expect(runBenchmarksFrom([short, long], ['long'], { repeats: 1 }).map((r) => r.name)).toEqual(['long']);
+  });
+});
