@@ -30,7 +30,7 @@ export function registerSweepCommand(program: Command, io: CliIo): void {
     .description('run every combination of a sweep file (a base scenario and axes to vary) on all cores or through a Redis queue; resumable')
     .argument('<sweep>', 'path of the sweep JSON file')
     .option('--json', 'print the summary as one JSON object instead of tables')
-    .option('--workers <n>', 'worker threads on this machine (default: one per core)')
+    .option('--workers <n>', 'worker processes on this machine, each running one scenario at a time (default: one per core)')
     .option('--out <file>', 'results file, one JSON line per run (default: <sweep name>.results.jsonl); an existing one is resumed')
     .option('--restart', 'replace the runs already in the results file instead of resuming')
     .option('--queue <url>', 'run through a BullMQ queue on this Redis (redis://HOST:PORT) instead, for `hv-balloon-sim worker`s on any machines')
@@ -131,7 +131,7 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
       ) + '\n',
     );
   } else {
-    const where = report.engine === 'queue' ? `through the queue` : `on ${report.workers} thread${report.workers === 1 ? '' : 's'}`;
+    const where = report.engine === 'queue' ? `through the queue` : `on ${report.workers} worker process${report.workers === 1 ? '' : 'es'}`;
     const cpu = report.engine === 'queue' ? '' : `, CPU ${formatNumber(Math.round(report.cpuMs / 100) / 10)} s`;
     io.stdout(`${all.runs} of ${sweep.runs} runs: ${all.ok} ok, ${all.failed} failed, ${all.overBudget} over budget\n`);
     io.stdout(`this call: ${report.ran} runs ${where} in ${formatNumber(Math.round(seconds * 10) / 10)} s (${formatNumber(Math.round(runsPerSecond * 10) / 10)} runs/s${cpu})${report.resumed > 0 ? `, ${report.resumed} resumed from the file` : ''}\n`);

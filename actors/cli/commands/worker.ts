@@ -19,10 +19,10 @@ interface WorkerFlags {
 export function registerWorkerCommand(program: Command, io: CliIo): void {
   program
     .command('worker')
-    .description('run sweep runs from a Redis queue (`sweep --queue`) on this machine, one per thread')
+    .description('run sweep runs from a Redis queue (`sweep --queue`) on this machine, one per worker process')
     .requiredOption('--queue <url>', 'the Redis the sweep was queued on (redis://HOST:PORT)')
     .option('--queue-name <name>', 'the queue name (default hv-balloon-sim)')
-    .option('--workers <n>', 'runs at once on this machine, each on its own thread (default: one per core)')
+    .option('--workers <n>', 'runs at once on this machine, each in its own worker process (default: one per core)')
     .option('--stall-timeout <time>', "how long a worker may go silent before its job is given to another (a lost machine's runs come back after this)", '30s')
     .option('--idle-exit <time>', 'stop once the queue has been empty this long (for batch jobs, e.g. a Kubernetes Job); default: run until stopped')
     .addHelpText('after', '\nExample:\n  hv-balloon-sim worker --queue redis://10.0.0.5:6379 --idle-exit 1min')

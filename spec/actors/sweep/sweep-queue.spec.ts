@@ -1,6 +1,6 @@
 /**
  * Sweeps through a BullMQ queue on a real redis-server: two `hv-balloon-sim worker` processes give
- * the same results file as the local threads; a worker killed in the middle of a run has that run
+ * the same results file as the local pool; a worker killed in the middle of a run has that run
  * taken again by another worker; a Redis that does not answer is one clear error line.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -74,7 +74,7 @@ describeQueue('a sweep through a Redis queue', () => {
     await redis?.stop();
   });
 
-  it('gives the same results file with two worker processes as with local threads', async () => {
+  it('gives the same results file with two worker processes as the local pool', async () => {
     const file = writeSweep('seeds.json', {
       base: {
         machine: { memory: '4G' },
