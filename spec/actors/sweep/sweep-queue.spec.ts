@@ -32,10 +32,10 @@ interface WorkerProcess {
 }
 
 /** Starts `hv-balloon-sim worker` as its own process and waits until it is connected. */
-async function startWorker(url: string, queue: string): Promise<WorkerProcess> {
+async function startWorker(url: string, queue: string, idleExit = '30s'): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    [join(root, 'bin', 'hv-balloon-sim.js'), 'worker', '--queue', url, '--queue-name', queue, '--workers', '1', '--stall-timeout', '3s', '--idle-exit', '30s'],
+    [join(root, 'bin', 'hv-balloon-sim.js'), 'worker', '--queue', url, '--queue-name', queue, '--workers', '1', '--stall-timeout', '3s', '--idle-exit', idleExit],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let log = '';
@@ -118,7 +118,8 @@ describeQueue('a sweep through a Redis queue', () => {
     a.child.kill('SIGKILL');
     await a.exited;
     expect(a.log()).not.toMatch(/#0 ok/);
-    const b = await startWorker(redis!.url, queue);
+    // It stops by itself once the queue has been empty for 3 s (checked at the end).
+    const b = await startWorker(redis!.url, queue, '3s');
     const report = await sweep;
     expect(report.summary.all).toMatchObject({ runs: 3, ok: 3 });
     expect(b.log()).toMatch(/#0 started \(attempt 2\)/);
