@@ -4,7 +4,7 @@
  * the job locks while they compute; a worker that dies (killed, machine lost) stops renewing, and
  * after the stall timeout another worker takes its job again.
  */
-import { Queue, Worker } from 'bullmq';
+import { loadOptional } from './optional-package';
 import { createRunPool } from './run-pool';
 import type { RunOutcome } from './run-task';
 import { checkRedis, connectionOf, safeUrl, type RunJobData } from './redis-queue';
@@ -28,6 +28,7 @@ export interface QueueWorkerHandle {
 }
 
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorkerHandle> {
+  const { Queue, Worker } = loadOptional<typeof import('bullmq')>('bullmq', 'a queue worker');
   await checkRedis(options.url);
   const pool = createRunPool(options.threads);
   let active = 0;

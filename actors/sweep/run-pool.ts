@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { pool as workerPool } from 'workerpool';
+import { loadOptional } from './optional-package';
 import { overBudget, type RunOutcome, type RunTask } from './run-task';
 
 /**
@@ -61,6 +61,7 @@ function workerNodeFlags(): string[] {
 }
 
 export function createRunPool(workers: number): RunPool {
+  const { pool: workerPool } = loadOptional<typeof import('workerpool')>('workerpool', 'a sweep on this machine (its pool of worker processes)');
   const pool = workerPool(workerFile(), {
     workerType: 'process',
     minWorkers: workers,

@@ -47,6 +47,7 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
   const { runSweep } = require('../../sweep/sweep-runner') as typeof import('../../sweep/sweep-runner');
   const { formatNumber, summaryTables } = require('../../sweep/summary') as typeof import('../../sweep/summary');
   const { QueueError } = require('../../sweep/redis-queue') as typeof import('../../sweep/redis-queue');
+  const { MissingPackageError } = require('../../sweep/optional-package') as typeof import('../../sweep/optional-package');
   const { queueFlag, workersFlag } = require('../../sweep/sweep-options') as typeof import('../../sweep/sweep-options');
   const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
   let sweep: Sweep;
@@ -95,7 +96,7 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
   try {
     report = await runSweep(sweep, { out, restart: flags.restart === true, workers, queue, onProgress, note, signal: controller.signal });
   } catch (err) {
-    if (err instanceof SweepError || err instanceof QueueError) throw new CliError(err.message);
+    if (err instanceof SweepError || err instanceof QueueError || err instanceof MissingPackageError) throw new CliError(err.message);
     throw err;
   } finally {
     process.removeListener('SIGINT', onSigint);

@@ -34,6 +34,7 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
 export async function workerCommand(flags: WorkerFlags, io: CliIo): Promise<void> {
   // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
   const { QueueError } = require('../../sweep/redis-queue') as typeof import('../../sweep/redis-queue');
+  const { MissingPackageError } = require('../../sweep/optional-package') as typeof import('../../sweep/optional-package');
   const { startQueueWorker } = require('../../sweep/queue-worker') as typeof import('../../sweep/queue-worker');
   const { queueFlag, timeFlag, workersFlag } = require('../../sweep/sweep-options') as typeof import('../../sweep/sweep-options');
   const target = queueFlag(flags.queue ?? '', flags.queueName);
@@ -45,7 +46,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIo): Promise<void
   try {
     handle = await startQueueWorker({ ...target, threads, stallTimeoutMs, idleExitMs, log });
   } catch (err) {
-    if (err instanceof QueueError) throw new CliError(err.message);
+    if (err instanceof QueueError || err instanceof MissingPackageError) throw new CliError(err.message);
     throw err;
   }
   const stop = (signal: string): void => {
