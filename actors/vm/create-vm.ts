@@ -6,7 +6,7 @@
  */
 import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { Observable } from 'rxjs';
-import { MachineMemory } from '../../machines/machine-memory';
+import type { MachineMemory } from '../../machines/machine-memory';
 import { ChannelLink } from '../../machines/vmbus-ring';
 import {
   deviceCounters,
@@ -28,14 +28,13 @@ import type { VirtualClock } from '../virtual-clock';
 import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
 import { DEVICE_MEMORY_ALIGN_BYTES } from '../../protocol/constants';
 import type { HvBalloonInfo } from '../../machines/hv-balloon-device/queries';
-import { DEFAULT_KERNEL_RESERVED_PAGES } from '../../machines/machine-memory';
 import { createVmMachine, type VmPartInputs } from './vm.machine';
 import { normalizeVmConfig, type VmConfig, type VmConfigInput } from './vm-config';
 import type { VirtioBalloonDeviceEmitted } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
 import type { VirtioBalloonDriverEmitted } from '../../machines/virtio-balloon/virtio-balloon-driver.machine';
 import { VirtioBalloonVm, type VirtioBalloonCounters } from './virtio-balloon-vm';
 import { QmpEventThrottle } from './qmp-event-throttle';
-import { VmRuntime } from './vm-runtime';
+import { guestMemory, VmRuntime } from './vm-runtime';
 
 /** One line of the VM's trace: everything that happened, in virtual-time order. */
 export type VmTraceRecord =
@@ -155,15 +154,7 @@ class VmImpl extends VmRuntime implements Vm {
     this.startupWarnings = startupWarnings(config);
     // QEMU monitor_qapi_event_conf: HV_BALLOON_STATUS_REPORT at most once a second.
     this.statusEvents = new QmpEventThrottle(this.clock, STATUS_EVENT_RATE_LIMIT_MS, (event) => this.publish(event));
-    this.memory = new MachineMemory({
-      machineType: config.machineType,
-      ramBytes: config.memoryBytes,
-      maxmemBytes: config.maxmemBytes,
-      slots: config.slots,
-      memdevHugepages: config.memdevHugepages,
-      // Linux guests get the calibrated Linux memory model; the Windows-like profile the simple one.
-      ...(config.guest.profile === 'windows' ? { kernelReservedPages: DEFAULT_KERNEL_RESERVED_PAGES } : { linux: config.guest.memory }),
-    });
+    this.memory = guestMemory(config);
     const hasDevice = config.device !== null;
     const link = new ChannelLink(config.ringBytes);
     link.onPacket = (p) => this.countPacket(p.from, p.payload);

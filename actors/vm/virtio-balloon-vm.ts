@@ -7,7 +7,7 @@
  * `guest-stats-polling-interval`. createVm builds one when the config's device model says so.
  */
 import { createActor, type AnyActorRef } from 'xstate';
-import { DEFAULT_KERNEL_RESERVED_PAGES, MachineMemory } from '../../machines/machine-memory';
+import type { MachineMemory } from '../../machines/machine-memory';
 import { queryHvBalloonStatusReport } from '../../machines/hv-balloon-device/queries';
 import type { VcpuEmitted } from '../../machines/vcpu.machine';
 import {
@@ -29,7 +29,7 @@ import type { DmMessageTypeName } from '../../protocol/messages';
 import { QmpError } from '../qmp/qmp-types';
 import type { CreateVmOptions, Vm, VmCounters } from './create-vm';
 import { QmpEventThrottle } from './qmp-event-throttle';
-import { VmRuntime } from './vm-runtime';
+import { guestMemory, VmRuntime } from './vm-runtime';
 import type { VmConfig } from './vm-config';
 
 /** Virtual ms from power-on until the driver probes. Assumption: like the VMBus offer (1 s). */
@@ -65,15 +65,8 @@ export class VirtioBalloonVm extends VmRuntime implements Vm {
     super(config, options);
     const virtio = config.virtio!;
     this.balloonChanges = new QmpEventThrottle(this.clock, BALLOON_CHANGE_RATE_LIMIT_MS, (event) => this.publish(event));
-    // The same guest memory model as an hv-balloon VM: the machine type, and for a Linux guest the
-    // calibrated Linux model (its guest.memory parameters); the Windows-like profile the simple one.
-    this.memory = new MachineMemory({
-      machineType: config.machineType,
-      ramBytes: config.memoryBytes,
-      maxmemBytes: config.maxmemBytes,
-      slots: config.slots,
-      ...(config.guest.profile === 'windows' ? { kernelReservedPages: DEFAULT_KERNEL_RESERVED_PAGES } : { linux: config.guest.memory }),
-    });
+    // The same guest memory model as an hv-balloon VM (no memdev: no hugepage slots).
+    this.memory = guestMemory(config);
     // QEMU virtio_balloon_get_features: STATS_VQ always; DEFLATE_ON_OOM with deflate-on-oom=on.
     this.transport = new VirtioBalloonTransport((1 << VIRTIO_BALLOON_F_STATS_VQ) | (virtio.deflateOnOom ? 1 << VIRTIO_BALLOON_F_DEFLATE_ON_OOM : 0));
     this.root = createActor(createVirtioVmMachine(), {

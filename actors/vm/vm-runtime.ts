@@ -6,7 +6,7 @@
  */
 import type { AnyActorRef } from 'xstate';
 import { map, merge, Subject, type Observable } from 'rxjs';
-import type { MachineMemory } from '../../machines/machine-memory';
+import { DEFAULT_KERNEL_RESERVED_PAGES, MachineMemory } from '../../machines/machine-memory';
 import { MessageBus } from '../message-bus';
 import { MAX_VIRTUAL_MS, VirtualClock, followWallClock } from '../virtual-clock';
 import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
@@ -14,6 +14,22 @@ import { executeCommand } from '../qmp/qmp-dispatcher';
 import { runHmp } from '../hmp/hmp';
 import type { CreateVmOptions, VmCounters, VmTraceRecord } from './create-vm';
 import type { VmConfig } from './vm-config';
+
+/**
+ * The guest's memory as the config describes it: the machine type's layout, the memdev's host page
+ * size, and for a Linux guest the calibrated Linux memory model (its guest.memory parameters); the
+ * Windows-like profile gets the simple one.
+ */
+export function guestMemory(config: VmConfig): MachineMemory {
+  return new MachineMemory({
+    machineType: config.machineType,
+    ramBytes: config.memoryBytes,
+    maxmemBytes: config.maxmemBytes,
+    slots: config.slots,
+    memdevHugepages: config.memdevHugepages,
+    ...(config.guest.profile === 'windows' ? { kernelReservedPages: DEFAULT_KERNEL_RESERVED_PAGES } : { linux: config.guest.memory }),
+  });
+}
 
 /** The parts a VM's root actor may invoke (systemIds), besides the root itself ('vm'). */
 export type VmPartName = 'device' | 'guest' | 'channel' | 'memctl' | 'vcpu';
