@@ -1,8 +1,9 @@
 /**
- * Runs the DM guest driver against a scripted HOST (the test kit's ScriptableHost, extended below): the real VMBus channel statechart carries the
- * packets; the host writes raw encoded DM messages into the host->guest ring through a host
- * ChannelEndpoint and reads the guest's replies from the guest->host ring. The vCPU and the memory
- * controller are scripted too (job.done after a fixed delay; block-onlined after a delay or never).
+ * Runs the DM guest driver against a scripted HOST (the test kit's ScriptableHost, with the extras
+ * below): the real VMBus channel statechart carries the packets; the host writes raw encoded DM
+ * messages into the host->guest ring and reads the guest's replies from the guest->host ring. The
+ * vCPU and the memory controller are scripted too (job.done after a fixed delay; block-onlined
+ * after a delay or never).
  */
 import { createActor, type Actor } from 'xstate';
 import { MessageBus } from '../../../actors/message-bus';
