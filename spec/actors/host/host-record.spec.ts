@@ -1,29 +1,15 @@
 /** `run host.json --record run.json`, then `view run.json --vm <name>`: every VM's run recorded; the view replays one VM at a time. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../../../actors/cli/commands/run';
 import { runCli } from '../../../actors/cli/main';
 import { HOST_RECORDING_FORMAT, pickHostVmRecording } from '../../../actors/view/host-recording';
 import { RecordingError } from '../../../actors/view/view-source';
 import { snapshotAt } from '../../../actors/view/view-model';
+import { writeSmallHost } from './small-host';
 
 describe('run host.json --record', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hv-host-record-'));
-  const file = join(dir, 'host.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'small host',
-      host: { memory: '8G', policy: { kind: 'hyperv' } },
-      vms: [
-        { name: 'web', dynamicMemory: { startup: '2G', minimum: '1G', maximum: '4G' }, workload: { kind: 'demand', shape: 'steady', baseBytes: '2500M' } },
-        { name: 'idle', dynamicMemory: { startup: '2G', minimum: '1G', maximum: '4G' } },
-      ],
-      steps: [{ at: '90s', vm: 'idle', hmp: 'info balloon' }],
-      until: '2min',
-    }),
-  );
+  const { dir, file } = writeSmallHost('hv-host-record-', { steps: [{ at: '90s', vm: 'idle', hmp: 'info balloon' }] });
   const record = join(dir, 'run.json');
   let out = '';
   beforeAll(async () => {
