@@ -6,10 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import { CliError } from '../cli/cli-error';
 import type { CliIo } from '../cli/cli-io';
+import { loadHostScenarioForCli } from '../cli/scenario-file';
 import { formatDuration } from '../units';
 import { HostError, type Host } from './create-host';
-import { HostScenarioError, type HostScenario } from './host-config';
-import { loadHostScenarioFile, runHostScenario, type HostSample, type HostScenarioResult } from './host-scenario';
+import type { HostScenario } from './host-config';
+import { runHostScenario, type HostSample, type HostScenarioResult } from './host-scenario';
 import { renderHostReport } from './host-report';
 import type { ViewRecorder } from '../view/view-recorder';
 import type { HostRecording } from '../view/host-recording';
@@ -20,13 +21,7 @@ const MAX_TIMELINE_DECISIONS = 400;
 export type HostRunOutput = Omit<HostScenarioResult, 'host'>;
 
 export function runHostCommand(file: string, flags: { json?: boolean; verbose?: boolean; report?: string; record?: string }, io: CliIo): HostRunOutput {
-  let scenario;
-  try {
-    scenario = loadHostScenarioFile(file);
-  } catch (err) {
-    if (err instanceof HostScenarioError) throw new CliError(err.message);
-    throw err;
-  }
+  const scenario = loadHostScenarioForCli(file);
   const show = (line: string): void => {
     if (!flags.json) io.stdout(line + '\n');
   };
