@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 import { loadScenarioForCli } from '../scenario-file';
+import { readHostScenarioJson } from '../../host/host-detect';
 import type { ScenarioStepResult } from '../../scenario/scenario';
 import type { ViewRecording } from '../../view/view-model';
 import { startInspectorForCli, waitForInspector } from '../inspect-option';
@@ -86,6 +87,9 @@ export interface LiveViewFlags {
 
 /** A scenario run live in the view until Ctrl-C (`view <scenario>`, `run <scenario> --view`); it pauses at the scenario's end. */
 export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: CliIo, onStep?: (step: ScenarioStepResult) => void): Promise<void> {
+  if (readHostScenarioJson(file)) {
+    throw new CliError(`${file}: a host scenario; the view shows a host's VMs from a recording, one at a time: run ${file} --record run.json, then view run.json --vm <name> (live, not yet)`);
+  }
   const { scheduleScenarioSteps } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { createVm } = require('../../vm/create-vm') as typeof import('../../vm/create-vm');
   const scenario = loadScenarioForCli(file);

@@ -51,5 +51,9 @@ describe('run host.json --record', () => {
       code: 2,
       stderr: 'hv-balloon-sim: --vm: goes with a recorded host run (run <host.json> --record run.json); examples/reboot.json is not one\n',
     });
+    // Live, a host is not shown yet: both ways in say how to see it instead.
+    const notLive = `hv-balloon-sim: ${file}: a host scenario; the view shows a host's VMs from a recording, one at a time: run ${file} --record run.json, then view run.json --vm <name> (live, not yet)\n`;
+    expect(await cli('view', file)).toEqual({ code: 2, stderr: notLive });
+    expect(await cli('run', file, '--view')).toEqual({ code: 2, stderr: notLive });
   });
 });
