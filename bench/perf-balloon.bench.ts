@@ -31,6 +31,8 @@ interface Inspected {
   xstateEvents: number;
   xstateMicrosteps: number;
   xstateSentEvents: number;
+  /** Events per part, as `events<Part>` figures. */
+  byPart: Record<string, number>;
   dmMessages: number;
   packets: CapturedPacket[];
   removedPages: number;
@@ -60,6 +62,7 @@ function inspectedRun(): Inspected {
     xstateEvents: counter.events,
     xstateMicrosteps: counter.microsteps,
     xstateSentEvents: counter.sentEvents,
+    byPart: Object.fromEntries([...counter.byPart].map(([part, n]) => [`events${part.charAt(0).toUpperCase()}${part.slice(1)}`, n])),
     dmMessages: dmMessageTotal(vm) - before,
     packets,
     removedPages: device.removedBothCtr + device.removedGuestCtr - removedBefore,
@@ -92,6 +95,8 @@ export const vmBalloon1tBench: Benchmark = {
       xstateEvents: info.xstateEvents,
       eventsPerDmMessage: Math.round((info.xstateEvents / dmMessages) * 100) / 100,
       xstateSentEvents: info.xstateSentEvents,
+      sentEventsPerDmMessage: Math.round((info.xstateSentEvents / dmMessages) * 100) / 100,
+      ...info.byPart,
       xstateMicrosteps: info.xstateMicrosteps,
       dataPathMs: Math.round(dataPath.ms * 10) / 10,
       dataPathCpuMs: Math.round(dataPath.cpuMs * 10) / 10,

@@ -15,6 +15,8 @@ export class XStateEventCounter {
   sentEvents = 0;
   /** Microsteps (transitions taken, eventless ones included) while counting. */
   microsteps = 0;
+  /** Events per part (the actor's systemId: device, guest, vcpu, channel, memctl, vm). */
+  readonly byPart = new Map<string, number>();
   counting = false;
   private readonly lastEvent = new Map<string, unknown>();
 
@@ -22,16 +24,22 @@ export class XStateEventCounter {
     if (e.type === '@xstate.event') {
       this.lastEvent.set(e.actorRef.sessionId, e.event);
       if (this.counting) {
-        this.events++;
+        this.count(e.actorRef);
         this.sentEvents++;
       }
     } else if (e.type === '@xstate.microstep') {
       const id = e.actorRef.sessionId;
       if (this.lastEvent.get(id) !== e.event) {
         this.lastEvent.set(id, e.event);
-        if (this.counting) this.events++;
+        if (this.counting) this.count(e.actorRef);
       }
       if (this.counting) this.microsteps++;
     }
   };
+
+  private count(actor: object): void {
+    this.events++;
+    const part = (actor as { systemId?: string }).systemId ?? 'other';
+    this.byPart.set(part, (this.byPart.get(part) ?? 0) + 1);
+  }
 }
