@@ -42,11 +42,10 @@ import { encode } from '../protocol/codec';
 import { versionValue, type DmCaps, type DmMessage, type PageRange } from '../protocol/messages';
 import { memdevWindow, memslotLimitOf, type HvBalloonDeviceConfig } from './hv-balloon-device/config';
 import {
-  afterHandler,
-  afterPacket,
-  beginIteration,
   enterLoop,
   newLoopBookkeeping,
+  stateEntered,
+  stepDone,
   type LoopBookkeeping,
   type LoopEvent,
   type LoopSend,
@@ -245,6 +244,9 @@ function commit(enqueue: Enqueue, context: HvBalloonContext, out: DeviceOutput, 
   for (const e of out.emitted) enqueue.emit(e);
 }
 
+/** The last action of every loop-step branch that stays in its state (event-loop.ts). */
+const done = 'loopStepDone' as const;
+
 // ---- the machine --------------------------------------------------------------------------------
 
 export const hvBalloonDeviceMachine = setup({
@@ -323,12 +325,17 @@ export const hvBalloonDeviceMachine = setup({
       // QEMU trace hv_balloon_state_change("-> %s")
       enqueue.emit({ type: 'trace', name: 'hv_balloon_state_change', args: { to: params.name } });
     }),
-    startLoop: ({ context, self }) => enterLoop(context.model.loop, loopSend(self)),
-    loopIterate: ({ context, self }) => beginIteration(context.model.loop, context.state, loopSend(self)),
-    loopHandlerDone: ({ context, self }) =>
-      afterHandler(context.model.loop, context.state, context.model.endpoint, loopSend(self)),
-    loopPacketDone: ({ context, self }) =>
-      afterPacket(context.model.loop, context.state, context.model.endpoint, loopSend(self)),
+    // The second entry action of every state: the step (or loop entry) that moved the state is over.
+    loopStateEntered: ({ context, event, self }, params: { name: HvBalloonStateName }) =>
+      stateEntered(context.model.loop, params.name, event, context.model.endpoint, loopSend(self)),
+    // A loop step that stays in its state ends here (the last action of every such branch).
+    loopStepDone: ({ context, event, self }) => stepDone(context.model.loop, context.state, event, context.model.endpoint, loopSend(self)),
+    // Loop entry points: a transition that stays starts the loop at once; one that moves the
+    // state starts it when the new state is entered.
+    startLoop: ({ context, self }) => enterLoop(context.model.loop, context.state, context.model.endpoint, loopSend(self)),
+    startLoopOnEntry: ({ context }) => {
+      context.model.loop.startOnEntry = true;
+    },
 
     // ---- lifecycle (QEMU open_channel / close_channel / vmdev_reset / reset hook / to_target) ----
     acceptOpen: ({ context }) => context.model.outbox.post('channel', { type: 'channel.open-accepted' }),
@@ -665,17 +672,14 @@ export const hvBalloonDeviceMachine = setup({
     'device.notify': { actions: 'startLoop' },
     'device.set-target': [{ guard: 'targetPagesPositive', actions: ['setTarget', 'startLoop'] }, {}],
     'device.open-request': { actions: 'refuseOpen' },
-    'device.close-channel': { target: '#S_WAIT_RESET', actions: ['forgetStatusReport', 'startLoop'] },
-    'device.reset': { target: '#S_POST_RESET_CLOSED', actions: ['vmdevReset', 'startLoop'] },
+    'device.close-channel': { target: '#S_WAIT_RESET', actions: ['forgetStatusReport', 'startLoopOnEntry'] },
+    'device.reset': { target: '#S_POST_RESET_CLOSED', actions: ['vmdevReset', 'startLoopOnEntry'] },
     'system.reset': { actions: 'freeOurRange' },
-    'loop.iterate': { actions: 'loopIterate' },
-    'loop.handler-done': { actions: 'loopHandlerDone' },
-    'loop.packet-done': { actions: 'loopPacketDone' },
   },
   states: {
     S_WAIT_RESET: {
       id: 'S_WAIT_RESET',
-      entry: { type: 'enterState', params: { name: 'S_WAIT_RESET' } },
+      entry: [{ type: 'enterState', params: { name: 'S_WAIT_RESET' } }, { type: 'loopStateEntered', params: { name: 'S_WAIT_RESET' } }],
       on: {
         // Already here: QEMU's state_set sees no change.
         'device.close-channel': { actions: ['forgetStatusReport', 'startLoop'] },
@@ -683,29 +687,29 @@ export const hvBalloonDeviceMachine = setup({
     },
     S_POST_RESET_CLOSED: {
       id: 'S_POST_RESET_CLOSED',
-      entry: { type: 'enterState', params: { name: 'S_POST_RESET_CLOSED' } },
+      entry: [{ type: 'enterState', params: { name: 'S_POST_RESET_CLOSED' } }, { type: 'loopStateEntered', params: { name: 'S_POST_RESET_CLOSED' } }],
       on: {
         // QEMU vmdev_reset does nothing when the device is already reset.
         'device.reset': {},
-        'device.open-request': { target: '#S_VERSION', actions: ['acceptOpen', 'startLoop'] },
+        'device.open-request': { target: '#S_VERSION', actions: ['acceptOpen', 'startLoopOnEntry'] },
       },
     },
     receiving: {
       initial: 'init',
       // Packets that reach a state which does not expect them (QEMU: warn, ignore, no reply).
       on: {
-        DM_VERSION_REQUEST: { actions: 'warnUnexpected' },
-        DM_CAPABILITIES_REPORT: { actions: 'warnUnexpected' },
-        DM_BALLOON_RESPONSE: { actions: 'warnUnexpected' },
-        DM_UNBALLOON_RESPONSE: { actions: 'warnUnexpected' },
-        DM_MEM_HOT_ADD_RESPONSE: { actions: 'warnUnexpected' },
+        DM_VERSION_REQUEST: { actions: ['warnUnexpected', done] },
+        DM_CAPABILITIES_REPORT: { actions: ['warnUnexpected', done] },
+        DM_BALLOON_RESPONSE: { actions: ['warnUnexpected', done] },
+        DM_UNBALLOON_RESPONSE: { actions: ['warnUnexpected', done] },
+        DM_MEM_HOT_ADD_RESPONSE: { actions: ['warnUnexpected', done] },
         // QEMU: status reports are taken in every receiving state and never change it.
         DM_STATUS_REPORT: [
-          { guard: 'packetTooShort', actions: 'warnTooShort' },
-          { guard: 'statusReportsOff' },
-          { actions: 'recordStatusReport' },
+          { guard: 'packetTooShort', actions: ['warnTooShort', done] },
+          { guard: 'statusReportsOff', actions: done },
+          { actions: ['recordStatusReport', done] },
         ],
-        DM_UNKNOWN: { actions: 'warnUnknown' },
+        DM_UNKNOWN: { actions: ['warnUnknown', done] },
       },
       states: {
         init: {
@@ -713,44 +717,45 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_VERSION: {
               id: 'S_VERSION',
-              entry: { type: 'enterState', params: { name: 'S_VERSION' } },
+              entry: [{ type: 'enterState', params: { name: 'S_VERSION' } }, { type: 'loopStateEntered', params: { name: 'S_VERSION' } }],
               on: {
                 DM_VERSION_REQUEST: [
-                  { guard: 'packetTooShort', actions: 'warnTooShort' },
+                  { guard: 'packetTooShort', actions: ['warnTooShort', done] },
                   { guard: 'versionAccepted', target: 'S_CAPS', actions: { type: 'replyToVersion', params: { accepted: true } } },
                   // Rejected: stay, the guest may try another version.
-                  { actions: { type: 'replyToVersion', params: { accepted: false } } },
+                  { actions: [{ type: 'replyToVersion', params: { accepted: false } }, done] },
                 ],
               },
             },
             S_CAPS: {
               id: 'S_CAPS',
-              entry: { type: 'enterState', params: { name: 'S_CAPS' } },
+              entry: [{ type: 'enterState', params: { name: 'S_CAPS' } }, { type: 'loopStateEntered', params: { name: 'S_CAPS' } }],
               on: {
                 DM_CAPABILITIES_REPORT: [
-                  { guard: 'packetTooShort', actions: 'warnTooShort' },
+                  { guard: 'packetTooShort', actions: ['warnTooShort', done] },
                   { target: 'S_POST_INIT_WAIT', actions: 'acceptCaps' },
                 ],
               },
             },
             S_POST_INIT_WAIT: {
               id: 'S_POST_INIT_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_POST_INIT_WAIT' } },
+              entry: [{ type: 'enterState', params: { name: 'S_POST_INIT_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_POST_INIT_WAIT' } }],
               // QEMU: Windows crashes on DM requests right after boot; wait 50 s of virtual time.
-              after: { postInitWait: { target: '#S_IDLE', actions: 'startLoop' } },
+              after: { postInitWait: { target: '#S_IDLE', actions: 'startLoopOnEntry' } },
             },
           },
         },
         S_IDLE: {
           id: 'S_IDLE',
-          entry: { type: 'enterState', params: { name: 'S_IDLE' } },
+          entry: [{ type: 'enterState', params: { name: 'S_IDLE' } }, { type: 'loopStateEntered', params: { name: 'S_IDLE' } }],
           on: {
             // QEMU hv_balloon_idle_state: only a changed target does anything; unballoon before hot-add.
             'loop.run-handler': [
               { guard: { type: 'targetPlanIs', params: { kind: 'unballoon' } }, target: '#S_UNBALLOON_RB_WAIT', actions: 'latchTarget' },
               { guard: { type: 'targetPlanIs', params: { kind: 'hotAdd' } }, target: '#S_HOT_ADD_SETUP', actions: 'latchTarget' },
               { guard: { type: 'targetPlanIs', params: { kind: 'balloon' } }, target: '#S_BALLOON_RB_WAIT', actions: 'latchTarget' },
-              { guard: 'targetChanged', actions: 'latchTarget' },
+              { guard: 'targetChanged', actions: ['latchTarget', done] },
+              { actions: done },
             ],
           },
         },
@@ -759,7 +764,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_BALLOON_RB_WAIT: {
               id: 'S_BALLOON_RB_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_BALLOON_RB_WAIT' } },
+              entry: [{ type: 'enterState', params: { name: 'S_BALLOON_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -768,25 +773,25 @@ export const hvBalloonDeviceMachine = setup({
                     actions: { type: 'reserveRing', params: { bytes: BALLOON_REQUEST_BYTES } },
                   },
                   // Full: the failed reserve records pending_send_sz; the guest's signal retries.
-                  { actions: { type: 'reserveRing', params: { bytes: BALLOON_REQUEST_BYTES } } },
+                  { actions: [{ type: 'reserveRing', params: { bytes: BALLOON_REQUEST_BYTES } }, done] },
                 ],
               },
             },
             S_BALLOON_POSTING: {
               id: 'S_BALLOON_POSTING',
-              entry: { type: 'enterState', params: { name: 'S_BALLOON_POSTING' } },
+              entry: [{ type: 'enterState', params: { name: 'S_BALLOON_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_POSTING' } }],
               on: { 'loop.run-handler': { target: 'S_BALLOON_REPLY_WAIT', actions: 'postBalloonRequest' } },
             },
             S_BALLOON_REPLY_WAIT: {
               id: 'S_BALLOON_REPLY_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_BALLOON_REPLY_WAIT' } },
+              entry: [{ type: 'enterState', params: { name: 'S_BALLOON_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_REPLY_WAIT' } }],
               on: {
                 DM_BALLOON_RESPONSE: [
-                  { guard: 'packetTooShort', actions: 'warnTooShort' },
+                  { guard: 'packetTooShort', actions: ['warnTooShort', done] },
                   // QEMU traces the response, then drops it whole if range_count does not fit msglen.
-                  { guard: 'balloonRangeCountMismatch', actions: ['traceIncomingBalloon', 'warnRangeCount'] },
+                  { guard: 'balloonRangeCountMismatch', actions: ['traceIncomingBalloon', 'warnRangeCount', done] },
                   { guard: 'balloonResponseEmpty', target: '#S_IDLE', actions: ['traceIncomingBalloon', 'endBalloonAtMinimum'] },
-                  { guard: 'balloonResponseHasMore', actions: ['traceIncomingBalloon', 'recordBalloonRanges'] },
+                  { guard: 'balloonResponseHasMore', actions: ['traceIncomingBalloon', 'recordBalloonRanges', done] },
                   {
                     target: 'transactionEnd',
                     actions: ['traceIncomingBalloon', 'recordBalloonRanges', 'incrementTransId'],
@@ -805,7 +810,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_UNBALLOON_RB_WAIT: {
               id: 'S_UNBALLOON_RB_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_UNBALLOON_RB_WAIT' } },
+              entry: [{ type: 'enterState', params: { name: 'S_UNBALLOON_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -813,17 +818,17 @@ export const hvBalloonDeviceMachine = setup({
                     target: 'S_UNBALLOON_POSTING',
                     actions: { type: 'reserveRing', params: { bytes: UNBALLOON_REQUEST_BYTES } },
                   },
-                  { actions: { type: 'reserveRing', params: { bytes: UNBALLOON_REQUEST_BYTES } } },
+                  { actions: [{ type: 'reserveRing', params: { bytes: UNBALLOON_REQUEST_BYTES } }, done] },
                 ],
               },
             },
             S_UNBALLOON_POSTING: {
               id: 'S_UNBALLOON_POSTING',
-              entry: { type: 'enterState', params: { name: 'S_UNBALLOON_POSTING' } },
+              entry: [{ type: 'enterState', params: { name: 'S_UNBALLOON_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_POSTING' } }],
               on: {
                 'loop.run-handler': [
                   // QEMU stays here (until a reset): a partial request may already be out.
-                  { guard: 'nothingBallooned', actions: 'reportNothingBallooned' },
+                  { guard: 'nothingBallooned', actions: ['reportNothingBallooned', done] },
                   { guard: 'unballoonMoreAfterThis', target: 'S_UNBALLOON_RB_WAIT', actions: 'postUnballoonRequest' },
                   { target: 'S_UNBALLOON_REPLY_WAIT', actions: 'postUnballoonRequest' },
                 ],
@@ -831,10 +836,10 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_UNBALLOON_REPLY_WAIT: {
               id: 'S_UNBALLOON_REPLY_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_UNBALLOON_REPLY_WAIT' } },
+              entry: [{ type: 'enterState', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }],
               on: {
                 DM_UNBALLOON_RESPONSE: [
-                  { guard: 'packetTooShort', actions: 'warnTooShort' },
+                  { guard: 'packetTooShort', actions: ['warnTooShort', done] },
                   { guard: 'hotAddDiffLeft', target: '#S_HOT_ADD_SETUP', actions: ['traceIncomingUnballoon', 'incrementTransId'] },
                   { target: '#S_IDLE', actions: ['traceIncomingUnballoon', 'incrementTransId'] },
                 ],
@@ -847,7 +852,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_HOT_ADD_SETUP: {
               id: 'S_HOT_ADD_SETUP',
-              entry: { type: 'enterState', params: { name: 'S_HOT_ADD_SETUP' } },
+              entry: [{ type: 'enterState', params: { name: 'S_HOT_ADD_SETUP' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_SETUP' } }],
               on: {
                 'loop.run-handler': [
                   { guard: 'noMemdev', target: '#S_IDLE' },
@@ -860,7 +865,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_HOT_ADD_RB_WAIT: {
               id: 'S_HOT_ADD_RB_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_HOT_ADD_RB_WAIT' } },
+              entry: [{ type: 'enterState', params: { name: 'S_HOT_ADD_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -868,23 +873,23 @@ export const hvBalloonDeviceMachine = setup({
                     target: 'S_HOT_ADD_POSTING',
                     actions: { type: 'reserveRing', params: { bytes: HOT_ADD_REQUEST_BYTES } },
                   },
-                  { actions: { type: 'reserveRing', params: { bytes: HOT_ADD_REQUEST_BYTES } } },
+                  { actions: [{ type: 'reserveRing', params: { bytes: HOT_ADD_REQUEST_BYTES } }, done] },
                 ],
               },
             },
             S_HOT_ADD_POSTING: {
               id: 'S_HOT_ADD_POSTING',
-              entry: { type: 'enterState', params: { name: 'S_HOT_ADD_POSTING' } },
+              entry: [{ type: 'enterState', params: { name: 'S_HOT_ADD_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_POSTING' } }],
               on: { 'loop.run-handler': { target: 'S_HOT_ADD_REPLY_WAIT', actions: 'postHotAddRequest' } },
             },
             S_HOT_ADD_REPLY_WAIT: {
               id: 'S_HOT_ADD_REPLY_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_HOT_ADD_REPLY_WAIT' } },
+              entry: [{ type: 'enterState', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }],
               on: {
                 DM_MEM_HOT_ADD_RESPONSE: [
                   // QEMU asserts the range exists; only a system reset mid-operation can remove it here.
                   { guard: 'ourRangeGone', target: '#S_IDLE', actions: 'incrementTransId' },
-                  { guard: 'packetTooShort', actions: 'warnTooShort' },
+                  { guard: 'packetTooShort', actions: ['warnTooShort', done] },
                   { guard: 'hotAddResponseShortfall', target: '#S_IDLE', actions: 'recordHotAddResponse' },
                   { guard: 'hotAddResponseContinues', target: 'S_HOT_ADD_RB_WAIT', actions: 'recordHotAddResponse' },
                   { target: '#S_IDLE', actions: 'recordHotAddResponse' },
