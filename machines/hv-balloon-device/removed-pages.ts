@@ -111,7 +111,7 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
     }
   };
 
-  for (const range of ranges) {
+  const classify = (range: PageRange): void => {
     for (let offset = 0; offset < range.pageCount; ) {
       const page = range.startPage + offset;
       const section = memory.findSection(page, range.pageCount - offset);
@@ -142,6 +142,32 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
       addStep(bucket, page, step);
       offset += step;
     }
+  };
+
+  for (let i = 0; i < ranges.length; ) {
+    // A group of ascending adjacent ranges (a Linux guest reports its 2 MiB units in order) that
+    // lies in one aligned RAM section classifies exactly like its ranges one by one: every range is
+    // one "both" step joining the same run. So one section lookup and one step for the group.
+    const first = ranges[i]!;
+    let j = i + 1;
+    let groupEnd = end(first);
+    while (first.pageCount > 0 && j < ranges.length && ranges[j]!.startPage === groupEnd && ranges[j]!.pageCount > 0) {
+      groupEnd += ranges[j]!.pageCount;
+      j++;
+    }
+    if (j - i > 1 && joinsLikeItsRanges(acc.both, first, groupEnd)) {
+      const count = groupEnd - first.startPage;
+      const section = memory.findSection(first.startPage, count);
+      if (section.kind === 'ram' && section.pageCount === count && section.hostAligned) {
+        let tree = toDiscard.get(section.hostPageSize);
+        if (!tree) toDiscard.set(section.hostPageSize, (tree = new PageRangeTree()));
+        tree.insert(first.startPage, count);
+        addStep('both', first.startPage, count);
+        i = j;
+        continue;
+      }
+    }
+    for (; i < j; i++) classify(ranges[i]!);
   }
   // QEMU flushes the "both" run first, then the "guest" run.
   if (acc.both.count > 0) flushRun('both', acc.both, deps, recorded);
@@ -159,6 +185,17 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
     }
   }
   return recorded;
+}
+
+/**
+ * Whether the run `run` treats a group [first.startPage, groupEnd) as it treats the group's ranges
+ * one at a time: the run is empty or ends where the group starts (every range appends), or joins
+ * neither the first range nor the group (it is flushed either way). A run that starts where the
+ * first range ends would take that range in front and then be flushed by the second one.
+ */
+function joinsLikeItsRanges(run: Run, first: PageRange, groupEnd: number): boolean {
+  if (run.count === 0 || run.start + run.count === first.startPage) return true;
+  return end(first) !== run.start && groupEnd !== run.start;
 }
 
 /** QEMU hv_balloon_remove_response_handle_range: split a run against the whole memdev window. */
