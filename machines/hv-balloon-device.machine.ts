@@ -365,8 +365,8 @@ export const hvBalloonDeviceMachine = setup({
       model.memory.releaseDeviceMemory(model.window);
       // The range's trees go with it. QEMU leaves the grand totals to the vmdev_reset of the same
       // system reset; we lower them now so the counters always equal the trees (docs/divergences.md).
-      const guest = model.trees.ourGuest.totalPages;
-      const both = model.trees.ourBoth.totalPages;
+      const guest = model.trees.peek('ourGuest').totalPages;
+      const both = model.trees.peek('ourBoth').totalPages;
       model.trees.clearOurs();
       commit(enqueue, context, out, {
         ourRange: undefined,

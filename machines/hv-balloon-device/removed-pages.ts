@@ -15,48 +15,87 @@ import { warnings } from './warnings';
 
 export type Bucket = 'guest' | 'both';
 
-/** QEMU's removed_guest / removed_both (outside the hot-add range) and our_range's two trees. */
-export class RemovedPageTrees {
-  readonly globalGuest = new PageRangeTree();
-  readonly globalBoth = new PageRangeTree();
-  readonly ourGuest = new PageRangeTree();
-  readonly ourBoth = new PageRangeTree();
+/** What an absent tree reads as in the device's own reads: empty, frozen so nothing writes into it. */
+const NO_PAGES = Object.freeze(new PageRangeTree()) as PageRangeTree;
 
+export type RemovedTreeName = 'globalGuest' | 'globalBoth' | 'ourGuest' | 'ourBoth';
+
+/**
+ * QEMU's removed_guest / removed_both (outside the hot-add range) and our_range's two trees.
+ * A tree is created only once something asks for it to write (most devices only ever fill one,
+ * often with a single range) and dropped when cleared; the device's own reads (`peek`) leave an
+ * absent tree absent. The named getters create it, so any caller may use it as a tree.
+ */
+export class RemovedPageTrees {
+  private gGuest: PageRangeTree | undefined = undefined;
+  private gBoth: PageRangeTree | undefined = undefined;
+  private oGuest: PageRangeTree | undefined = undefined;
+  private oBoth: PageRangeTree | undefined = undefined;
+
+  get globalGuest(): PageRangeTree {
+    return (this.gGuest ??= new PageRangeTree());
+  }
+  get globalBoth(): PageRangeTree {
+    return (this.gBoth ??= new PageRangeTree());
+  }
+  get ourGuest(): PageRangeTree {
+    return (this.oGuest ??= new PageRangeTree());
+  }
+  get ourBoth(): PageRangeTree {
+    return (this.oBoth ??= new PageRangeTree());
+  }
+
+  /** A tree to read (an absent one reads as empty and stays absent). Do not write into it. */
+  peek(name: RemovedTreeName): PageRangeTree {
+    switch (name) {
+      case 'globalGuest':
+        return this.gGuest ?? NO_PAGES;
+      case 'globalBoth':
+        return this.gBoth ?? NO_PAGES;
+      case 'ourGuest':
+        return this.oGuest ?? NO_PAGES;
+      case 'ourBoth':
+        return this.oBoth ?? NO_PAGES;
+    }
+  }
+
+  /** The global tree of `bucket`, to record pages in. */
   global(bucket: Bucket): PageRangeTree {
     return bucket === 'both' ? this.globalBoth : this.globalGuest;
   }
 
+  /** The hot-add range's tree of `bucket`, to record pages in. */
   ours(bucket: Bucket): PageRangeTree {
     return bucket === 'both' ? this.ourBoth : this.ourGuest;
   }
 
   /** QEMU vmdev_reset: every tree emptied (the hot-add range's ones too). */
   clearAll(): void {
-    this.globalGuest.clear();
-    this.globalBoth.clear();
+    this.gGuest = undefined;
+    this.gBoth = undefined;
     this.clearOurs();
   }
 
   clearOurs(): void {
-    this.ourGuest.clear();
-    this.ourBoth.clear();
+    this.oGuest = undefined;
+    this.oBoth = undefined;
   }
 
   /** QEMU hv_balloon_unballoon_get_source order: global guest, global both, ours guest, ours both. */
   unballoonSource(ourRangeExists: boolean): { tree: PageRangeTree; bucket: Bucket; ours: boolean } | undefined {
-    if (!this.globalGuest.isEmpty) return { tree: this.globalGuest, bucket: 'guest', ours: false };
-    if (!this.globalBoth.isEmpty) return { tree: this.globalBoth, bucket: 'both', ours: false };
+    if (this.gGuest && !this.gGuest.isEmpty) return { tree: this.gGuest, bucket: 'guest', ours: false };
+    if (this.gBoth && !this.gBoth.isEmpty) return { tree: this.gBoth, bucket: 'both', ours: false };
     if (!ourRangeExists) return undefined;
-    if (!this.ourGuest.isEmpty) return { tree: this.ourGuest, bucket: 'guest', ours: true };
-    if (!this.ourBoth.isEmpty) return { tree: this.ourBoth, bucket: 'both', ours: true };
+    if (this.oGuest && !this.oGuest.isEmpty) return { tree: this.oGuest, bucket: 'guest', ours: true };
+    if (this.oBoth && !this.oBoth.isEmpty) return { tree: this.oBoth, bucket: 'both', ours: true };
     return undefined;
   }
 
   /** True if either global tree holds a page of `window` (QEMU hv_balloon_our_range_ensure's clash check). */
   globalIntersects(window: PageRange): boolean {
     return (
-      this.globalGuest.intersectsAny(window.startPage, window.pageCount) ||
-      this.globalBoth.intersectsAny(window.startPage, window.pageCount)
+      this.peek('globalGuest').intersectsAny(window.startPage, window.pageCount) ||
+      this.peek('globalBoth').intersectsAny(window.startPage, window.pageCount)
     );
   }
 }
