@@ -65,11 +65,13 @@ export const balloonUpActions = {
           messages: 0,
           attempts: 0,
           corruption: [],
+          sendResult: 0,
         },
       },
     });
   }),
-  allocateBalloonMessage: driverSetup.createAction(({ context, self }) => {
+  /** Allocate the pages of one message; `allocating` decides on what it got. */
+  allocateBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
     const remaining = b.target - b.sent;
@@ -82,21 +84,21 @@ export const balloonUpActions = {
       const units = Math.min(Math.floor(remaining / b.unitPages), room);
       ranges = units > 0 ? context.parts.memory.allocateBalloonUnits(b.unitPages, units) : [];
     }
-    self.send({ type: 'guest.balloon-allocated', ranges });
+    enqueue.assign({ work: { ...context.work, balloonUp: { ...b, ranges } } });
   }),
   switchTo4KiBUnits: driverSetup.assign(({ context }) => ({
     work: { ...context.work, balloonUp: context.work.balloonUp === null ? null : { ...context.work.balloonUp, unitPages: 1 } },
   })),
-  prepareBalloonMessage: driverSetup.enqueueActions(({ context, event, enqueue }) => {
+  prepareBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
-    if (b === null || event.type !== 'guest.balloon-allocated') return;
-    const got = sumPages(event.ranges);
+    if (b === null) return;
+    const got = sumPages(b.ranges);
     const remaining = b.target - b.sent;
     const corruption = currentCorruption(context);
-    let wire = event.ranges;
+    let wire = b.ranges;
     if (corruption.length > 0 && context.malice !== null) {
       const n = context.stats.balloonResponses + 1;
-      const corrupted = corruptRanges(event.ranges, corruption, context.malice.earlierReported, n);
+      const corrupted = corruptRanges(b.ranges, corruption, context.malice.earlierReported, n);
       wire = corrupted.ranges;
       for (const note of corrupted.notes) for (const e of misbehaviourEvents(context, note.kind, note.text)) enqueue.emit(e);
       enqueue.assign(countMisbehaviours(corrupted.notes.length));
@@ -106,7 +108,6 @@ export const balloonUpActions = {
         ...context.work,
         balloonUp: {
           ...b,
-          ranges: event.ranges,
           wire,
           corruption,
           // Linux: the last message is the one that got nothing or exactly what was left.
@@ -131,7 +132,8 @@ export const balloonUpActions = {
       context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: items } });
     });
   }),
-  sendBalloonResponse: driverSetup.enqueueActions(({ context, enqueue, self }) => {
+  /** Send the message; `sending` decides on what the ring said. */
+  sendBalloonResponse: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
     let transId = context.transId;
@@ -153,11 +155,14 @@ export const balloonUpActions = {
         enqueue.assign(countMisbehaviours(1));
       }
     }
-    enqueue.assign({ transId, work: { ...context.work, balloonUp: { ...b, attempts: b.attempts + 1 } } });
+    let sendResult = 0;
+    enqueue.assign({ transId });
     enqueue(function sendDmBalloonResponse() {
       for (const copy of copies) transmit(context, copy);
-      self.send({ type: 'guest.balloon-sent', result: transmit(context, bytes) });
+      sendResult = transmit(context, bytes);
     });
+    // Resolved after the send above has run.
+    enqueue.assign(({ context: c }) => ({ work: { ...c.work, balloonUp: { ...b, attempts: b.attempts + 1, sendResult } } }));
   }),
   countRingFull: driverSetup.assign(({ context }) => ({
     stats: { ...context.stats, ringFullRetries: context.stats.ringFullRetries + 1 },

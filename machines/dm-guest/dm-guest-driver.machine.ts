@@ -177,12 +177,10 @@ export const dmGuestDriverMachine = driverSetup
                       states: {
                         allocating: {
                           entry: 'allocateBalloonMessage',
-                          on: {
-                            'guest.balloon-allocated': [
-                              { guard: 'nothingIn2MiBUnits', target: 'allocating', reenter: true, actions: 'switchTo4KiBUnits' },
-                              { target: 'charging', actions: 'prepareBalloonMessage' },
-                            ],
-                          },
+                          always: [
+                            { guard: 'nothingIn2MiBUnits', target: 'allocating', reenter: true, actions: 'switchTo4KiBUnits' },
+                            { target: 'charging', actions: 'prepareBalloonMessage' },
+                          ],
                         },
                         // The allocation costs vCPU time before the message goes out.
                         charging: {
@@ -191,23 +189,21 @@ export const dmGuestDriverMachine = driverSetup
                         },
                         sending: {
                           entry: 'sendBalloonResponse',
-                          on: {
-                            'guest.balloon-sent': [
-                              // Linux balloon_up: -EAGAIN -> msleep(20), then post_status, then retry with a fresh trans_id.
-                              { guard: 'ringFull', target: 'ringFull', actions: 'countRingFull' },
-                              {
-                                guard: 'sendFailed',
-                                target: '#dmGuestDriver.connection.connected.initialized.work.idle',
-                                actions: ['freeBalloonMessage', 'logBalloonResponseFailed', 'postStatus', 'endBalloonUp'],
-                              },
-                              {
-                                guard: 'lastMessage',
-                                target: '#dmGuestDriver.connection.connected.initialized.work.idle',
-                                actions: ['recordMessageSent', 'postStatus', 'endBalloonUp'],
-                              },
-                              { target: 'allocating', actions: ['recordMessageSent', 'postStatus'] },
-                            ],
-                          },
+                          always: [
+                            // Linux balloon_up: -EAGAIN -> msleep(20), then post_status, then retry with a fresh trans_id.
+                            { guard: 'ringFull', target: 'ringFull', actions: 'countRingFull' },
+                            {
+                              guard: 'sendFailed',
+                              target: '#dmGuestDriver.connection.connected.initialized.work.idle',
+                              actions: ['freeBalloonMessage', 'logBalloonResponseFailed', 'postStatus', 'endBalloonUp'],
+                            },
+                            {
+                              guard: 'lastMessage',
+                              target: '#dmGuestDriver.connection.connected.initialized.work.idle',
+                              actions: ['recordMessageSent', 'postStatus', 'endBalloonUp'],
+                            },
+                            { target: 'allocating', actions: ['recordMessageSent', 'postStatus'] },
+                          ],
                         },
                         ringFull: {
                           after: { ringFullRetry: { target: 'sending', actions: 'postStatus' } },
@@ -227,14 +223,12 @@ export const dmGuestDriverMachine = driverSetup
                         },
                         adding: {
                           entry: 'addNextBlock',
-                          on: {
-                            'guest.block-add-result': [
-                              { guard: 'blockAdded', target: 'waitingOnline' },
-                              // Linux: -EEXIST means the address map precludes hot-add: disable it for good.
-                              { guard: 'blockExists', target: 'responding', actions: ['logBlockAddFailed', 'disableHotAdd'] },
-                              { target: 'responding', actions: 'logBlockAddFailed' },
-                            ],
-                          },
+                          always: [
+                            { guard: 'blockAdded', target: 'waitingOnline' },
+                            // Linux: -EEXIST means the address map precludes hot-add: disable it for good.
+                            { guard: 'blockExists', target: 'responding', actions: ['logBlockAddFailed', 'disableHotAdd'] },
+                            { target: 'responding', actions: 'logBlockAddFailed' },
+                          ],
                         },
                         // Linux waits up to 5 s for MEM_ONLINE (any block's completion since the re-arm ends the wait).
                         waitingOnline: {
@@ -283,50 +277,48 @@ export const dmGuestDriverMachine = driverSetup
         },
         draining: {
           entry: 'readPacket',
-          on: {
-            'guest.ring-empty': 'idle',
-            'guest.bad-packet': { target: 'draining', reenter: true, actions: 'logBadPacket' },
-            // Linux balloon_onchannelcallback's switch on hdr.type.
-            'guest.packet': [
-              {
-                // Linux balloon_down runs in the callback; in hibernation mode it is ignored instead.
-                guard: and([{ type: 'messageIs', params: { type: 'DM_UNBALLOON_REQUEST' as const } }, 'initialized', not('hibernating')]),
-                target: 'balloonDown',
-                actions: ['countMessage', 'beginUnballoon'],
-              },
-              {
-                guard: and([{ type: 'messageIs', params: { type: 'DM_VERSION_RESPONSE' as const } }, 'inVersionNegotiation']),
-                target: 'draining',
-                reenter: true,
-                actions: ['countMessage', 'raiseVersionResponse'],
-              },
-              {
-                guard: and([{ type: 'messageIs', params: { type: 'DM_CAPABILITIES_RESPONSE' as const } }, 'inCapabilitiesExchange']),
-                target: 'draining',
-                reenter: true,
-                actions: ['countMessage', 'raiseCapsResponse'],
-              },
-              {
-                guard: and([{ type: 'messageIs', params: { type: 'DM_BALLOON_REQUEST' as const } }, 'initialized']),
-                target: 'draining',
-                reenter: true,
-                actions: ['countMessage', 'raiseBalloonRequest'],
-              },
-              {
-                guard: and([{ type: 'messageIs', params: { type: 'DM_MEM_HOT_ADD_REQUEST' as const } }, 'initialized']),
-                target: 'draining',
-                reenter: true,
-                actions: ['countMessage', 'raiseHotAddRequest'],
-              },
-              {
-                guard: { type: 'messageIs', params: { type: 'DM_INFO_MESSAGE' as const } },
-                target: 'draining',
-                reenter: true,
-                actions: ['countMessage', 'recordInfo'],
-              },
-              { target: 'draining', reenter: true, actions: ['countMessage', 'dropMessage'] },
-            ],
-          },
+          // Linux balloon_onchannelcallback: read until the ring is empty, switch on hdr.type.
+          always: [
+            { guard: 'ringEmpty', target: 'idle' },
+            { guard: 'badPacket', target: 'draining', reenter: true, actions: 'logBadPacket' },
+            {
+              // Linux balloon_down runs in the callback; in hibernation mode it is ignored instead.
+              guard: and([{ type: 'messageIs', params: { type: 'DM_UNBALLOON_REQUEST' as const } }, 'initialized', not('hibernating')]),
+              target: 'balloonDown',
+              actions: ['countMessage', 'beginUnballoon'],
+            },
+            {
+              guard: and([{ type: 'messageIs', params: { type: 'DM_VERSION_RESPONSE' as const } }, 'inVersionNegotiation']),
+              target: 'draining',
+              reenter: true,
+              actions: ['countMessage', 'raiseVersionResponse'],
+            },
+            {
+              guard: and([{ type: 'messageIs', params: { type: 'DM_CAPABILITIES_RESPONSE' as const } }, 'inCapabilitiesExchange']),
+              target: 'draining',
+              reenter: true,
+              actions: ['countMessage', 'raiseCapsResponse'],
+            },
+            {
+              guard: and([{ type: 'messageIs', params: { type: 'DM_BALLOON_REQUEST' as const } }, 'initialized']),
+              target: 'draining',
+              reenter: true,
+              actions: ['countMessage', 'raiseBalloonRequest'],
+            },
+            {
+              guard: and([{ type: 'messageIs', params: { type: 'DM_MEM_HOT_ADD_REQUEST' as const } }, 'initialized']),
+              target: 'draining',
+              reenter: true,
+              actions: ['countMessage', 'raiseHotAddRequest'],
+            },
+            {
+              guard: { type: 'messageIs', params: { type: 'DM_INFO_MESSAGE' as const } },
+              target: 'draining',
+              reenter: true,
+              actions: ['countMessage', 'recordInfo'],
+            },
+            { target: 'draining', reenter: true, actions: ['countMessage', 'dropMessage'] },
+          ],
         },
         // Linux balloon_down: free the ranges (vCPU time), wake the status thread, answer the last part.
         balloonDown: {

@@ -106,8 +106,9 @@ export function freshContext(parts: DriverParts, profile: ResolvedGuestProfile):
       hotAddEnabled: !p.hibernation,
       onlineCompleted: false,
       job: null,
+      blockAdd: null,
     },
-    receive: { unballoon: null, job: null },
+    receive: { unballoon: null, job: null, read: null },
     jobSeq: 0,
     stats: initialStats(),
     malice:

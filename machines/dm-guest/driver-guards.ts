@@ -12,7 +12,12 @@ export const driverGuards = {
     (event.type === 'guest.version-response' || event.type === 'guest.caps-response') && event.accepted,
   hasNextVersion: ({ context }: GuardArgs) => context.connection.versionAttempt < VERSION_SEQUENCE.length - 1,
   channelListening: stateIn('#dmGuestDriver.connection.connected'),
-  messageIs: ({ event }: GuardArgs, params: { type: DmMessage['type'] }) => event.type === 'guest.packet' && event.message.type === params.type,
+  ringEmpty: ({ context }: GuardArgs) => context.receive.read?.kind === 'empty',
+  badPacket: ({ context }: GuardArgs) => context.receive.read?.kind === 'bad',
+  messageIs: ({ context }: GuardArgs, params: { type: DmMessage['type'] }) => {
+    const read = context.receive.read;
+    return read?.kind === 'packet' && read.message.type === params.type;
+  },
   initialized: stateIn('#dmGuestDriver.connection.connected.initialized'),
   inVersionNegotiation: stateIn('#dmGuestDriver.connection.connected.version'),
   inCapabilitiesExchange: stateIn('#dmGuestDriver.connection.connected.capabilities'),
@@ -27,17 +32,16 @@ export const driverGuards = {
   nextIsBalloon: ({ context }: GuardArgs) => context.work.queue[0]?.kind === 'balloon',
   nextIsHotAdd: ({ context }: GuardArgs) => context.work.queue[0]?.kind === 'hotAdd',
   /** Linux balloon_up: a 2 MiB round that got nothing switches to 4 KiB units and retries unsent. */
-  nothingIn2MiBUnits: ({ context, event }: GuardArgs) =>
-    event.type === 'guest.balloon-allocated' &&
-    event.ranges.length === 0 &&
+  nothingIn2MiBUnits: ({ context }: GuardArgs) =>
+    context.work.balloonUp?.ranges.length === 0 &&
     context.profile.balloonAllocation === 'units' &&
-    context.work.balloonUp?.unitPages === UNIT_2M,
-  ringFull: ({ event }: GuardArgs) => event.type === 'guest.balloon-sent' && event.result < 0,
-  sendFailed: ({ event }: GuardArgs) => event.type === 'guest.balloon-sent' && event.result === 0,
+    context.work.balloonUp.unitPages === UNIT_2M,
+  ringFull: ({ context }: GuardArgs) => (context.work.balloonUp?.sendResult ?? 0) < 0,
+  sendFailed: ({ context }: GuardArgs) => context.work.balloonUp?.sendResult === 0,
   lastMessage: ({ context }: GuardArgs) => context.work.balloonUp?.last === true,
   chunksToAdd: ({ context }: GuardArgs) => (context.hotAdd.operation?.chunksLeft ?? 0) > 0,
   onlineCompleted: ({ context }: GuardArgs) => context.work.onlineCompleted,
-  blockAdded: ({ event }: GuardArgs) => event.type === 'guest.block-add-result' && event.outcome === 'ok',
-  blockExists: ({ event }: GuardArgs) => event.type === 'guest.block-add-result' && event.outcome === 'exists',
+  blockAdded: ({ context }: GuardArgs) => context.work.blockAdd?.outcome === 'ok',
+  blockExists: ({ context }: GuardArgs) => context.work.blockAdd?.outcome === 'exists',
   timedMisbehaviourLeft: ({ context }: GuardArgs) => context.malice !== null && context.malice.timedIndex < context.malice.timed.length,
 };

@@ -73,6 +73,8 @@ export interface BalloonUpProgress {
   attempts: number;
   /** Malicious: the misbehaviours of the current message. */
   corruption: ResponseMisbehaviour[];
+  /** What the last send attempt returned (VmbusRing: bytes written, 0 failed, < 0 ring full). */
+  sendResult: number;
 }
 
 export interface UnballoonProgress {
@@ -153,13 +155,28 @@ export interface WorkState {
   onlineCompleted: boolean;
   /** The vCPU job the work region waits for. */
   job: string | null;
+  /** What add_memory said about the block just added (hot add). */
+  blockAdd: BlockAddResult | null;
 }
+
+export interface BlockAddResult {
+  block: PageRange;
+  outcome: 'ok' | 'exists' | 'unaligned';
+}
+
+/** One read of the inbound ring: a decoded message, a packet that could not be used, or nothing. */
+export type PacketRead =
+  | { kind: 'packet'; message: DmMessage; bytes: number }
+  | { kind: 'bad'; typeId: number | null; text: string }
+  | { kind: 'empty' };
 
 /** The `receive` region: the unballoon request being handled in the channel callback. */
 export interface ReceiveState {
   unballoon: UnballoonProgress | null;
   /** The vCPU job the receive region waits for. */
   job: string | null;
+  /** The packet just read, which `draining` dispatches. */
+  read: PacketRead | null;
 }
 
 export interface DmGuestDriverContext {
@@ -183,15 +200,13 @@ export interface DmGuestDriverContext {
 /** Events the driver takes from the bus (PartInbox['guest']). */
 export type DmGuestDriverBusEvent = PartInbox['guest'];
 
-/** Events the driver sends itself: decoded packets and the outcomes of its effects. */
+/**
+ * Events the driver sends or raises itself. The outcomes of its frequent effects (a packet read, a
+ * balloon allocation, a send, a block add) are kept in context instead and decided by eventless
+ * transitions in the same step (docs/architecture.md, "Performance design").
+ */
 export type DmGuestDriverInternalEvent =
-  | { type: 'guest.packet'; message: DmMessage; bytes: number }
-  | { type: 'guest.bad-packet'; typeId: number | null; text: string }
-  | { type: 'guest.ring-empty' }
   | { type: 'guest.send-failed'; what: string; result: number }
-  | { type: 'guest.balloon-allocated'; ranges: PageRange[] }
-  | { type: 'guest.balloon-sent'; result: number }
-  | { type: 'guest.block-add-result'; block: PageRange; outcome: 'ok' | 'exists' | 'unaligned' }
   | { type: 'guest.log'; level: LogLevel; text: string }
   | { type: 'guest.version-response'; accepted: boolean }
   | { type: 'guest.caps-response'; accepted: boolean; hotRemove: boolean; suppressPressureReports: boolean }

@@ -61,7 +61,8 @@ export const hotAddActions = {
       context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: [{ kind: 'blockAdded', count: 1 }] } });
     });
   }),
-  addNextBlock: driverSetup.createAction(({ context, self }) => {
+  /** Add the next block (Linux add_memory); `adding` decides on what it said. */
+  addNextBlock: driverSetup.enqueueActions(({ context, enqueue }) => {
     const model = context.hotAdd;
     const block = model.takeChunk();
     // Linux add_memory: a block must start on a memory-block boundary (-EINVAL otherwise).
@@ -73,14 +74,10 @@ export const hotAddActions = {
     } else {
       model.undoChunk();
     }
-    self.send({ type: 'guest.block-add-result', block, outcome });
+    enqueue.assign({ work: { ...context.work, blockAdd: { block, outcome } } });
   }),
-  logBlockAddFailed: driverSetup.emit(({ context, event }) =>
-    line(
-      context,
-      'error',
-      `hot_add memory failed error is ${event.type === 'guest.block-add-result' && event.outcome === 'exists' ? EEXIST : EINVAL}`,
-    ),
+  logBlockAddFailed: driverSetup.emit(({ context }) =>
+    line(context, 'error', `hot_add memory failed error is ${context.work.blockAdd?.outcome === 'exists' ? EEXIST : EINVAL}`),
   ),
   disableHotAdd: driverSetup.assign(({ context }) => ({ work: { ...context.work, hotAddEnabled: false } })),
   // Linux hv_memory_notifier: MEM_ONLINE completes ol_waitevent.

@@ -1,56 +1,68 @@
 /**
- * The channel callback's actions (Linux balloon_onchannelcallback): read one packet, decode it,
- * dispatch it as a typed event; and balloon down (Linux balloon_down), which runs right there.
+ * The channel callback's actions (Linux balloon_onchannelcallback): read one packet and decode
+ * it (`draining` dispatches it on its type); and balloon down (Linux balloon_down), which runs
+ * right there.
  */
 import { decode, encode } from '../../protocol/codec';
 import { GUEST_MESSAGE_MAX_BYTES } from '../../protocol/constants';
 import { ProtocolError } from '../../protocol/errors';
+import type { DmMessage } from '../../protocol/messages';
+import type { ChannelEndpoint } from '../vmbus-ring';
 import { line, messageTypeId, nextTransId, sumPages, transmit, work } from './driver-context';
 import { driverSetup } from './driver-setup';
-import type { LogLevel } from './driver-types';
+import type { DmGuestDriverContext, LogLevel, PacketRead } from './driver-types';
+
+/** Read and decode the next packet of the inbound ring (Linux: vmbus_recvpacket, then the header's type). */
+function readNextPacket(endpoint: ChannelEndpoint): PacketRead {
+  const packet = endpoint.receive();
+  if (packet === undefined) return { kind: 'empty' };
+  // Linux frees ring space per packet read.
+  endpoint.receiveDone();
+  const payload = packet.payload;
+  if (payload.length > GUEST_MESSAGE_MAX_BYTES) {
+    // Linux: a DM message longer than its 4096-byte buffer is not copied; the zeroed buffer reads as type 0.
+    return { kind: 'bad', typeId: 0, text: `Unhandled message: type: 0 (${payload.length}-byte packet)` };
+  }
+  try {
+    return { kind: 'packet', message: decode(payload), bytes: payload.length };
+  } catch (err) {
+    const typeId = payload.length >= 2 ? payload[0]! | (payload[1]! << 8) : null;
+    const why = err instanceof ProtocolError ? err.message : String(err);
+    return {
+      kind: 'bad',
+      typeId,
+      text: err instanceof ProtocolError && err.code === 'UNKNOWN_TYPE' ? `Unhandled message: type: ${typeId}` : `dropped malformed message: ${why}`,
+    };
+  }
+}
+
+/** The message `draining` is dispatching, if the last read was one. */
+function readMessage(context: DmGuestDriverContext): DmMessage | null {
+  const read = context.receive.read;
+  return read?.kind === 'packet' ? read.message : null;
+}
 
 export const receiveActions = {
-  readPacket: driverSetup.createAction(({ context, self }) => {
-    const endpoint = context.parts.endpoint;
-    const packet = endpoint.receive();
-    if (packet === undefined) {
-      self.send({ type: 'guest.ring-empty' });
-      return;
-    }
-    // Linux frees ring space per packet read.
-    endpoint.receiveDone();
-    const payload = packet.payload;
-    if (payload.length > GUEST_MESSAGE_MAX_BYTES) {
-      // Linux: a DM message longer than its 4096-byte buffer is not copied; the zeroed buffer reads as type 0.
-      self.send({ type: 'guest.bad-packet', typeId: 0, text: `Unhandled message: type: 0 (${payload.length}-byte packet)` });
-      return;
-    }
-    try {
-      self.send({ type: 'guest.packet', message: decode(payload), bytes: payload.length });
-    } catch (err) {
-      const typeId = payload.length >= 2 ? payload[0]! | (payload[1]! << 8) : null;
-      const why = err instanceof ProtocolError ? err.message : String(err);
-      self.send({
-        type: 'guest.bad-packet',
-        typeId,
-        text: err instanceof ProtocolError && err.code === 'UNKNOWN_TYPE' ? `Unhandled message: type: ${typeId}` : `dropped malformed message: ${why}`,
-      });
-    }
+  /** Read one packet; `draining` dispatches what was read (its eventless transitions). */
+  readPacket: driverSetup.enqueueActions(({ context, enqueue }) => {
+    enqueue.assign({ receive: { ...context.receive, read: readNextPacket(context.parts.endpoint) } });
   }),
-  logBadPacket: driverSetup.enqueueActions(({ context, event, enqueue }) => {
-    if (event.type !== 'guest.bad-packet') return;
+  logBadPacket: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const read = context.receive.read;
+    if (read?.kind !== 'bad') return;
     enqueue.assign({ stats: { ...context.stats, messagesReceived: context.stats.messagesReceived + 1, messagesDropped: context.stats.messagesDropped + 1 } });
-    enqueue.emit(line(context, 'warn', event.text));
+    enqueue.emit(line(context, 'warn', read.text));
   }),
   countMessage: driverSetup.assign(({ context }) => ({
     stats: { ...context.stats, messagesReceived: context.stats.messagesReceived + 1 },
   })),
-  raiseVersionResponse: driverSetup.raise(({ event }) => ({
-    type: 'guest.version-response' as const,
-    accepted: event.type === 'guest.packet' && event.message.type === 'DM_VERSION_RESPONSE' && event.message.isAccepted,
-  })),
-  raiseCapsResponse: driverSetup.raise(({ event }) => {
-    const m = event.type === 'guest.packet' && event.message.type === 'DM_CAPABILITIES_RESPONSE' ? event.message : null;
+  raiseVersionResponse: driverSetup.raise(({ context }) => {
+    const m = readMessage(context);
+    return { type: 'guest.version-response' as const, accepted: m?.type === 'DM_VERSION_RESPONSE' && m.isAccepted };
+  }),
+  raiseCapsResponse: driverSetup.raise(({ context }) => {
+    const read = readMessage(context);
+    const m = read?.type === 'DM_CAPABILITIES_RESPONSE' ? read : null;
     return {
       type: 'guest.caps-response' as const,
       accepted: m?.isAccepted ?? false,
@@ -58,22 +70,24 @@ export const receiveActions = {
       suppressPressureReports: m?.suppressPressureReports ?? false,
     };
   }),
-  raiseBalloonRequest: driverSetup.raise(({ event }) => ({
-    type: 'guest.balloon-request' as const,
-    numPages: event.type === 'guest.packet' && event.message.type === 'DM_BALLOON_REQUEST' ? event.message.numPages : 0,
-  })),
-  raiseHotAddRequest: driverSetup.raise(({ event }) => {
-    const m = event.type === 'guest.packet' && event.message.type === 'DM_MEM_HOT_ADD_REQUEST' ? event.message : null;
+  raiseBalloonRequest: driverSetup.raise(({ context }) => {
+    const m = readMessage(context);
+    return { type: 'guest.balloon-request' as const, numPages: m?.type === 'DM_BALLOON_REQUEST' ? m.numPages : 0 };
+  }),
+  raiseHotAddRequest: driverSetup.raise(({ context }) => {
+    const read = readMessage(context);
+    const m = read?.type === 'DM_MEM_HOT_ADD_REQUEST' ? read : null;
     const range = m === null ? { startPage: 0, pageCount: 0 } : { ...m.range };
     return {
       type: 'guest.hot-add-request' as const,
       request: m?.region === undefined ? { range } : { range, region: { ...m.region } },
     };
   }),
-  recordInfo: driverSetup.enqueueActions(({ context, event, enqueue }) => {
-    if (event.type !== 'guest.packet' || event.message.type !== 'DM_INFO_MESSAGE') return;
+  recordInfo: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const m = readMessage(context);
+    if (m?.type !== 'DM_INFO_MESSAGE') return;
     // Linux reads only the first info entry; no reply is ever sent.
-    const info = event.message.info[0];
+    const info = m.info[0];
     if (info?.type === 'MAX_PAGE_COUNT') {
       const pages = Number(info.maxPageCount);
       enqueue.assign({ connection: { ...context.connection, maxDynamicPageCount: pages } });
@@ -83,9 +97,9 @@ export const receiveActions = {
     }
   }),
   /** A message nobody handles in this state: log why and drop it (no reply). */
-  dropMessage: driverSetup.enqueueActions(({ context, event, enqueue }) => {
-    if (event.type !== 'guest.packet') return;
-    const m = event.message;
+  dropMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const m = readMessage(context);
+    if (m === null) return;
     let level: LogLevel = 'warn';
     let text: string;
     switch (m.type) {
@@ -114,9 +128,9 @@ export const receiveActions = {
   }),
 
   // ---- balloon down (Linux balloon_down, in the callback) ----
-  beginUnballoon: driverSetup.assign(({ context, event }) => {
-    if (event.type !== 'guest.packet' || event.message.type !== 'DM_UNBALLOON_REQUEST') return {};
-    const m = event.message;
+  beginUnballoon: driverSetup.assign(({ context }) => {
+    const m = readMessage(context);
+    if (m?.type !== 'DM_UNBALLOON_REQUEST') return {};
     return {
       receive: { ...context.receive, unballoon: { ranges: m.ranges.map((r) => ({ ...r })), morePages: m.morePages } },
       dmState: 'Balloon Down' as const,
@@ -157,7 +171,7 @@ export const receiveActions = {
     const u = context.receive.unballoon;
     if (u === null) return;
     enqueue.assign({
-      receive: { unballoon: null, job: null },
+      receive: { ...context.receive, unballoon: null, job: null },
       // Linux completes config_event once per range: the status thread wakes for each.
       status: { ...context.status, wakeups: context.status.wakeups + u.ranges.length },
       stats: { ...context.stats, pagesUnballooned: context.stats.pagesUnballooned + sumPages(u.ranges) },
