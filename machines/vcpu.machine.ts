@@ -434,14 +434,21 @@ export const vcpuMachine = setup({
             { target: 'idle' },
           ],
         },
+        // Idle, the queue is empty: a job starts at once (one step, not two through `pick`).
         idle: {
           on: {
-            'vcpu.run': { target: 'pick', actions: 'enqueueJob' },
+            'vcpu.run': { target: 'busy', actions: ['enqueueJob', 'startNext'] },
             'workload.tick': { target: 'pick', actions: 'workloadTick' },
           },
         },
+        // The job's time passes; then the next queued job starts in the same step, or the vCPU idles.
         busy: {
-          after: { JOB_TIME: { target: 'pick', actions: 'finishCurrent' } },
+          after: {
+            JOB_TIME: [
+              { guard: 'hasQueued', target: 'busy', reenter: true, actions: ['finishCurrent', 'startNext'] },
+              { target: 'idle', actions: 'finishCurrent' },
+            ],
+          },
         },
       },
     },
