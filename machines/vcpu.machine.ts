@@ -17,7 +17,7 @@
 import { assign, cancel, enqueueActions, setup } from 'xstate';
 import { PAGE_SIZE } from '../protocol/constants';
 import { type CostOverrides, type CostTable, costOf, resolveCostTable } from './cost-model';
-import type { Outbox } from './outbox';
+import type { Outbox, PendingPost } from './outbox';
 import type { JobDoneEvent, PartId, VcpuEvent, VcpuJob, WorkItem } from './part-events';
 import { SeededPrng } from './seeded-prng';
 import { demandAt, validateDemandCurve, DemandCurveError, type DemandCurve } from './workload/demand-curve';
@@ -88,6 +88,11 @@ interface RunningJob {
   /** For workload jobs: pages the operation asked for and pages it really moved. */
   requestedPages: number;
   donePages: number;
+  /**
+   * A part's job started on an idle vCPU: its job.done was handed to the bus to be posted when
+   * the job's time is up (Outbox.postWhenDue), so nothing wakes the vCPU then. Null otherwise.
+   */
+  posted: PendingPost | null;
 }
 
 export interface VcpuContext {
@@ -266,6 +271,10 @@ export const vcpuMachine = setup({
   },
   guards: {
     hasCurrent: ({ context }) => context.current !== null,
+    /** A job whose job.done was posted ahead is still running. */
+    postedJobRunning: ({ context }) => context.current?.posted?.pending === true,
+    /** The runtime can post a job's job.done when its time is up (the bus can; a stub may not). */
+    canPostAhead: ({ context }) => context.outbox.postWhenDue !== undefined,
     hasQueued: ({ context }) => context.queue.length > 0,
     isPaused: ({ context }) => context.paused,
   },
@@ -294,28 +303,71 @@ export const vcpuMachine = setup({
         startedAt: context.outbox.now(),
         requestedPages: requested,
         donePages: done,
+        posted: null,
       };
       return { queue: rest, current };
     }),
-    resumeCurrent: assign({
-      current: ({ context }) => (context.current === null ? null : { ...context.current, startedAt: context.outbox.now() }),
+    /**
+     * The job just started on an idle vCPU finishes without waking it: job.done is posted when
+     * its time is up, in the place among that instant's messages the vCPU's own timer would have
+     * given it (docs/architecture.md, "Performance design: the guest side").
+     */
+    postJobDoneAhead: assign({
+      current: ({ context }) => {
+        const c = context.current;
+        if (c === null || c.entry.source !== 'part' || context.outbox.postWhenDue === undefined) return c;
+        const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
+        return { ...c, posted: context.outbox.postWhenDue(c.entry.job.owner, done, c.remainingMs) };
+      },
     }),
-    /** A halt cuts the running job short: keep what is left of its time. */
-    suspendCurrent: assign({
+    /** A job posted ahead whose time is up is done (the bus has posted its job.done). */
+    settlePostedJob: enqueueActions(({ context, enqueue }) => {
+      const c = context.current;
+      if (c === null || c.posted === null || c.posted.pending) return;
+      if (c.entry.source === 'part') {
+        const { owner, tag } = c.entry.job;
+        enqueue.emit({ type: 'vcpu.job-done', owner, tag, costMs: c.costMs, at: c.startedAt + c.remainingMs });
+      }
+      enqueue.assign({ current: null, jobsDone: context.jobsDone + 1 });
+    }),
+    resumeCurrent: assign({
       current: ({ context }) => {
         const c = context.current;
         if (c === null) return null;
-        const elapsed = context.outbox.now() - c.startedAt;
-        return { ...c, remainingMs: Math.max(0, c.remainingMs - elapsed) };
+        const now = context.outbox.now();
+        // A job posted ahead runs on from where it is; the vCPU now waits for its end (a job queued behind it).
+        if (c.posted !== null) return { ...c, startedAt: now, remainingMs: Math.max(0, c.startedAt + c.remainingMs - now) };
+        return { ...c, startedAt: now };
       },
+    }),
+    /** A halt cuts the running job short: keep what is left of its time. */
+    suspendCurrent: enqueueActions(({ context, enqueue }) => {
+      const c = context.current;
+      if (c === null) return;
+      if (c.posted !== null && !c.posted.pending) {
+        // Its time was already up: it is done (as settlePostedJob).
+        if (c.entry.source === 'part') {
+          const { owner, tag } = c.entry.job;
+          enqueue.emit({ type: 'vcpu.job-done', owner, tag, costMs: c.costMs, at: c.startedAt + c.remainingMs });
+        }
+        enqueue.assign({ current: null, jobsDone: context.jobsDone + 1 });
+        return;
+      }
+      // A job posted ahead is called off and runs its remaining time after the resume.
+      c.posted?.cancel();
+      const elapsed = context.outbox.now() - c.startedAt;
+      enqueue.assign({ current: { ...c, remainingMs: Math.max(0, c.remainingMs - elapsed), posted: null } });
     }),
     finishCurrent: enqueueActions(({ context, enqueue }) => {
       const c = context.current;
       if (c === null) return;
       const at = context.outbox.now();
       if (c.entry.source === 'part') {
-        const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
-        context.outbox.post(c.entry.job.owner, done);
+        // A job posted ahead (then another queued behind it) has its job.done on the bus already.
+        if (c.posted === null) {
+          const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
+          context.outbox.post(c.entry.job.owner, done);
+        }
         enqueue.emit({ type: 'vcpu.job-done', owner: c.entry.job.owner, tag: c.entry.job.tag, costMs: c.costMs, at });
       } else {
         enqueue.emit({
@@ -334,7 +386,10 @@ export const vcpuMachine = setup({
     }),
     setPaused: assign({ paused: true }),
     clearPaused: assign({ paused: false }),
-    dropAll: assign({ queue: [], current: null }),
+    dropAll: assign(({ context }) => {
+      context.current?.posted?.cancel();
+      return { queue: [], current: null };
+    }),
     /** (Re)start the workload schedule from its beginning. */
     startWorkload: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({ tick: 0 });
@@ -434,11 +489,17 @@ export const vcpuMachine = setup({
             { target: 'idle' },
           ],
         },
-        // Idle, the queue is empty: a job starts at once (one step, not two through `pick`).
+        // Nothing queued. A job starts at once (one step, not two through `pick`); on the bus its
+        // job.done is posted ahead, and the vCPU stays here. A second job while that one still
+        // runs waits in `busy` for the rest of its time.
         idle: {
           on: {
-            'vcpu.run': { target: 'busy', actions: ['enqueueJob', 'startNext'] },
-            'workload.tick': { target: 'pick', actions: 'workloadTick' },
+            'vcpu.run': [
+              { guard: 'postedJobRunning', target: 'busy', actions: ['enqueueJob', 'resumeCurrent'] },
+              { guard: 'canPostAhead', actions: ['settlePostedJob', 'enqueueJob', 'startNext', 'postJobDoneAhead'] },
+              { target: 'busy', actions: ['settlePostedJob', 'enqueueJob', 'startNext'] },
+            ],
+            'workload.tick': { target: 'pick', actions: ['settlePostedJob', 'workloadTick'] },
           },
         },
         // The job's time passes; then the next queued job starts in the same step, or the vCPU idles.
