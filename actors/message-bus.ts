@@ -52,9 +52,11 @@ export class MessageBus {
   /** Post `event` for `to` when `delayMs` have passed, from a timer that fires then (Outbox.postWhenDue). */
   postWhenDue<P extends PartId>(from: PartId | 'user', to: P, event: PartInbox[P], delayMs: number): PendingPost {
     let pending = true;
+    let wake: (() => void) | undefined;
     const timer = this.clock.setTimeout(() => {
       pending = false;
       this.post(from, to, event, 0);
+      wake?.();
     }, delayMs);
     return {
       get pending() {
@@ -64,6 +66,9 @@ export class MessageBus {
         if (!pending) return;
         pending = false;
         this.clock.clearTimeout(timer);
+      },
+      whenPosted: (fn) => {
+        wake = fn;
       },
     };
   }

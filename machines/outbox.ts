@@ -16,6 +16,11 @@ export interface PendingPost {
   readonly pending: boolean;
   /** Call it off (no effect once it has been posted). */
   cancel(): void;
+  /**
+   * Run `wake` right after the message is posted, from the same timer: the sender is woken at the
+   * very place in the instant's order its own timer would have had (unless it is called off).
+   */
+  whenPosted(wake: () => void): void;
 }
 
 export interface Outbox {

@@ -9,8 +9,12 @@
  * takes effect when its job starts (so its cost reflects what really happened) and completes
  * when the cost has elapsed.
  *
- * States: running (idle | busy), halted (the queue waits; a job cut short keeps its remaining
- * time), resetting (system reset: queued jobs are dropped, the workload restarts from its
+ * A job that finds the vCPU idle has its job.done posted ahead (Outbox.postWhenDue): the bus
+ * posts it when the job's time is up, where the vCPU's own timer would have, and the vCPU is not
+ * woken then (docs/architecture.md, "Performance design: the guest side").
+ *
+ * States: running (idle | busy | ending: jobs wait behind a job posted ahead), halted (the queue
+ * waits; a job cut short keeps its remaining time), resetting (system reset: queued jobs are dropped, the workload restarts from its
  * beginning once the reset time has passed). A halt survives a reset, as a stopped QEMU VM stays
  * stopped across system_reset.
  */
@@ -116,7 +120,9 @@ export interface VcpuContext {
 }
 
 type WorkloadTick = { type: 'workload.tick' };
-export type VcpuMachineEvent = VcpuEvent | WorkloadTick;
+/** The bus posted the job.done of a job posted ahead (the vCPU asked to be woken then). */
+type PostedJobEnded = { type: 'vcpu.posted-job-ended' };
+export type VcpuMachineEvent = VcpuEvent | WorkloadTick | PostedJobEnded;
 
 /** Emitted (actor.on) for tracing; not posted to any part. */
 export type VcpuEmitted =
@@ -331,15 +337,12 @@ export const vcpuMachine = setup({
       enqueue.assign({ current: null, jobsDone: context.jobsDone + 1 });
     }),
     resumeCurrent: assign({
-      current: ({ context }) => {
-        const c = context.current;
-        if (c === null) return null;
-        const now = context.outbox.now();
-        // A job posted ahead runs on from where it is; the vCPU now waits for its end (a job queued behind it).
-        if (c.posted !== null) return { ...c, startedAt: now, remainingMs: Math.max(0, c.startedAt + c.remainingMs - now) };
-        return { ...c, startedAt: now };
-      },
+      current: ({ context }) => (context.current === null ? null : { ...context.current, startedAt: context.outbox.now() }),
     }),
+    /** Jobs wait behind a job posted ahead: the bus wakes the vCPU when it posts that job's job.done. */
+    wakeWhenPostedJobEnds: ({ context, self }) => {
+      context.current?.posted?.whenPosted(() => self.send({ type: 'vcpu.posted-job-ended' }));
+    },
     /** A halt cuts the running job short: keep what is left of its time. */
     suspendCurrent: enqueueActions(({ context, enqueue }) => {
       const c = context.current;
@@ -484,6 +487,7 @@ export const vcpuMachine = setup({
       states: {
         pick: {
           always: [
+            { guard: 'postedJobRunning', target: 'ending', actions: 'wakeWhenPostedJobEnds' },
             { guard: 'hasCurrent', target: 'busy', actions: 'resumeCurrent' },
             { guard: 'hasQueued', target: 'busy', actions: 'startNext' },
             { target: 'idle' },
@@ -495,7 +499,7 @@ export const vcpuMachine = setup({
         idle: {
           on: {
             'vcpu.run': [
-              { guard: 'postedJobRunning', target: 'busy', actions: ['enqueueJob', 'resumeCurrent'] },
+              { guard: 'postedJobRunning', target: 'ending', actions: ['enqueueJob', 'wakeWhenPostedJobEnds'] },
               { guard: 'canPostAhead', actions: ['settlePostedJob', 'enqueueJob', 'startNext', 'postJobDoneAhead'] },
               { target: 'busy', actions: ['settlePostedJob', 'enqueueJob', 'startNext'] },
             ],
@@ -507,6 +511,16 @@ export const vcpuMachine = setup({
           after: {
             JOB_TIME: [
               { guard: 'hasQueued', target: 'busy', reenter: true, actions: ['finishCurrent', 'startNext'] },
+              { target: 'idle', actions: 'finishCurrent' },
+            ],
+          },
+        },
+        // A job posted ahead runs with jobs queued behind it: the bus wakes the vCPU right after it
+        // posts that job's job.done, where the vCPU's own timer would have fired in `busy`.
+        ending: {
+          on: {
+            'vcpu.posted-job-ended': [
+              { guard: 'hasQueued', target: 'busy', actions: ['finishCurrent', 'startNext'] },
               { target: 'idle', actions: 'finishCurrent' },
             ],
           },
