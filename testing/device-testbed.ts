@@ -14,12 +14,13 @@ import { createActor, type Actor } from 'xstate';
 import { MessageBus } from '../actors/message-bus';
 import { VirtualClock } from '../actors/virtual-clock';
 import { normalizeVmConfig, VmConfigError, type VmConfig, type VmConfigInput } from '../actors/vm/vm-config';
-import { hvBalloonDeviceMachine, type HvBalloonDeviceMachine, type HvBalloonEmitted } from '../machines/hv-balloon-device.machine';
+import { hvBalloonDeviceMachine, type HvBalloonDeviceConfig, type HvBalloonDeviceMachine, type HvBalloonEmitted } from '../machines/hv-balloon-device.machine';
 import type { TraceEmitted, TracePointName, WarningEmitted } from '../machines/hv-balloon-device/output';
 import { deviceCounters, queryBalloon, type BalloonInfo, type DeviceCounters } from '../machines/hv-balloon-device/queries';
 import { leafStateName, type HvBalloonStateName } from '../machines/hv-balloon-device/states';
 import type { WarningKind } from '../machines/hv-balloon-device/warnings';
 import { MachineMemory } from '../machines/machine-memory';
+import type { HostMemoryView } from '../machines/memory-views';
 import type { PostedEvent } from '../machines/outbox';
 import type { PartInbox } from '../machines/part-events';
 import { vmbusChannelMachine } from '../machines/vmbus-channel.machine';
@@ -90,15 +91,39 @@ export class ScriptableGuest extends ScriptedEnd<ScriptableGuest> {
 
 export type DeviceTestbedConfig = Pick<VmConfigInput, 'machine' | 'device' | 'channel'>;
 
-export interface DeviceTestbed {
+/**
+ * createDeviceTestbedFromParts's configuration: the device's own config and the parts around it as
+ * given, not checked as a VM's would be. For what a VM config cannot say: DM rings of any size
+ * (small ones to reach the ring-full paths), a host memory of your own (one whose discards fail,
+ * to see the device's warnings), the device left unreset until powerOn().
+ */
+export interface DevicePartsConfig<M extends HostMemoryView = HostMemoryView> {
+  /** The device's properties (QEMU -device hv-balloon,...), as hv-balloon-sim/machines' HvBalloonDeviceConfig. */
+  device: HvBalloonDeviceConfig;
+  /** Guest-physical memory as the device sees it: a MachineMemory, or any HostMemoryView. */
+  memory: M;
+  /** Data bytes of each ring direction (default 16 KiB, as a VM's). */
+  ringBytes?: number;
+  /** Virtual ms a signal takes to cross the channel (default 0.01). */
+  signalLatencyMs?: number;
+  /** Virtual ms from the testbed's start until the channel is offered (default 1000). */
+  offerDelayMs?: number;
+  /** Reset the device at once, as a machine does when it starts (default true); false: call powerOn(). */
+  powerOn?: boolean;
+}
+
+/** A device testbed from its parts (createDeviceTestbedFromParts); createDeviceTestbed's adds the VM config. */
+export interface DevicePartsTestbed<M extends HostMemoryView = HostMemoryView> {
   readonly clock: VirtualClock;
   readonly bus: MessageBus;
-  /** The checked configuration (sizes in bytes, times in ms). */
-  readonly config: VmConfig;
+  /** The device's properties. */
+  readonly deviceConfig: HvBalloonDeviceConfig;
   /** The device actor (hvBalloonDeviceMachine from hv-balloon-sim/machines). */
   readonly device: Actor<HvBalloonDeviceMachine>;
   /** Guest-physical memory as the device sees it (discards, memslots). */
-  readonly memory: MachineMemory;
+  readonly memory: M;
+  /** The channel's two rings (e.g. `link.hostToGuest.pendingSendSize`: what the device waits to write). */
+  readonly link: ChannelLink;
   /** The guest end: send(), respond(), received, messages(), last(). */
   readonly guest: ScriptableGuest;
   /** Everything the device emitted (warnings, trace points, status reports), in order. */
@@ -107,6 +132,8 @@ export interface DeviceTestbed {
   run(ms: number): void;
   /** Run until `done()` holds, in `stepMs` steps; returns the virtual ms it took. Throws after `limitMs`. */
   runUntil(done: () => boolean, options?: { limitMs?: number; stepMs?: number; what?: string }): number;
+  /** The machine's cold reset of the device (done at creation unless `powerOn: false`; before it the device refuses the channel's open). */
+  powerOn(): void;
   /** The guest's half of the handshake: DM_VERSION_REQUEST 2.0, then DM_CAPABILITIES_REPORT with `caps`. */
   handshake(caps?: DmCaps): void;
   /** Handshake, then QEMU's 50 s post-init wait: the device is in S_IDLE. */
@@ -129,6 +156,11 @@ export interface DeviceTestbed {
   dispose(): void;
 }
 
+export interface DeviceTestbed extends DevicePartsTestbed<MachineMemory> {
+  /** The checked configuration (sizes in bytes, times in ms). */
+  readonly config: VmConfig;
+}
+
 /**
  * Builds the device and powers it on (QEMU's cold reset; the channel is offered after
  * `channel.offerDelay`, 1 s by default, and the scriptable guest opens it). Configuration as for
@@ -138,17 +170,31 @@ export function createDeviceTestbed(config: DeviceTestbedConfig = {}): DeviceTes
   const checked = normalizeVmConfig({ ...config, device: config.device === undefined ? {} : config.device });
   const deviceConfig = checked.device;
   if (deviceConfig === null) throw new VmConfigError('device', 'device: the device testbed needs a device (got null)');
-  const clock = new VirtualClock();
-  const bus = new MessageBus(clock);
   const memory = new MachineMemory({
     ramBytes: checked.memoryBytes,
     maxmemBytes: checked.maxmemBytes,
     slots: checked.slots,
     memdevHugepages: checked.memdevHugepages,
   });
-  const link = new ChannelLink(checked.ringBytes);
+  const bed = createDeviceTestbedFromParts({
+    device: deviceConfig,
+    memory,
+    ringBytes: checked.ringBytes,
+    signalLatencyMs: checked.signalLatencyMs,
+    offerDelayMs: checked.offerDelayMs,
+  });
+  return Object.assign(bed, { config: checked });
+}
+
+/** The device testbed from parts you give (see DevicePartsConfig); powered on unless `powerOn: false`. */
+export function createDeviceTestbedFromParts<M extends HostMemoryView>(parts: DevicePartsConfig<M>): DevicePartsTestbed<M> {
+  const { device: deviceConfig, memory } = parts;
+  const offerDelayMs = parts.offerDelayMs ?? 1000;
+  const clock = new VirtualClock();
+  const bus = new MessageBus(clock);
+  const link = new ChannelLink(parts.ringBytes);
   const channel = createActor(vmbusChannelMachine, {
-    input: { link, outbox: bus.outboxFor('channel'), signalLatencyMs: checked.signalLatencyMs, offerDelayMs: checked.offerDelayMs },
+    input: { link, outbox: bus.outboxFor('channel'), signalLatencyMs: parts.signalLatencyMs ?? 0.01, offerDelayMs },
     clock,
   });
   const device = createActor(hvBalloonDeviceMachine, {
@@ -165,23 +211,26 @@ export function createDeviceTestbed(config: DeviceTestbedConfig = {}): DeviceTes
   for (const part of ['vcpu', 'memctl', 'vm'] as const) bus.attach(part, { send: () => undefined });
   channel.start();
   device.start();
-  // QEMU: every device gets a cold reset when the machine starts.
-  bus.post('vm', 'device', { type: 'device.reset' });
-  clock.advance(0);
 
   const run = (ms: number): void => clock.advance(ms);
-  const bed: DeviceTestbed = {
+  const bed: DevicePartsTestbed<M> = {
     clock,
     bus,
-    config: checked,
+    deviceConfig,
     device,
     memory,
+    link,
     guest,
     emitted,
     run,
     runUntil: (done, options = {}) => runUntil(clock, done, options),
+    powerOn() {
+      // QEMU: every device gets a cold reset when the machine starts.
+      bus.post('vm', 'device', { type: 'device.reset' });
+      clock.advance(0);
+    },
     handshake(caps = LINUX_GUEST_CAPS) {
-      runUntil(clock, () => guest.opened, { limitMs: checked.offerDelayMs + 1000, what: 'the guest to open the DM channel' });
+      runUntil(clock, () => guest.opened, { limitMs: offerDelayMs + 1000, what: 'the guest to open the DM channel' });
       guest.send({ type: 'DM_VERSION_REQUEST', transId: guest.nextTransId(), version: { major: 2, minor: 0 }, isLastAttempt: false });
       run(1);
       guest.send({ type: 'DM_CAPABILITIES_REPORT', transId: guest.nextTransId(), caps, minPageCount: 0n, maxPageNumber: 2n ** 64n - 1n });
@@ -206,5 +255,6 @@ export function createDeviceTestbed(config: DeviceTestbedConfig = {}): DeviceTes
       channel.stop();
     },
   };
+  if (parts.powerOn !== false) bed.powerOn();
   return bed;
 }

@@ -5,8 +5,8 @@
  * events, system_reset, stop/cont/quit — all in virtual time, all deterministic for a given seed.
  */
 import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { map, merge, Subject, type Observable } from 'rxjs';
-import { MachineMemory } from '../../machines/machine-memory';
+import type { Observable } from 'rxjs';
+import type { MachineMemory } from '../../machines/machine-memory';
 import { ChannelLink } from '../../machines/vmbus-ring';
 import {
   deviceCounters,
@@ -23,19 +23,18 @@ import { summarizeGuestDriver, type DmGuestDriverContext, type DmGuestDriverEmit
 import { decodeHeader, messageTypeName } from '../../protocol/codec';
 import { DM_MESSAGE_TYPE_NAMES, type DmMessageTypeName } from '../../protocol/messages';
 import { PAGE_SIZE, STATUS_EVENT_RATE_LIMIT_MS } from '../../protocol/constants';
-import { MessageBus, type BusDelivery } from '../message-bus';
-import { MAX_VIRTUAL_MS, VirtualClock, followWallClock, type TimerHandle } from '../virtual-clock';
+import type { MessageBus, BusDelivery } from '../message-bus';
+import type { VirtualClock } from '../virtual-clock';
 import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
-import { executeCommand } from '../qmp/qmp-dispatcher';
 import { DEVICE_MEMORY_ALIGN_BYTES } from '../../protocol/constants';
 import type { HvBalloonInfo } from '../../machines/hv-balloon-device/queries';
-import { runHmp } from '../hmp/hmp';
-import { DEFAULT_KERNEL_RESERVED_PAGES } from '../../machines/machine-memory';
 import { createVmMachine, type VmPartInputs } from './vm.machine';
 import { normalizeVmConfig, type VmConfig, type VmConfigInput } from './vm-config';
 import type { VirtioBalloonDeviceEmitted } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
 import type { VirtioBalloonDriverEmitted } from '../../machines/virtio-balloon/virtio-balloon-driver.machine';
 import { VirtioBalloonVm, type VirtioBalloonCounters } from './virtio-balloon-vm';
+import { QmpEventThrottle } from './qmp-event-throttle';
+import { guestMemory, VmRuntime } from './vm-runtime';
 
 /** One line of the VM's trace: everything that happened, in virtual-time order. */
 export type VmTraceRecord =
@@ -142,45 +141,20 @@ export function startupWarnings(config: VmConfig): string[] {
 /** From QEMU's RESET after system_reset to the firmware's own RESET, as recorded (QEMU 10.0.2, SeaBIOS 1.16.3). */
 export const FIRMWARE_RESET_MS = 32.447;
 
-class VmImpl implements Vm {
-  readonly clock: VirtualClock;
+class VmImpl extends VmRuntime implements Vm {
   private firmwareReset: ReturnType<VirtualClock['setTimeout']> | undefined;
   readonly startupWarnings: readonly string[];
-  readonly bus: MessageBus;
   readonly memory: MachineMemory;
   readonly root: AnyActorRef;
-  private readonly events = new Subject<QmpEvent>();
-  readonly events$: Observable<QmpEvent> = this.events.asObservable();
-  private readonly traceSubject = new Subject<VmTraceRecord>();
-  readonly trace$: Observable<VmTraceRecord>;
   private readonly counts: Partial<Record<DmMessageTypeName, number>> = {};
-  private state: RunState = 'running';
-  private readonly epochMs: number;
-  private statusThrottle: { timer: TimerHandle | undefined; pending: QmpEvent | undefined } = { timer: undefined, pending: undefined };
-  private disposed = false;
-  private failure: string | undefined;
+  private readonly statusEvents: QmpEventThrottle;
 
-  constructor(
-    readonly config: VmConfig,
-    options: CreateVmOptions,
-  ) {
-    this.epochMs = options.epochMs ?? 0;
-    this.clock = options.clock ?? new VirtualClock();
+  constructor(config: VmConfig, options: CreateVmOptions) {
+    super(config, options);
     this.startupWarnings = startupWarnings(config);
-    this.bus = new MessageBus(this.clock);
-    // Bus deliveries join the trace only while someone watches it: the bus builds a record for
-    // every message only when its trace$ is observed, and that is the hot path of a long run.
-    this.trace$ = merge(this.traceSubject, this.bus.trace$.pipe(map((d): VmTraceRecord => ({ kind: 'bus', ...d }))));
-    if (options.onDelivery) this.bus.trace$.subscribe(options.onDelivery);
-    this.memory = new MachineMemory({
-      machineType: config.machineType,
-      ramBytes: config.memoryBytes,
-      maxmemBytes: config.maxmemBytes,
-      slots: config.slots,
-      memdevHugepages: config.memdevHugepages,
-      // Linux guests get the calibrated Linux memory model; the Windows-like profile the simple one.
-      ...(config.guest.profile === 'windows' ? { kernelReservedPages: DEFAULT_KERNEL_RESERVED_PAGES } : { linux: config.guest.memory }),
-    });
+    // QEMU monitor_qapi_event_conf: HV_BALLOON_STATUS_REPORT at most once a second.
+    this.statusEvents = new QmpEventThrottle(this.clock, STATUS_EVENT_RATE_LIMIT_MS, (event) => this.publish(event));
+    this.memory = guestMemory(config);
     const hasDevice = config.device !== null;
     const link = new ChannelLink(config.ringBytes);
     link.onPacket = (p) => this.countPacket(p.from, p.payload);
@@ -215,59 +189,18 @@ class VmImpl implements Vm {
       systemId: 'vm',
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
-    this.bus.attach('vm', this.root);
-    // A part that throws stops the actor system. Observe it, so the process (a QMP server, a test)
-    // keeps running and every later command says what happened instead of crashing.
-    this.root.subscribe({
-      error: (err: unknown) => {
-        this.failure = err instanceof Error ? err.message : String(err);
-        if (this.traceSubject.observed) this.traceSubject.next({ kind: 'failure', time: this.clock.now(), message: this.failure });
-      },
-    });
-    this.root.start();
-    for (const part of ['device', 'channel', 'guest', 'memctl', 'vcpu'] as const) {
-      const ref = this.root.system.get(part) as AnyActorRef | undefined;
-      if (ref) this.bus.attach(part, ref);
-    }
-    const device = this.part('device');
+    this.startRoot(['device', 'channel', 'guest', 'memctl', 'vcpu']);
+    const device = this.partRef('device');
     device?.on('*', (e: HvBalloonEmitted) => this.onDeviceEmitted(e));
-    const guest = this.part('guest');
+    const guest = this.partRef('guest');
     guest?.on('*', (e: DmGuestDriverEmitted) => {
-      if (this.traceSubject.observed) this.traceSubject.next({ kind: 'guest', time: this.clock.now(), event: e });
+      if (this.tracing) this.trace({ kind: 'guest', time: this.clock.now(), event: e });
     });
-  }
-
-  // ---- time -------------------------------------------------------------------------------------
-  now(): number {
-    return this.clock.now();
-  }
-  runState(): RunState {
-    return this.state;
-  }
-  run(ms: number): void {
-    this.advance(ms);
-  }
-  advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new QmpError('GenericError', `Parameter 'ms' expects a time >= 0, got ${ms}`);
-    if (this.clock.now() + ms > MAX_VIRTUAL_MS) {
-      throw new QmpError('GenericError', `Parameter 'ms' would take virtual time past ${MAX_VIRTUAL_MS} ms (about 285 years, the clock's range), got ${ms}`);
-    }
-    this.requireTimeCanPass();
-    this.clock.advance(ms);
-  }
-  runUntil(t: number): void {
-    if (!Number.isFinite(t)) throw new QmpError('GenericError', `Parameter 't' expects a finite time, got ${t}`);
-    if (t > MAX_VIRTUAL_MS) throw new QmpError('GenericError', `Parameter 't' must be at most ${MAX_VIRTUAL_MS} ms (about 285 years, the clock's range), got ${t}`);
-    this.requireTimeCanPass();
-    this.clock.runUntil(t);
-  }
-  followWallClock(speed: number) {
-    return followWallClock(this.clock, { speed });
   }
 
   // ---- QMP-shaped control ---------------------------------------------------------------------------
   balloon(bytes: number): void {
-    if (!this.part('device')) throw new QmpError('DeviceNotActive', 'No balloon device has been activated');
+    if (!this.partRef('device')) throw new QmpError('DeviceNotActive', 'No balloon device has been activated');
     // QEMU hv_balloon_to_target: target_pages = bytes >> 12; 0 pages does nothing.
     const targetPages = Math.floor(bytes / PAGE_SIZE);
     if (targetPages === 0) return;
@@ -302,10 +235,7 @@ class VmImpl implements Vm {
     const snap = this.deviceSnapshot();
     return snap ? hmpInfoMemoryDevices(snap).replace(/\n$/, '') : '';
   }
-  systemReset(): void {
-    this.requireNotShutdown();
-    // QEMU qmp_system_reset: the RESET event goes out before the reply.
-    this.emitEvent('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+  protected override afterResetEvent(): void {
     // Then SeaBIOS, starting again, resets the machine itself: a second RESET, from the guest,
     // 32.4 ms later in the recording (spec/fixtures/qemu-10-rig/C-shrink-grow-reboot/qmp.log).
     this.clock.clearTimeout(this.firmwareReset);
@@ -313,34 +243,6 @@ class VmImpl implements Vm {
       this.firmwareReset = undefined;
       if (this.state !== 'shutdown') this.emitEvent('RESET', { guest: true, reason: 'guest-reset' });
     }, FIRMWARE_RESET_MS);
-    this.root.send({ type: 'vm.system-reset' });
-    // The reset is done when the command returns: a query right after it sees the rebooted machine.
-    this.settleNow();
-  }
-  stop(): void {
-    if (this.state !== 'running') return;
-    this.state = 'paused';
-    this.root.send({ type: 'vm.stop' });
-    this.emitEvent('STOP');
-  }
-  cont(): void {
-    this.requireNotShutdown();
-    if (this.state === 'running') return;
-    this.state = 'running';
-    this.root.send({ type: 'vm.cont' });
-    this.emitEvent('RESUME');
-  }
-  quit(): void {
-    if (this.state === 'shutdown') return;
-    this.emitEvent('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
-    this.state = 'shutdown';
-    this.root.send({ type: 'vm.quit' });
-  }
-  execute(command: unknown): QmpReply {
-    return executeCommand(this, command);
-  }
-  hmp(line: string): string {
-    return runHmp(this, line);
   }
 
   // ---- observation ------------------------------------------------------------------------------------
@@ -354,57 +256,20 @@ class VmImpl implements Vm {
   }
   counters(): VmCounters {
     const snap = this.deviceSnapshot();
-    const guest = this.part('guest')?.getSnapshot() as { context: DmGuestDriverContext } | undefined;
+    const guest = this.partRef('guest')?.getSnapshot() as { context: DmGuestDriverContext } | undefined;
     return {
       virtualTimeMs: this.clock.now(),
       runState: this.state,
       device: snap ? deviceCounters(snap) : null,
       guest: guest ? summarizeGuestDriver(guest.context) : null,
-      memory: {
-        freePages: this.memory.freePages(),
-        availablePages: this.memory.availablePages(),
-        committedPages: this.memory.committedPages(),
-        balloonedPages: this.memory.balloonedPages(),
-        managedPages: this.memory.managedPages(),
-        residentPages: this.memory.residentPages(),
-        metadataBytes: this.memory.metadataBytes(),
-        ...this.memory.swapStats(),
-      },
+      memory: this.memoryCounters(),
       messages: this.messageCounts(),
     };
   }
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.root.stop();
-    this.events.complete();
-    this.traceSubject.complete();
-    this.bus.trace$.complete();
-  }
 
   // ---- internals --------------------------------------------------------------------------------------
-  private part(id: 'device' | 'guest' | 'channel' | 'memctl' | 'vcpu'): AnyActorRef | undefined {
-    this.requireAlive();
-    return this.root.system.get(id) as AnyActorRef | undefined;
-  }
-  private requireAlive(): void {
-    if (this.failure !== undefined) throw new QmpError('GenericError', `the simulation has stopped: a part failed (${this.failure})`);
-  }
   private deviceSnapshot(): DeviceSnapshotLike | undefined {
-    return this.part('device')?.getSnapshot() as DeviceSnapshotLike | undefined;
-  }
-  /** Deliver everything due at the current instant (virtual time does not move). */
-  private settleNow(): void {
-    this.clock.runUntilMicros(this.clock.nowMicros());
-  }
-  private requireNotShutdown(): void {
-    this.requireAlive();
-    if (this.state === 'shutdown') throw new QmpError('GenericError', 'The VM has shut down (quit)');
-  }
-  private requireTimeCanPass(): void {
-    this.requireNotShutdown();
-    // QEMU: QEMU_CLOCK_VIRTUAL stands still while the VM is stopped.
-    if (this.state === 'paused') throw new QmpError('GenericError', "The VM is stopped: virtual time does not pass until 'cont'");
+    return this.partRef('device')?.getSnapshot() as DeviceSnapshotLike | undefined;
   }
   private countPacket(from: 'host' | 'guest', payload: Uint8Array): void {
     let type = 'malformed';
@@ -420,49 +285,12 @@ class VmImpl implements Vm {
       const name = type as DmMessageTypeName;
       this.counts[name] = (this.counts[name] ?? 0) + 1;
     }
-    if (this.traceSubject.observed) {
-      this.traceSubject.next({ kind: 'packet', time: this.clock.now(), from, type, size: payload.length, transId, payload: payload.slice() });
+    if (this.tracing) {
+      this.trace({ kind: 'packet', time: this.clock.now(), from, type, size: payload.length, transId, payload: payload.slice() });
     }
   }
   private onDeviceEmitted(e: HvBalloonEmitted): void {
-    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'device', time: this.clock.now(), event: e });
-    if (e.type === 'status-report') this.throttledStatusEvent({ committed: e.committed, available: e.available });
-  }
-  /**
-   * QEMU monitor_qapi_event_queue with HV_BALLOON_STATUS_REPORT's 1000 ms rate: the first event goes
-   * out at once; within the window the latest replaces a pending one, sent when the window ends.
-   */
-  private throttledStatusEvent(data: HvBalloonInfo): void {
-    const event = this.makeEvent('HV_BALLOON_STATUS_REPORT', { committed: data.committed, available: data.available });
-    if (this.statusThrottle.timer === undefined) {
-      this.publish(event);
-      this.armStatusWindow();
-    } else {
-      this.statusThrottle.pending = event;
-    }
-  }
-  private armStatusWindow(): void {
-    this.statusThrottle.timer = this.clock.setTimeout(() => {
-      const pending = this.statusThrottle.pending;
-      this.statusThrottle.pending = undefined;
-      this.statusThrottle.timer = undefined;
-      if (pending) {
-        this.publish(pending);
-        this.armStatusWindow();
-      }
-    }, STATUS_EVENT_RATE_LIMIT_MS);
-  }
-  private makeEvent(event: string, data?: Record<string, unknown>): QmpEvent {
-    const t = this.epochMs + this.clock.now();
-    const seconds = Math.floor(t / 1000);
-    const microseconds = Math.round((t - seconds * 1000) * 1000);
-    return { event, ...(data ? { data } : {}), timestamp: { seconds, microseconds } };
-  }
-  private emitEvent(event: string, data?: Record<string, unknown>): void {
-    this.publish(this.makeEvent(event, data));
-  }
-  private publish(event: QmpEvent): void {
-    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'qmp-event', time: this.clock.now(), event });
-    this.events.next(event);
+    if (this.tracing) this.trace({ kind: 'device', time: this.clock.now(), event: e });
+    if (e.type === 'status-report') this.statusEvents.offer(this.makeEvent('HV_BALLOON_STATUS_REPORT', { committed: e.committed, available: e.available }));
   }
 }

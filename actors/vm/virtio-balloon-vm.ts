@@ -6,9 +6,8 @@
  * event (throttled to 1/s as QEMU's monitor does), `qom-get`/`qom-set` of `guest-stats` and
  * `guest-stats-polling-interval`. createVm builds one when the config's device model says so.
  */
-import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { map, merge, Subject, type Observable } from 'rxjs';
-import { DEFAULT_KERNEL_RESERVED_PAGES, MachineMemory } from '../../machines/machine-memory';
+import { createActor, type AnyActorRef } from 'xstate';
+import type { MachineMemory } from '../../machines/machine-memory';
 import { queryHvBalloonStatusReport } from '../../machines/hv-balloon-device/queries';
 import type { VcpuEmitted } from '../../machines/vcpu.machine';
 import {
@@ -27,12 +26,10 @@ import { createVirtioVmMachine } from '../../machines/virtio-balloon/virtio-vm.m
 import { VirtioBalloonTransport } from '../../machines/virtio-balloon/virtqueue';
 import { PAGE_SIZE } from '../../protocol/constants';
 import type { DmMessageTypeName } from '../../protocol/messages';
-import { MessageBus } from '../message-bus';
-import { executeCommand } from '../qmp/qmp-dispatcher';
-import { QmpError, type QmpEvent, type QmpReply, type RunState } from '../qmp/qmp-types';
-import { runHmp } from '../hmp/hmp';
-import { followWallClock, VirtualClock, type TimerHandle } from '../virtual-clock';
-import type { CreateVmOptions, Vm, VmCounters, VmTraceRecord } from './create-vm';
+import { QmpError } from '../qmp/qmp-types';
+import type { CreateVmOptions, Vm, VmCounters } from './create-vm';
+import { QmpEventThrottle } from './qmp-event-throttle';
+import { guestMemory, VmRuntime } from './vm-runtime';
 import type { VmConfig } from './vm-config';
 
 /** Virtual ms from power-on until the driver probes. Assumption: like the VMBus offer (1 s). */
@@ -56,49 +53,20 @@ export interface VirtioBalloonCounters {
   statsPollingIntervalS: number;
 }
 
-interface Throttle {
-  timer: TimerHandle | undefined;
-  pending: QmpEvent | undefined;
-}
-
-export class VirtioBalloonVm implements Vm {
-  readonly clock: VirtualClock;
+export class VirtioBalloonVm extends VmRuntime implements Vm {
   /** virtio-balloon is not a memory device: QEMU prints no alignment warning for it. */
   readonly startupWarnings: readonly string[] = [];
-  readonly bus: MessageBus;
   readonly memory: MachineMemory;
   readonly root: AnyActorRef;
   readonly transport: VirtioBalloonTransport;
-  private readonly events = new Subject<QmpEvent>();
-  readonly events$: Observable<QmpEvent> = this.events.asObservable();
-  private readonly traceSubject = new Subject<VmTraceRecord>();
-  readonly trace$: Observable<VmTraceRecord>;
-  private state: RunState = 'running';
-  private readonly epochMs: number;
-  private readonly throttle: Throttle = { timer: undefined, pending: undefined };
-  private disposed = false;
-  private failure: string | undefined;
+  private readonly balloonChanges: QmpEventThrottle;
 
-  constructor(
-    readonly config: VmConfig,
-    options: CreateVmOptions,
-  ) {
+  constructor(config: VmConfig, options: CreateVmOptions) {
+    super(config, options);
     const virtio = config.virtio!;
-    this.epochMs = options.epochMs ?? 0;
-    // VMs of one host share the host's clock (actors/host/).
-    this.clock = options.clock ?? new VirtualClock();
-    this.bus = new MessageBus(this.clock);
-    this.trace$ = merge(this.traceSubject, this.bus.trace$.pipe(map((d): VmTraceRecord => ({ kind: 'bus', ...d }))));
-    if (options.onDelivery) this.bus.trace$.subscribe(options.onDelivery);
-    // The same guest memory model as an hv-balloon VM: the machine type, and for a Linux guest the
-    // calibrated Linux model (its guest.memory parameters); the Windows-like profile the simple one.
-    this.memory = new MachineMemory({
-      machineType: config.machineType,
-      ramBytes: config.memoryBytes,
-      maxmemBytes: config.maxmemBytes,
-      slots: config.slots,
-      ...(config.guest.profile === 'windows' ? { kernelReservedPages: DEFAULT_KERNEL_RESERVED_PAGES } : { linux: config.guest.memory }),
-    });
+    this.balloonChanges = new QmpEventThrottle(this.clock, BALLOON_CHANGE_RATE_LIMIT_MS, (event) => this.publish(event));
+    // The same guest memory model as an hv-balloon VM (no memdev: no hugepage slots).
+    this.memory = guestMemory(config);
     // QEMU virtio_balloon_get_features: STATS_VQ always; DEFLATE_ON_OOM with deflate-on-oom=on.
     this.transport = new VirtioBalloonTransport((1 << VIRTIO_BALLOON_F_STATS_VQ) | (virtio.deflateOnOom ? 1 << VIRTIO_BALLOON_F_DEFLATE_ON_OOM : 0));
     this.root = createActor(createVirtioVmMachine(), {
@@ -124,21 +92,10 @@ export class VirtioBalloonVm implements Vm {
       systemId: 'vm',
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
-    this.bus.attach('vm', this.root);
-    this.root.subscribe({
-      error: (err: unknown) => {
-        this.failure = err instanceof Error ? err.message : String(err);
-        if (this.traceSubject.observed) this.traceSubject.next({ kind: 'failure', time: this.clock.now(), message: this.failure });
-      },
-    });
-    this.root.start();
-    for (const part of ['device', 'guest', 'memctl', 'vcpu'] as const) {
-      const ref = this.root.system.get(part) as AnyActorRef | undefined;
-      if (ref) this.bus.attach(part, ref);
-    }
+    this.startRoot(['device', 'guest', 'memctl', 'vcpu']);
     this.part('device').on('*', (e: VirtioBalloonDeviceEmitted) => this.onDeviceEmitted(e));
     this.part('guest').on('*', (e: VirtioBalloonDriverEmitted) => {
-      if (this.traceSubject.observed) this.traceSubject.next({ kind: 'virtio-guest', time: this.clock.now(), event: e });
+      if (this.tracing) this.trace({ kind: 'virtio-guest', time: this.clock.now(), event: e });
     });
     // The guest kernel's OOM path: an allocation the workload could not get runs the OOM notifiers.
     this.part('vcpu').on('vcpu.workload-step', (e: VcpuEmitted) => {
@@ -146,30 +103,6 @@ export class VirtioBalloonVm implements Vm {
         this.bus.post('vm', 'guest', { type: 'virtio.oom' });
       }
     });
-  }
-
-  // ---- time -------------------------------------------------------------------------------------
-  now(): number {
-    return this.clock.now();
-  }
-  runState(): RunState {
-    return this.state;
-  }
-  run(ms: number): void {
-    this.advance(ms);
-  }
-  advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new QmpError('GenericError', `Parameter 'ms' expects a time >= 0, got ${ms}`);
-    this.runUntil(this.clock.now() + ms);
-  }
-  runUntil(t: number): void {
-    this.requireNotShutdown();
-    if (this.state === 'paused') throw new QmpError('GenericError', "The VM is stopped: virtual time does not pass until 'cont'");
-    if (!Number.isFinite(t)) throw new QmpError('GenericError', `Parameter 't' expects a finite time, got ${t}`);
-    this.clock.runUntil(t);
-  }
-  followWallClock(speed: number) {
-    return followWallClock(this.clock, { speed });
   }
 
   // ---- QMP-shaped control ---------------------------------------------------------------------------
@@ -234,38 +167,6 @@ export class VirtioBalloonVm implements Vm {
     this.bus.post('vm', 'device', { type: 'virtio.set-stats-interval', seconds: value });
     this.settleNow();
   }
-  systemReset(): void {
-    this.requireNotShutdown();
-    this.emitEvent('RESET', { guest: false, reason: 'host-qmp-system-reset' });
-    this.root.send({ type: 'vm.system-reset' });
-    this.settleNow();
-  }
-  stop(): void {
-    if (this.state !== 'running') return;
-    this.state = 'paused';
-    this.root.send({ type: 'vm.stop' });
-    this.emitEvent('STOP');
-  }
-  cont(): void {
-    this.requireNotShutdown();
-    if (this.state === 'running') return;
-    this.state = 'running';
-    this.root.send({ type: 'vm.cont' });
-    this.emitEvent('RESUME');
-  }
-  quit(): void {
-    if (this.state === 'shutdown') return;
-    this.emitEvent('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
-    this.state = 'shutdown';
-    this.root.send({ type: 'vm.quit' });
-  }
-  execute(command: unknown): QmpReply {
-    return executeCommand(this, command);
-  }
-  hmp(line: string): string {
-    return runHmp(this, line);
-  }
-
   // ---- observation ------------------------------------------------------------------------------------
   /** No DM messages cross a virtio-balloon VM (see counters().virtio for its queues). */
   messageCounts(): Partial<Record<DmMessageTypeName, number>> {
@@ -280,16 +181,7 @@ export class VirtioBalloonVm implements Vm {
       runState: this.state,
       device: null,
       guest: null,
-      memory: {
-        freePages: this.memory.freePages(),
-        availablePages: this.memory.availablePages(),
-        committedPages: this.memory.committedPages(),
-        balloonedPages: this.memory.balloonedPages(),
-        managedPages: this.memory.managedPages(),
-        residentPages: this.memory.residentPages(),
-        metadataBytes: this.memory.metadataBytes(),
-        ...this.memory.swapStats(),
-      },
+      memory: this.memoryCounters(),
       messages: {},
       virtio: this.virtioCounters(),
     };
@@ -317,19 +209,10 @@ export class VirtioBalloonVm implements Vm {
     const g = this.part('guest').getSnapshot() as { matches(state: unknown): boolean };
     return g.matches({ probed: { balloon: 'idle' } });
   }
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.root.stop();
-    this.events.complete();
-    this.traceSubject.complete();
-    this.bus.trace$.complete();
-  }
-
   // ---- internals --------------------------------------------------------------------------------------
+  /** Every part is there in a virtio-balloon VM (no channel). */
   private part(id: 'device' | 'guest' | 'memctl' | 'vcpu'): AnyActorRef {
-    this.requireAlive();
-    return this.root.system.get(id) as AnyActorRef;
+    return this.partRef(id)!;
   }
   private deviceContext(): VirtioBalloonDeviceContext {
     return (this.part('device').getSnapshot() as { context: VirtioBalloonDeviceContext }).context;
@@ -342,52 +225,9 @@ export class VirtioBalloonVm implements Vm {
     const id = this.config.virtio!.id;
     if (path !== `/machine/peripheral/${id}` && path !== id) throw new QmpError('DeviceNotFound', `Device '${path}' not found`);
   }
-  private requireAlive(): void {
-    if (this.failure !== undefined) throw new QmpError('GenericError', `the simulation has stopped: a part failed (${this.failure})`);
-  }
-  private requireNotShutdown(): void {
-    this.requireAlive();
-    if (this.state === 'shutdown') throw new QmpError('GenericError', 'The VM has shut down (quit)');
-  }
-  private settleNow(): void {
-    this.clock.runUntil(this.clock.now());
-  }
   private onDeviceEmitted(e: VirtioBalloonDeviceEmitted): void {
-    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'virtio-device', time: this.clock.now(), event: e });
-    if (e.type === 'balloon-change') this.throttled(this.makeEvent('BALLOON_CHANGE', { actual: e.actual }));
-  }
-  /** QEMU monitor_qapi_event_queue: the first goes out at once; within the window the latest waits for its end. */
-  private throttled(event: QmpEvent): void {
-    if (this.throttle.timer === undefined) {
-      this.publish(event);
-      this.armWindow();
-    } else {
-      this.throttle.pending = event;
-    }
-  }
-  private armWindow(): void {
-    this.throttle.timer = this.clock.setTimeout(() => {
-      const pending = this.throttle.pending;
-      this.throttle.pending = undefined;
-      this.throttle.timer = undefined;
-      if (pending) {
-        this.publish(pending);
-        this.armWindow();
-      }
-    }, BALLOON_CHANGE_RATE_LIMIT_MS);
-  }
-  private makeEvent(event: string, data?: Record<string, unknown>): QmpEvent {
-    const t = this.epochMs + this.clock.now();
-    const seconds = Math.floor(t / 1000);
-    const microseconds = Math.round((t - seconds * 1000) * 1000);
-    return { event, ...(data ? { data } : {}), timestamp: { seconds, microseconds } };
-  }
-  private emitEvent(event: string, data?: Record<string, unknown>): void {
-    this.publish(this.makeEvent(event, data));
-  }
-  private publish(event: QmpEvent): void {
-    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'qmp-event', time: this.clock.now(), event });
-    this.events.next(event);
+    if (this.tracing) this.trace({ kind: 'virtio-device', time: this.clock.now(), event: e });
+    if (e.type === 'balloon-change') this.balloonChanges.offer(this.makeEvent('BALLOON_CHANGE', { actual: e.actual }));
   }
 }
 

@@ -1,5 +1,6 @@
 /** The test kit's device testbed: QEMU's device against a guest the test scripts. */
-import { createDeviceTestbed, expectMessage, LINUX_GUEST_CAPS, TestKitAssertionError } from '../../testing';
+import { createDeviceTestbed, createDeviceTestbedFromParts, expectMessage, LINUX_GUEST_CAPS, TestKitAssertionError } from '../../testing';
+import { MachineMemory } from '../../machines';
 
 const GiB = 2 ** 30;
 const GiB_PAGES = 262_144;
@@ -75,5 +76,40 @@ describe('createDeviceTestbed', () => {
 
   it('LINUX_GUEST_CAPS are what the Linux driver reports', () => {
     expect(LINUX_GUEST_CAPS).toEqual({ balloon: true, hotAdd: true, hotAddAlignment: 7, hotRemove: false });
+  });
+});
+
+describe('createDeviceTestbedFromParts', () => {
+  const parts = () => ({
+    device: { statusReport: false },
+    memory: new MachineMemory({ ramBytes: 4 * GiB, maxmemBytes: 4 * GiB }),
+  });
+
+  it('a ring smaller than a VM allows: the device waits for room, then sends what waited', () => {
+    const bed = createDeviceTestbedFromParts({ ...parts(), ringBytes: 64 });
+    bed.bootToIdle();
+    bed.guest.autoRead = false;
+    bed.balloon(4 * GiB - 1000 * 4096); // a 40-byte request for 1000 pages, left unread
+    bed.guest.send({ type: 'DM_BALLOON_RESPONSE', transId: 1, morePages: false, ranges: [{ startPage: HIGH_RAM_START, pageCount: 400 }] });
+    bed.run(1);
+    // 600 pages to go, and no room in the ring for that request next to the unread one.
+    expect(bed.state()).toBe('S_BALLOON_RB_WAIT');
+    expect(bed.link.hostToGuest.pendingSendSize).toBe(40);
+    bed.guest.drain();
+    bed.run(1);
+    bed.guest.drain();
+    expectMessage(bed.guest.last('DM_BALLOON_REQUEST'), 'DM_BALLOON_REQUEST', { numPages: 600 });
+  });
+
+  it('powerOn: false leaves the device unreset (S_WAIT_RESET): it refuses the guest\'s open until powerOn()', () => {
+    const bed = createDeviceTestbedFromParts({ ...parts(), powerOn: false });
+    bed.run(2000);
+    expect(bed.state()).toBe('S_WAIT_RESET');
+    expect(bed.guest.opened).toBe(false);
+    expect(bed.guest.openRefused).toBe(1);
+    bed.powerOn();
+    bed.guest.open();
+    bed.run(1);
+    expect(bed.guest.opened).toBe(true);
   });
 });

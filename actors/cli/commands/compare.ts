@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { MultiBar, SingleBar } from 'cli-progress';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
+import { loadScenarioForCli } from '../scenario-file';
 import type { CompareResult } from '../../compare/compare-run';
 import type { DeviceModel } from '../../vm/device-model';
 
@@ -33,16 +34,9 @@ export function compareCommand(file: string, flags: CompareFlags, io: CliIo): Co
   // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
   const { compareScenario } = require('../../compare/compare-run') as typeof import('../../compare/compare-run');
   const { compareHtml, compareJson, compareTable } = require('../../compare/compare-report') as typeof import('../../compare/compare-report');
-  const { loadScenarioFile, ScenarioError } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { MultiBar, Presets } = require('cli-progress') as typeof import('cli-progress');
   if (flags.report !== undefined) checkReportDir(flags.report);
-  let scenario;
-  try {
-    scenario = loadScenarioFile(file);
-  } catch (err) {
-    if (err instanceof ScenarioError) throw new CliError(err.message);
-    throw err;
-  }
+  const scenario = loadScenarioForCli(file);
   const wallStart = performance.now();
   let bars: MultiBar | undefined;
   const bar: Partial<Record<DeviceModel, SingleBar>> = {};

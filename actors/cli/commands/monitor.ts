@@ -16,11 +16,11 @@ import { asQmpError } from '../../qmp/qmp-commands';
 import { runUntilInSlices } from '../../slicing/time-slicer';
 import { formatDuration } from '../../units';
 import type { VmControl } from '../../qmp/qmp-types';
-import { startInspectorForCli, waitForInspector } from '../inspect-option';
-import { parsePort, startLiveViewForCli, type CliView } from '../view-option';
-import { stepLine } from '../../scenario/timeline';
+import { waitForInspector } from '../inspect-option';
+import { startLiveViewForCli } from '../view-option';
+import { createCliVm } from '../cli-vm';
 import type { CliIo } from '../cli-io';
-import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
+import { addVmOptions, type RawVmOptions } from '../vm-options';
 
 export const HMP_PROMPT = '(qemu) ';
 export const MONITOR_BANNER = `hv-balloon-sim ${PACKAGE_VERSION} monitor - type 'help' for more information\n`;
@@ -29,29 +29,17 @@ export function registerMonitorCommand(program: Command, io: CliIo): void {
   addVmOptions(program.command('monitor').description('an HMP monitor ((qemu) prompt) on a simulated VM; time moves only with `run <time>`'))
     .addHelpText('after', '\nExample:\n  hv-balloon-sim monitor --memory 4G --maxmem 44G --memdev 8G\n  (qemu) run 60s\n  (qemu) balloon 2048\n  (qemu) run 10s\n  (qemu) info balloon')
     .action(async (raw: RawVmOptions, command: Command) => {
-      rejectVmFlagsWithScenario(command);
-      const options = vmOptionsFromCli(raw);
-      const viewPort = raw.view ? parsePort(raw.viewPort, '--view-port') : undefined;
-      const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
-      let view: CliView | undefined;
-      // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
-      const { createVmFromOptions } = require('../../vm-factory') as typeof import('../../vm-factory');
-      const vm = createVmFromOptions(
-        options,
-        inspector?.vmOptions ?? {},
-        (step) => {
-          io.stderr(`[scenario] ${stepLine(step)}\n`);
-          view?.source.recorder.step(step);
-        },
-        (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`),
-      );
+      const session = await createCliVm(raw, command, io);
+      const { vm, inspector } = session;
       try {
         if (inspector) await waitForInspector(inspector, raw.inspectWait, io);
         // The monitor is deterministic: the view starts paused (its step and run buttons still work).
-        if (viewPort !== undefined) view = await startLiveViewForCli(vm, { name: options.scenario ?? 'HMP monitor', untilMs: 0 }, { port: viewPort, speed: 1, paused: true }, io);
+        if (session.viewPort !== undefined) {
+          session.view = await startLiveViewForCli(vm, { name: session.options.scenario ?? 'HMP monitor', untilMs: 0 }, { port: session.viewPort, speed: 1, paused: true }, io);
+        }
         await runMonitor(vm, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
       } finally {
-        await view?.stop();
+        await session.view?.stop();
         vm.dispose();
         await inspector?.stop();
       }

@@ -7,13 +7,14 @@
 import type { Command } from 'commander';
 import { parseListenAddress, startQmpServer, type QmpServerHandle, type WallClockFollower } from '../../qmp/qmp-server';
 import type { VmControl } from '../../qmp/qmp-types';
-import { startInspectorForCli, waitForInspector } from '../inspect-option';
-import { parsePort, startLiveViewForCli, type CliView } from '../view-option';
-import { stepLine } from '../../scenario/timeline';
+import { waitForInspector } from '../inspect-option';
+import { createCliVm } from '../cli-vm';
+import { withSignalAbort } from '../signal-abort';
+import { startLiveViewForCli } from '../view-option';
 import { CliError } from '../cli-error';
 import { MAX_SPEED } from '../../virtual-time';
 import type { CliIo } from '../cli-io';
-import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
+import { addVmOptions, type RawVmOptions } from '../vm-options';
 
 export const DEFAULT_LISTEN = 'tcp:127.0.0.1:4444';
 
@@ -52,39 +53,22 @@ export function registerQmpCommand(program: Command, io: CliIo): void {
       } catch (error) {
         throw new CliError(error instanceof Error ? error.message : String(error));
       }
-      rejectVmFlagsWithScenario(command);
-      const options = vmOptionsFromCli(raw);
-      const viewPort = raw.view ? parsePort(raw.viewPort, '--view-port') : undefined;
-      const inspector = options.inspect ? await startInspectorForCli(io, options.inspectPort) : undefined;
-      let view: CliView | undefined;
-      // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
-      const { createVmFromOptions } = require('../../vm-factory') as typeof import('../../vm-factory');
-      const vm = createVmFromOptions(
-        options,
-        inspector?.vmOptions ?? {},
-        (step) => {
-          io.stderr(`[scenario] ${stepLine(step)}\n`);
-          view?.source.recorder.step(step);
-        },
-        (text) => io.stderr(`hv-balloon-sim: warning: ${text}\n`),
-      );
+      const session = await createCliVm(raw, command, io);
+      const { vm, inspector } = session;
       if (inspector) await waitForInspector(inspector, raw.inspectWait, io);
-      const stop = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => {
-        io.stderr(`terminating on ${signal}\n`);
-        stop.abort();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
       try {
-        await serveQmp(vm, { listen: raw.listen, speed, allowRemote: raw.allowRemote === true, signal: stop.signal }, io, async (control) => {
-          // The QMP server moves virtual time; the view's controls go through its hooks.
-          if (viewPort !== undefined) view = await startLiveViewForCli(vm, { name: options.scenario ?? 'QMP server', untilMs: 0 }, { port: viewPort, speed, external: control }, io);
-        });
+        await withSignalAbort(
+          (signal) =>
+            serveQmp(vm, { listen: raw.listen, speed, allowRemote: raw.allowRemote === true, signal }, io, async (control) => {
+              // The QMP server moves virtual time; the view's controls go through its hooks.
+              if (session.viewPort !== undefined) {
+                session.view = await startLiveViewForCli(vm, { name: session.options.scenario ?? 'QMP server', untilMs: 0 }, { port: session.viewPort, speed, external: control }, io);
+              }
+            }),
+          (signal) => io.stderr(`terminating on ${signal}\n`),
+        );
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        await view?.stop();
+        await session.view?.stop();
         await inspector?.stop();
       }
     });
@@ -140,21 +124,12 @@ async function serveHostCommand(raw: QmpCliOptions, speed: number, command: Comm
     tcpBasePort = Number(raw.tcpBase);
     if (!Number.isInteger(tcpBasePort) || tcpBasePort < 1 || tcpBasePort > 65535) throw new CliError(`--tcp-base ${JSON.stringify(raw.tcpBase)}: expected a port 1..65535`);
   }
-  const stop = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    io.stderr(`terminating on ${signal}\n`);
-    stop.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
   const { serveHost } = require('../../host/host-qmp') as typeof import('../../host/host-qmp');
-  try {
-    await serveHost(raw.host!, { ...(raw.socketDir !== undefined ? { socketDir: raw.socketDir } : {}), ...(tcpBasePort !== undefined ? { tcpBasePort } : {}), speed, signal: stop.signal }, io);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  await withSignalAbort(
+    (signal) => serveHost(raw.host!, { ...(raw.socketDir !== undefined ? { socketDir: raw.socketDir } : {}), ...(tcpBasePort !== undefined ? { tcpBasePort } : {}), speed, signal }, io),
+    (signal) => io.stderr(`terminating on ${signal}\n`),
+  );
 }
 
 function parseSpeed(text: string): number {

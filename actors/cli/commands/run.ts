@@ -20,6 +20,8 @@ import { parseSpeed, viewScenarioLive } from './view';
 import { readHostScenarioJson } from '../../host/host-detect';
 import type { HostRunOutput } from '../../host/host-run-command';
 import { bigintReplacer } from '../../qmp/qmp-json';
+import { loadScenarioForCli } from '../scenario-file';
+import { withSignalAbort } from '../signal-abort';
 
 interface RunFlags {
   json?: boolean;
@@ -69,19 +71,13 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
     return runHostCommand(file, flags, io);
   }
   // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
-  const { loadScenarioFile, runScenarioSliced, ScenarioError, ScenarioInterrupted } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
+  const { runScenarioSliced, ScenarioError, ScenarioInterrupted } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { ReportCollector } = require('../../report/report-collector') as typeof import('../../report/report-collector');
   const { renderHtmlReport } = require('../../report/html-report') as typeof import('../../report/html-report');
   const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
   const { ViewRecorder } = require('../../view/view-recorder') as typeof import('../../view/view-recorder');
   const { makeRecording } = require('../../view/view-source') as typeof import('../../view/view-source');
-  let scenario;
-  try {
-    scenario = loadScenarioFile(file);
-  } catch (err) {
-    if (err instanceof ScenarioError) throw new CliError(err.message);
-    throw err;
-  }
+  const scenario = loadScenarioForCli(file);
   const waitSec = Number(flags.inspectWait ?? String(DEFAULT_INSPECT_WAIT_S));
   if (!Number.isFinite(waitSec) || waitSec < 0) throw new CliError(`--inspect-wait: expected seconds >= 0, got "${flags.inspectWait}"`);
   const inspectPort = flags.inspectPort === undefined ? undefined : parsePort(flags.inspectPort, '--inspect-port');
@@ -130,17 +126,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
       },
     };
     // The run yields to the event loop between slices of virtual time: SIGINT/SIGTERM stop it.
-    const stop = new AbortController();
-    const onSignal = (): void => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let result;
-    try {
-      result = await runScenarioSliced(scenario, { ...(collector ? collector.wrap(recorded) : recorded), signal: stop.signal });
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const result = await withSignalAbort((signal) => runScenarioSliced(scenario, { ...(collector ? collector.wrap(recorded) : recorded), signal }));
     bar?.stop();
     const { vm, ...plain } = result;
     // The collector's last sample reads the VM: before dispose.

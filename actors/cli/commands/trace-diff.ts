@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
+import { loadScenarioForCli } from '../scenario-file';
 import type { TraceDiffResult } from '../../trace-diff/trace-diff';
 
 interface TraceDiffFlags {
@@ -31,7 +32,7 @@ export function registerTraceDiffCommand(program: Command, io: CliIo): void {
 
 export function traceDiffCommand(logFile: string, scenarioFile: string, flags: TraceDiffFlags, io: CliIo): TraceDiffResult {
   // Loaded when the command runs, so the CLI starts without the VM (spec/actors/cli-startup.spec.ts).
-  const { loadScenarioFile, ScenarioError } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
+  const { ScenarioError } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { TraceLogError } = require('../../trace-diff/qemu-trace-format') as typeof import('../../trace-diff/qemu-trace-format');
   const { formatTraceDiff, traceDiff } = require('../../trace-diff/trace-diff') as typeof import('../../trace-diff/trace-diff');
   let log: string;
@@ -40,13 +41,7 @@ export function traceDiffCommand(logFile: string, scenarioFile: string, flags: T
   } catch (err) {
     throw new CliError(`<qemu-trace-log>: cannot read ${logFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  let scenario;
-  try {
-    scenario = loadScenarioFile(scenarioFile);
-  } catch (err) {
-    if (err instanceof ScenarioError) throw new CliError(err.message);
-    throw err;
-  }
+  const scenario = loadScenarioForCli(scenarioFile);
   let result: TraceDiffResult;
   try {
     result = traceDiff(log, scenario, { strictTransIds: flags.strictTransIds === true });

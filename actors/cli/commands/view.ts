@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
+import { loadScenarioForCli } from '../scenario-file';
 import type { ScenarioStepResult } from '../../scenario/scenario';
 import { startInspectorForCli, waitForInspector } from '../inspect-option';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
@@ -87,15 +88,9 @@ export interface LiveViewFlags {
 
 /** A scenario run live in the view until Ctrl-C (`view <scenario>`, `run <scenario> --view`); it pauses at the scenario's end. */
 export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: CliIo, onStep?: (step: ScenarioStepResult) => void): Promise<void> {
-  const { loadScenarioFile, scheduleScenarioSteps, ScenarioError } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
+  const { scheduleScenarioSteps } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { createVm } = require('../../vm/create-vm') as typeof import('../../vm/create-vm');
-  let scenario;
-  try {
-    scenario = loadScenarioFile(file);
-  } catch (err) {
-    if (err instanceof ScenarioError) throw new CliError(err.message);
-    throw err;
-  }
+  const scenario = loadScenarioForCli(file);
   const inspectPort = flags.inspectPort === undefined ? undefined : parsePort(flags.inspectPort, '--inspect-port');
   const inspector = flags.inspect ? await startInspectorForCli(io, inspectPort) : undefined;
   let view: CliView | undefined;

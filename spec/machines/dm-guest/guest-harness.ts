@@ -1,14 +1,16 @@
 /**
- * Runs the DM guest driver against a scripted HOST: the real VMBus channel statechart carries the
- * packets; the host writes raw encoded DM messages into the host->guest ring through a host
- * ChannelEndpoint and reads the guest's replies from the guest->host ring. The vCPU and the memory
- * controller are scripted too (job.done after a fixed delay; block-onlined after a delay or never).
+ * Runs the DM guest driver against a scripted HOST (the test kit's ScriptableHost, with the extras
+ * below): the real VMBus channel statechart carries the packets; the host writes raw encoded DM
+ * messages into the host->guest ring and reads the guest's replies from the guest->host ring. The
+ * vCPU and the memory controller are scripted too (job.done after a fixed delay; block-onlined
+ * after a delay or never).
  */
 import { createActor, type Actor } from 'xstate';
 import { MessageBus } from '../../../actors/message-bus';
 import { VirtualClock } from '../../../actors/virtual-clock';
-import { decode, encode } from '../../../protocol/codec';
-import type { DmMessage, DmMessageOf, DmMessageTypeName, DmVersion, PageRange } from '../../../protocol/messages';
+import { DM_MESSAGE_TYPE_NAMES, type DmMessage, type DmMessageOf, type DmMessageTypeName, type DmVersion, type PageRange } from '../../../protocol/messages';
+import { ScriptableHost } from '../../../testing/guest-testbed';
+import type { ReceivedPacket } from '../../../testing/scripted-end';
 import {
   dmGuestDriverMachine,
   type DmGuestDriverEmitted,
@@ -16,19 +18,13 @@ import {
 import type { GuestProfileConfig } from '../../../machines/dm-guest/profiles';
 import type { GuestMemoryView } from '../../../machines/memory-views';
 import type { PostedEvent } from '../../../machines/outbox';
-import type { VcpuJob } from '../../../machines/part-events';
+import type { PartInbox, VcpuJob } from '../../../machines/part-events';
 import { vmbusChannelMachine } from '../../../machines/vmbus-channel.machine';
-import { ChannelLink, type ChannelEndpoint } from '../../../machines/vmbus-ring';
+import { ChannelLink } from '../../../machines/vmbus-ring';
 import { FakeGuestMemory } from './fake-guest-memory';
 
-/** One packet the host read from the guest->host ring. */
-export interface HostReceived {
-  timeMs: number;
-  bytes: Uint8Array;
-  /** Decoded, or undefined when the bytes do not decode (the error says why). */
-  message?: DmMessage;
-  error?: string;
-}
+/** One packet the host read from the guest->host ring (the test kit's ReceivedPacket). */
+export type HostReceived = ReceivedPacket;
 
 export interface HarnessOptions {
   profile?: GuestProfileConfig;
@@ -50,78 +46,42 @@ export interface HarnessOptions {
   hostReads?: boolean;
 }
 
-export class ScriptedHost {
-  readonly received: HostReceived[] = [];
+/**
+ * The test kit's scriptable host (it answers the handshake as QEMU does, accepts or refuses the
+ * open, reads when signalled), plus what these specs use: one handler for every message, raw
+ * sends by name, messages with their times.
+ */
+export class ScriptedHost extends ScriptableHost {
   /** Called for each packet read, after the auto-handshake. */
   onMessage: ((m: DmMessage, h: ScriptedHost) => void) | undefined;
-  reads = true;
-  private transId = 0;
 
-  constructor(
-    readonly endpoint: ChannelEndpoint,
-    private readonly clock: VirtualClock,
-    private readonly opts: HarnessOptions,
-  ) {}
+  constructor(link: ChannelLink, clock: VirtualClock, bus: MessageBus, opts: HarnessOptions) {
+    super(link, clock, bus, {
+      ...(opts.autoHandshake !== undefined ? { autoHandshake: opts.autoHandshake } : {}),
+      // These specs' host accepts every version unless told otherwise (QEMU: 0.3 to 2.0, all the driver proposes).
+      acceptVersion: opts.acceptVersion ?? (() => true),
+      ...(opts.acceptCaps !== undefined ? { acceptCaps: opts.acceptCaps } : {}),
+      ...(opts.refuseOpen !== undefined ? { refuseOpen: opts.refuseOpen } : {}),
+    });
+    for (const type of DM_MESSAGE_TYPE_NAMES) this.respond(type, (m) => this.onMessage?.(m, this));
+  }
 
-  /** Write a message into the host->guest ring (hdr.trans_id = the host's own counter unless given). */
-  send(message: DmMessage): number {
-    return this.endpoint.send(encode(message), BigInt(message.transId));
+  /** The host reads its inbound ring when signalled. */
+  get reads(): boolean {
+    return this.autoRead;
+  }
+  set reads(on: boolean) {
+    this.autoRead = on;
   }
 
   /** Write raw bytes (malformed messages). */
   sendRaw(bytes: Uint8Array): number {
-    return this.endpoint.send(bytes, 0n);
-  }
-
-  nextTransId(): number {
-    return ++this.transId;
-  }
-
-  /** Read every packet the guest wrote. */
-  drain(): void {
-    for (;;) {
-      const p = this.endpoint.receive();
-      if (p === undefined) break;
-      const entry: HostReceived = { timeMs: this.clock.now(), bytes: p.payload };
-      try {
-        entry.message = decode(p.payload);
-      } catch (err) {
-        entry.error = err instanceof Error ? err.message : String(err);
-      }
-      this.received.push(entry);
-      if (entry.message !== undefined) {
-        this.autoAnswer(entry.message);
-        this.onMessage?.(entry.message, this);
-      }
-    }
-    this.endpoint.receiveDone();
-  }
-
-  /** Decoded messages of one type, in arrival order. */
-  messages<T extends DmMessageTypeName>(type: T): DmMessageOf<T>[] {
-    return this.received.flatMap((r) => (r.message?.type === type ? [r.message as DmMessageOf<T>] : []));
+    return this.send(bytes);
   }
 
   /** Received entries of one type with their times. */
   timed<T extends DmMessageTypeName>(type: T): { timeMs: number; message: DmMessageOf<T> }[] {
     return this.received.flatMap((r) => (r.message?.type === type ? [{ timeMs: r.timeMs, message: r.message as DmMessageOf<T> }] : []));
-  }
-
-  private autoAnswer(m: DmMessage): void {
-    if (this.opts.autoHandshake === false) return;
-    if (m.type === 'DM_VERSION_REQUEST') {
-      const ok = this.opts.acceptVersion?.(m.version) ?? true;
-      // QEMU echoes the guest's trans_id in its version/caps responses.
-      this.send({ type: 'DM_VERSION_RESPONSE', transId: m.transId, isAccepted: ok });
-    } else if (m.type === 'DM_CAPABILITIES_REPORT') {
-      this.send({
-        type: 'DM_CAPABILITIES_RESPONSE',
-        transId: m.transId,
-        isAccepted: this.opts.acceptCaps ?? true,
-        hotRemove: true,
-        suppressPressureReports: false,
-      });
-    }
   }
 }
 
@@ -160,7 +120,7 @@ export function createGuestHarness(opts: HarnessOptions = {}): GuestHarness {
     input: { link, outbox: bus.outboxFor('channel'), signalLatencyMs: SIGNAL_LATENCY_MS, offerDelayMs: OFFER_DELAY_MS },
     clock,
   });
-  const host = new ScriptedHost(link.endpoint('host', bus.outboxFor('device')), clock, opts);
+  const host = new ScriptedHost(link, clock, bus, opts);
   host.reads = opts.hostReads ?? true;
   const guest = createActor(dmGuestDriverMachine, {
     input: {
@@ -188,15 +148,7 @@ export function createGuestHarness(opts: HarnessOptions = {}): GuestHarness {
       channel.send(e as Parameters<typeof channel.send>[0]);
     },
   });
-  bus.attach('device', {
-    send: (e: PostedEvent) => {
-      if (e.type === 'device.open-request') {
-        bus.post('device', 'channel', opts.refuseOpen === true ? { type: 'channel.open-refused', reason: 'refused by the spec' } : { type: 'channel.open-accepted' });
-      } else if (e.type === 'device.notify' && host.reads) {
-        host.drain();
-      }
-    },
-  });
+  bus.attach('device', { send: (e: PostedEvent) => host.receive(e as PartInbox['device']) });
   bus.attach('vcpu', {
     send: (e: PostedEvent) => {
       if (e.type !== 'vcpu.run') return;

@@ -1,21 +1,21 @@
 /**
- * The hv-balloon device alone against a scripted peer: virtual clock + message bus + VMBus channel
- * (real statechart and rings) + device actor + fake host memory + a guest that reads the
- * host->guest ring and writes raw encoded DM messages through its own endpoint.
+ * The hv-balloon device alone against a scripted peer, on the test kit's device testbed
+ * (testing/device-testbed.ts, built from parts): the real VMBus channel statechart and rings, the
+ * device actor, fake host memory (a 4 GiB pc layout, discards that can fail) and the kit's
+ * scriptable guest. What the kit's API does not have and these specs use is here: the device
+ * config in the machine's own terms, powerOn/negotiate at fixed times, the guest's decoded
+ * messages as a list and one handler for all of them.
  */
-import { createActor } from 'xstate';
-import { MessageBus, type Receiver } from '../../../actors/message-bus';
-import { VirtualClock } from '../../../actors/virtual-clock';
-import { encode, decode } from '../../../protocol/codec';
-import type { DmCaps, DmMessage, DmMessageOf, DmMessageTypeName, PageRange } from '../../../protocol/messages';
-import { hvBalloonDeviceMachine, type HvBalloonDeviceConfig, type HvBalloonEmitted } from '../../../machines/hv-balloon-device.machine';
+import { createDeviceTestbedFromParts, type DevicePartsTestbed, type ScriptableGuest } from '../../../testing/device-testbed';
+import { DM_MESSAGE_TYPE_NAMES, type DmCaps, type DmMessage, type DmMessageOf, type DmMessageTypeName, type PageRange } from '../../../protocol/messages';
+import type { HvBalloonDeviceConfig, HvBalloonEmitted } from '../../../machines/hv-balloon-device.machine';
 import type { TraceEmitted, TracePointName, WarningEmitted } from '../../../machines/hv-balloon-device/output';
 import { leafStateName, type HvBalloonStateName } from '../../../machines/hv-balloon-device/states';
 import type { WarningKind } from '../../../machines/hv-balloon-device/warnings';
-import type { Outbox, PostedEvent } from '../../../machines/outbox';
 import type { PartInbox } from '../../../machines/part-events';
-import { vmbusChannelMachine } from '../../../machines/vmbus-channel.machine';
-import { ChannelLink, type ChannelEndpoint } from '../../../machines/vmbus-ring';
+import type { ChannelEndpoint, ChannelLink } from '../../../machines/vmbus-ring';
+import type { MessageBus } from '../../../actors/message-bus';
+import type { VirtualClock } from '../../../actors/virtual-clock';
 import { FakeHostMemory, type FakeHostMemoryOptions } from './fake-host-memory';
 
 export const GiB = 1024 ** 3;
@@ -24,79 +24,62 @@ export const MiB = 1024 ** 2;
 /** What Linux reports (Linux drivers/hv/hv_balloon.c): balloon, hot-add, 2^7 MiB = 128 MiB alignment. */
 export const LINUX_CAPS: DmCaps = { balloon: true, hotAdd: true, hotAddAlignment: 7, hotRemove: false };
 
-/** The guest end: reads what the host sent, writes what the script says. */
-export class ScriptedGuest implements Receiver {
-  /** Every message the host sent, decoded, in order. */
-  readonly received: DmMessage[] = [];
-  /** Open the channel as soon as it is offered. */
-  autoOpen = true;
-  /** Read the host->guest ring on every interrupt (off: let it fill up). */
-  autoDrain = true;
-  opened = false;
-  openRefused = 0;
+/** The kit's guest, as these specs script it: decoded messages as a list, one handler for all. */
+export class ScriptedGuest {
   /** Called for each message read, e.g. to answer it. */
   onMessage: ((message: DmMessage) => void) | undefined;
-  readonly endpoint: ChannelEndpoint;
 
-  constructor(
-    link: ChannelLink,
-    private readonly outbox: Outbox,
-  ) {
-    this.endpoint = link.endpoint('guest', outbox);
+  constructor(private readonly end: ScriptableGuest) {
+    for (const type of DM_MESSAGE_TYPE_NAMES) end.respond(type, (message) => this.onMessage?.(message));
   }
 
-  send(posted: PostedEvent): void {
-    const event = posted as PartInbox['guest'];
-    switch (event.type) {
-      case 'guest.channel-offered':
-        if (this.autoOpen) this.open();
-        break;
-      case 'guest.channel-opened':
-        this.opened = event.ok;
-        if (!this.opened) this.openRefused++;
-        break;
-      case 'guest.interrupt':
-        if (this.autoDrain) this.drain();
-        break;
-      case 'guest.channel-closed':
-        this.opened = false;
-        break;
-    }
+  /** Every message the host sent, decoded, in order. */
+  get received(): DmMessage[] {
+    return this.end.received.flatMap((r) => (r.message ? [r.message] : []));
   }
-
+  /** Open the channel as soon as it is offered. */
+  get autoOpen(): boolean {
+    return this.end.autoOpen;
+  }
+  set autoOpen(on: boolean) {
+    this.end.autoOpen = on;
+  }
+  /** Read the host->guest ring on every interrupt (off: let it fill up). */
+  get autoDrain(): boolean {
+    return this.end.autoRead;
+  }
+  set autoDrain(on: boolean) {
+    this.end.autoRead = on;
+  }
+  get opened(): boolean {
+    return this.end.opened;
+  }
+  get openRefused(): number {
+    return this.end.openRefused;
+  }
+  get endpoint(): ChannelEndpoint {
+    return this.end.endpoint;
+  }
   open(): void {
-    this.outbox.post('channel', { type: 'channel.open' });
+    this.end.open();
   }
-
   close(): void {
-    this.outbox.post('channel', { type: 'channel.close' });
+    this.end.close();
   }
-
   /** Write one message (or raw bytes) into the guest->host ring; returns the endpoint's result. */
   write(message: DmMessage | Uint8Array): number {
-    const bytes = message instanceof Uint8Array ? message : encode(message);
-    return this.endpoint.send(bytes, 0n);
+    return this.end.send(message);
   }
-
   /** Read everything the host wrote (freeing ring room, which may wake the host). */
   drain(): DmMessage[] {
-    const got: DmMessage[] = [];
-    for (let p = this.endpoint.receive(); p; p = this.endpoint.receive()) got.push(decode(p.payload));
-    this.endpoint.receiveDone();
-    for (const m of got) {
-      this.received.push(m);
-      this.onMessage?.(m);
-    }
-    return got;
+    return this.end.drain().flatMap((r) => (r.message ? [r.message] : []));
   }
-
   /** The messages of one type the host sent so far. */
   messages<T extends DmMessageTypeName>(type: T): DmMessageOf<T>[] {
-    return this.received.filter((m): m is DmMessageOf<T> => m.type === type);
+    return this.end.messages(type);
   }
-
   last(): DmMessage | undefined {
-    return this.received[this.received.length - 1];
+    return this.end.last();
   }
 }
 
@@ -110,19 +93,17 @@ export interface HarnessOptions {
 }
 
 export class DeviceHarness {
-  readonly clock = new VirtualClock();
-  readonly bus = new MessageBus(this.clock);
+  readonly bed: DevicePartsTestbed<FakeHostMemory>;
+  readonly clock: VirtualClock;
+  readonly bus: MessageBus;
   readonly link: ChannelLink;
   readonly memory: FakeHostMemory;
   readonly guest: ScriptedGuest;
-  readonly device;
-  readonly channel;
+  readonly device: DevicePartsTestbed['device'];
   readonly config: HvBalloonDeviceConfig;
-  readonly emitted: HvBalloonEmitted[] = [];
+  readonly emitted: HvBalloonEmitted[];
 
   constructor(options: HarnessOptions = {}) {
-    this.link = new ChannelLink(options.ringBytes);
-    this.memory = new FakeHostMemory(options.memory);
     const memdev =
       options.memdev === false
         ? undefined
@@ -132,27 +113,15 @@ export class DeviceHarness {
       statusReport: options.statusReport ?? false,
       ...(memdev ? { memdev } : {}),
     };
-    this.channel = createActor(vmbusChannelMachine, {
-      input: { link: this.link, outbox: this.bus.outboxFor('channel'), offerDelayMs: 1000 },
-      clock: this.clock,
+    // Powered off: the specs power the device on themselves (powerOn, bootToIdle).
+    this.bed = createDeviceTestbedFromParts({
+      device: this.config,
+      memory: new FakeHostMemory(options.memory),
+      ...(options.ringBytes !== undefined ? { ringBytes: options.ringBytes } : {}),
+      powerOn: false,
     });
-    const deviceOutbox = this.bus.outboxFor('device');
-    this.device = createActor(hvBalloonDeviceMachine, {
-      input: {
-        endpoint: this.link.endpoint('host', deviceOutbox),
-        memory: this.memory,
-        outbox: deviceOutbox,
-        config: this.config,
-      },
-      clock: this.clock,
-    });
-    this.device.on('*', (e) => this.emitted.push(e));
-    this.guest = new ScriptedGuest(this.link, this.bus.outboxFor('guest'));
-    this.bus.attach('channel', this.channel);
-    this.bus.attach('device', this.device);
-    this.bus.attach('guest', this.guest);
-    this.channel.start();
-    this.device.start();
+    ({ clock: this.clock, bus: this.bus, link: this.link, memory: this.memory, device: this.device, emitted: this.emitted } = this.bed);
+    this.guest = new ScriptedGuest(this.bed.guest);
   }
 
   get snapshot() {
@@ -164,7 +133,7 @@ export class DeviceHarness {
   }
 
   get state(): HvBalloonStateName | undefined {
-    return leafStateName(this.device.getSnapshot().value);
+    return this.bed.state();
   }
 
   /** Let `ms` of virtual time pass (default: enough for every in-flight signal). */
@@ -174,7 +143,7 @@ export class DeviceHarness {
 
   /** The VM resets the device once at power-on (QEMU qdev reset), then the channel is offered. */
   powerOn(): void {
-    this.bus.post('user', 'device', { type: 'device.reset' });
+    this.bed.powerOn();
     this.run(1001);
   }
 
@@ -195,8 +164,7 @@ export class DeviceHarness {
 
   /** QMP balloon: target in pages (the QMP layer already did bytes >> 12). */
   setTarget(targetPages: number): void {
-    this.bus.post('user', 'device', { type: 'device.set-target', targetPages });
-    this.run();
+    this.post({ type: 'device.set-target', targetPages });
   }
 
   post(event: PartInbox['device']): void {
@@ -205,16 +173,16 @@ export class DeviceHarness {
   }
 
   warnings(kind?: WarningKind): WarningEmitted[] {
-    return this.emitted.filter((e): e is WarningEmitted => e.type === 'warning' && (kind === undefined || e.kind === kind));
+    return this.bed.warnings(kind);
   }
 
   traces(name?: TracePointName): TraceEmitted[] {
-    return this.emitted.filter((e): e is TraceEmitted => e.type === 'trace' && (name === undefined || e.name === name));
+    return this.bed.traces(name);
   }
 
   /** The states the device went through (from hv_balloon_state_change traces). */
   stateChanges(): string[] {
-    return this.traces('hv_balloon_state_change').map((t) => String(t.args.to));
+    return this.bed.stateChanges();
   }
 
   /** Answer a balloon request with ranges, as the guest would. */
