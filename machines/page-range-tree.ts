@@ -7,8 +7,9 @@
  * number of ranges n (plus O(k log n) for the k ranges an insert or subtract swallows, each of
  * which was paid for by the insert that created it); nothing costs anything per page.
  *
- * Backed by sorted-btree's B+ tree (BTree<start, count>); a set that is a single range is kept
- * in two fields instead, so the common "one big range" case costs a fixed ~150 bytes.
+ * Backed by sorted-btree's B+ tree (BTree<start, count>), created only once the set has two
+ * ranges; an empty set or a single range is kept in two fields instead, so the common "one big
+ * range" case costs one small object (~56 bytes measured on Node 20 x64).
  */
 import BTree from 'sorted-btree';
 import type { PageRange } from '../protocol/messages';
@@ -16,7 +17,9 @@ import type { PageRange } from '../protocol/messages';
 // metadataBytes() = FIXED (0 or 1 range) or FIXED + BTREE_BASE + PER_RANGE * n (n >= 2).
 // Measured on Node 20 x64 with forced GCs and process.memoryUsage().heapUsed, averaged over many
 // trees (bench/range-tree.bench.ts `range-tree-metadata` re-measures them on every run):
-//  - an empty or one-range tree: ~144 B (this object and the BTree object); rounded up to 160.
+//  - an empty or one-range tree: ~56 B since the B-tree object is created lazily (~144 B before,
+//    this object and the BTree object); the constant stays 160 (an over-estimate) so that the
+//    figures reports print did not change.
 //  - the B-tree's first leaf, allocated at the second range: ~417 B, because V8 gives each of
 //    its two arrays (starts, counts) a capacity of 17 on the first push; rounded up to 420.
 //  - each further range: two 8-byte slots in a leaf that is 50-100% full, plus internal nodes:
@@ -62,17 +65,14 @@ function checkRange(method: string, startPage: number, pageCount: number): void 
 const scratch: [number, number] = [0, 0];
 
 export class PageRangeTree {
-  private tree: BTree<number, number>;
+  // Created at the second range, dropped when one range is left (settle) or at clear().
+  private tree: BTree<number, number> | undefined = undefined;
   // A set that is exactly one range lives here instead of in the B-tree: the tree's first leaf
   // preallocates ~400 bytes of array capacity, which would dominate the common one-range case.
-  // soloCount > 0 iff the solo range is in use (and then the B-tree is empty).
+  // soloCount > 0 iff the solo range is in use (and then the B-tree is empty or absent).
   private soloStart = 0;
   private soloCount = 0;
   private total = 0;
-
-  constructor() {
-    this.tree = new BTree<number, number>(undefined, ascending, NODE_SIZE);
-  }
 
   /** Pages in the tree: a running counter, O(1). */
   get totalPages(): number {
@@ -81,11 +81,11 @@ export class PageRangeTree {
 
   /** Number of (maximal) ranges, O(1). */
   get rangeCount(): number {
-    return this.soloCount > 0 ? 1 : this.tree.size;
+    return this.soloCount > 0 ? 1 : (this.tree?.size ?? 0);
   }
 
   get isEmpty(): boolean {
-    return this.soloCount === 0 && this.tree.size === 0;
+    return this.soloCount === 0 && (this.tree === undefined || this.tree.size === 0);
   }
 
   /**
@@ -109,13 +109,14 @@ export class PageRangeTree {
         return dup;
       }
       this.unsolo();
-    } else if (this.tree.size === 0) {
+    } else if (this.tree === undefined || this.tree.size === 0) {
       this.soloStart = startPage;
       this.soloCount = pageCount;
       this.total = pageCount;
       return 0;
     }
 
+    const tree = this.tree!;
     let dup = 0;
     let mergedStart = startPage;
     let mergedEnd = end;
@@ -126,7 +127,7 @@ export class PageRangeTree {
     // (QEMU: "joinable right"). No range starting after `end` can touch the merged range: it would
     // overlap or touch a range already in the tree. Direct lookups, not an iterator: this is the
     // hot path of every balloon response.
-    let pair = this.tree.getPairOrNextLower(end, scratch);
+    let pair = tree.getPairOrNextLower(end, scratch);
     let swallowedKey = 0;
     while (pair !== undefined) {
       const rangeStart = pair[0];
@@ -136,7 +137,7 @@ export class PageRangeTree {
         if (rangeEnd > mergedEnd) mergedEnd = rangeEnd;
         swallowed++;
         swallowedKey = rangeStart;
-        pair = this.tree.nextLowerPair(rangeStart, scratch);
+        pair = tree.nextLowerPair(rangeStart, scratch);
         continue;
       }
       if (rangeEnd >= startPage) {
@@ -148,9 +149,9 @@ export class PageRangeTree {
       }
       break;
     }
-    if (swallowed === 1) this.tree.delete(swallowedKey);
-    else if (swallowed > 1) this.tree.deleteRange(startPage + 1, end, true);
-    this.tree.set(mergedStart, mergedEnd - mergedStart);
+    if (swallowed === 1) tree.delete(swallowedKey);
+    else if (swallowed > 1) tree.deleteRange(startPage + 1, end, true);
+    tree.set(mergedStart, mergedEnd - mergedStart);
     this.total += pageCount - dup;
     this.settle();
     return dup;
@@ -172,16 +173,17 @@ export class PageRangeTree {
       this.total -= taken;
       return { startPage: start + count - taken, pageCount: taken };
     }
-    const last = this.tree.nextLowerPair(undefined, scratch);
-    if (last === undefined) return undefined;
+    const tree = this.tree;
+    const last = tree?.nextLowerPair(undefined, scratch);
+    if (tree === undefined || last === undefined) return undefined;
     const start = last[0];
     const count = last[1];
     let popped: PageRange;
     if (count > maxCount) {
-      this.tree.set(start, count - maxCount);
+      tree.set(start, count - maxCount);
       popped = { startPage: start + count - maxCount, pageCount: maxCount };
     } else {
-      this.tree.delete(start);
+      tree.delete(start);
       popped = { startPage: start, pageCount: count };
     }
     this.total -= popped.pageCount;
@@ -212,28 +214,30 @@ export class PageRangeTree {
     checkRange('subtract', startPage, pageCount);
     if (pageCount === 0 || !this.intersectsAny(startPage, pageCount)) return 0;
     this.unsolo();
+    // Present pages mean a solo range (now in the tree) or a tree with ranges.
+    const tree = this.tree!;
     const end = startPage + pageCount;
     let removed = 0;
 
-    const pred = this.tree.getPairOrNextLower(startPage, scratch);
+    const pred = tree.getPairOrNextLower(startPage, scratch);
     if (pred !== undefined && pred[0] + pred[1] > startPage) {
       const predStart = pred[0];
       const predEnd = predStart + pred[1];
-      if (predStart < startPage) this.tree.set(predStart, startPage - predStart);
-      else this.tree.delete(predStart);
-      if (predEnd > end) this.tree.set(end, predEnd - end);
+      if (predStart < startPage) tree.set(predStart, startPage - predStart);
+      else tree.delete(predStart);
+      if (predEnd > end) tree.set(end, predEnd - end);
       removed += Math.min(predEnd, end) - startPage;
     }
 
     // Ranges starting inside the window (a tail piece re-added at `end` is outside it).
     for (;;) {
-      const next = this.tree.nextHigherPair(startPage, scratch);
+      const next = tree.nextHigherPair(startPage, scratch);
       if (next === undefined || next[0] >= end) break;
       const nextStart = next[0];
       const nextEnd = nextStart + next[1];
-      this.tree.delete(nextStart);
+      tree.delete(nextStart);
       if (nextEnd > end) {
-        this.tree.set(end, nextEnd - end);
+        tree.set(end, nextEnd - end);
         removed += end - nextStart;
         break;
       }
@@ -274,6 +278,7 @@ export class PageRangeTree {
       yield { startPage: this.soloStart, pageCount: this.soloCount };
       return;
     }
+    if (this.tree === undefined) return;
     const it = options?.reverse === true ? this.tree.entriesReversed() : this.tree.entries();
     for (const [startPage, pageCount] of it) yield { startPage, pageCount };
   }
@@ -288,7 +293,7 @@ export class PageRangeTree {
   }
 
   last(): PageRange | undefined {
-    return toRange(this.soloCount > 0 ? this.solo() : this.tree.nextLowerPair(undefined, scratch));
+    return toRange(this.soloCount > 0 ? this.solo() : this.tree?.nextLowerPair(undefined, scratch));
   }
 
   /** The range containing `page`, or else the nearest range below it. */
@@ -312,13 +317,13 @@ export class PageRangeTree {
    * reports the full figure.
    */
   metadataBytes(): number {
-    const n = this.tree.size;
+    const n = this.tree?.size ?? 0;
     if (n === 0) return METADATA_FIXED_BYTES;
     return METADATA_FIXED_BYTES + METADATA_BTREE_BASE_BYTES + METADATA_BYTES_PER_RANGE * n;
   }
 
   clear(): void {
-    this.tree.clear();
+    this.tree = undefined;
     this.soloCount = 0;
     this.total = 0;
   }
@@ -326,7 +331,7 @@ export class PageRangeTree {
   /** An independent copy in O(1): sorted-btree clones copy-on-write. */
   clone(): PageRangeTree {
     const copy = new PageRangeTree();
-    copy.tree = this.tree.clone();
+    copy.tree = this.tree?.clone();
     copy.soloStart = this.soloStart;
     copy.soloCount = this.soloCount;
     copy.total = this.total;
@@ -342,18 +347,19 @@ export class PageRangeTree {
   /** The range starting at or below `key` (B-tree getPairOrNextLower), solo-aware. */
   private atOrBelow(key: number): [number, number] | undefined {
     if (this.soloCount > 0) return this.soloStart <= key ? this.solo() : undefined;
-    return this.tree.getPairOrNextLower(key, scratch);
+    return this.tree?.getPairOrNextLower(key, scratch);
   }
 
   /** The first range starting above `key` (the lowest range for undefined), solo-aware. */
   private above(key: number | undefined): [number, number] | undefined {
     if (this.soloCount > 0) return key === undefined || this.soloStart > key ? this.solo() : undefined;
-    return this.tree.nextHigherPair(key, scratch);
+    return this.tree?.nextHigherPair(key, scratch);
   }
 
   /** Move the solo range into the B-tree before a general-case mutation. */
   private unsolo(): void {
     if (this.soloCount > 0) {
+      this.tree ??= new BTree<number, number>(undefined, ascending, NODE_SIZE);
       this.tree.set(this.soloStart, this.soloCount);
       this.soloCount = 0;
     }
@@ -361,12 +367,13 @@ export class PageRangeTree {
 
   /** After a mutation: a single remaining range moves out of the B-tree, freeing its leaf. */
   private settle(): void {
-    if (this.tree.size !== 1) return;
+    if (this.tree === undefined || this.tree.size > 1) return;
     const only = this.tree.nextHigherPair(undefined, scratch);
-    if (only === undefined) return;
-    this.soloStart = only[0];
-    this.soloCount = only[1];
-    this.tree.clear();
+    if (only !== undefined) {
+      this.soloStart = only[0];
+      this.soloCount = only[1];
+    }
+    this.tree = undefined;
   }
 }
 

@@ -112,7 +112,11 @@ export class VmbusRing {
     if (!p) return undefined;
     this.head++;
     this.consumed += p.space;
-    if (this.head > 1024 && this.head * 2 > this.packets.length) {
+    if (this.head === this.packets.length) {
+      // Drained (the usual case): hold no packet the reader has taken.
+      this.packets.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.packets.length) {
       this.packets.splice(0, this.head);
       this.head = 0;
     }

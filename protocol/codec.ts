@@ -107,17 +107,18 @@ export function decode(bytes: Uint8Array): DmMessage {
     throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${header.typeId} (the protocol defines 0..${TYPE_NAME_BY_ID.length - 1})`);
   }
   const length = bytes.length;
-  const need = (bytesNeeded: number, why: string, code: 'TOO_SHORT' | 'RANGE_COUNT_MISMATCH' = 'TOO_SHORT'): void => {
-    if (length < bytesNeeded) throw new ProtocolError(code, `${type}: ${why}needs ${bytesNeeded} bytes, message has ${length}`);
+  // `why` is a function so that its text is built only for a message that fails.
+  const need = (bytesNeeded: number, why: () => string, code: 'TOO_SHORT' | 'RANGE_COUNT_MISMATCH' = 'TOO_SHORT'): void => {
+    if (length < bytesNeeded) throw new ProtocolError(code, `${type}: ${why()}needs ${bytesNeeded} bytes, message has ${length}`);
   };
-  need(DM_MIN_LENGTH[type], '');
+  need(DM_MIN_LENGTH[type], () => '');
   const view = viewOf(bytes);
   const transId = header.transId;
 
   // Reads range_count ranges at the type's range offset, after checking they are all there.
   const ranges = (count: number): PageRange[] => {
     const offset = RANGE_ARRAY_OFFSET[type] ?? 0;
-    need(offset + 8 * count, `range_count ${count} `, 'RANGE_COUNT_MISMATCH');
+    need(offset + 8 * count, () => `range_count ${count} `, 'RANGE_COUNT_MISMATCH');
     const out: PageRange[] = new Array<PageRange>(count);
     for (let i = 0; i < count; i++) out[i] = readRange(view, offset + 8 * i);
     return out;
@@ -172,14 +173,14 @@ export function decode(bytes: Uint8Array): DmMessage {
     case 'DM_MEM_HOT_ADD_REQUEST': {
       const range = readRange(view, 8);
       if (header.size === HOT_ADD_SHORT_SIZE) return { type, transId, range };
-      need(HOT_ADD_WITH_REGION_SIZE, `hdr.size ${header.size} (the form with region) `);
+      need(HOT_ADD_WITH_REGION_SIZE, () => `hdr.size ${header.size} (the form with region) `);
       return { type, transId, range, region: readRange(view, 16) };
     }
     case 'DM_MEM_HOT_ADD_RESPONSE':
       return { type, transId, pageCount: view.getUint32(8, true), result: view.getUint32(12, true) };
     case 'DM_INFO_MESSAGE': {
       const infoSize = view.getUint32(12, true);
-      need(INFO_BLOB_OFFSET + infoSize, `info_size ${infoSize} `);
+      need(INFO_BLOB_OFFSET + infoSize, () => `info_size ${infoSize} `);
       return { type, transId, info: readInfo(bytes, view, INFO_BLOB_OFFSET, INFO_BLOB_OFFSET + infoSize) };
     }
     case 'DM_MEM_HOT_REMOVE_REQUEST':
@@ -213,7 +214,7 @@ export function encode(message: DmMessage): Uint8Array {
   view.setUint32(4, m.transId, true);
 
   const writeRanges = (ranges: readonly PageRange[], offset: number): void => {
-    ranges.forEach((range, i) => writeRange(view, offset + 8 * i, range));
+    for (let i = 0; i < ranges.length; i++) writeRange(view, offset + 8 * i, ranges[i]!);
   };
 
   switch (m.type) {

@@ -9,35 +9,43 @@
  *   } while (changed1 || changed2 || bytes > 0)
  *
  * Note that packets are received right after a handler moved the state, BEFORE the new state's
- * handler runs (so e.g. a packet may arrive "in S_UNBALLOON_POSTING"). Each step below is one event
- * the device sends itself, hence one XState macrostep:
+ * handler runs (so e.g. a packet may arrive "in S_UNBALLOON_POSTING").
  *
- *   loop.iterate      -> remember the state, send loop.run-handler + loop.handler-done
- *   loop.run-handler  -> handled only by the states that have a QEMU handler (their transitions)
- *   loop.handler-done -> note whether the handler changed the state; start receiving
+ * Only the steps that are QEMU's own work are events (each its own XState macrostep):
+ *
+ *   loop.run-handler  -> sent only in the eight states that have a QEMU handler; their
+ *                        transitions are QEMU's handlers
  *   <packet event>    -> one per packet (DM_* events), handled by the state the device is in
- *   loop.packet-done  -> if that packet changed the state: recv_done and maybe iterate again;
- *                        otherwise take the next packet
+ *
+ * The bookkeeping between them (did the handler move the state, receive the next packet or stop,
+ * recv_done, iterate again) is no event of its own: it runs at the end of the step that precedes
+ * it, once the step's state is known: in the entry action of the state a step moved to, or in the
+ * last action of a step that stayed (`stepDone`). Each step's outcome decides the next step, in
+ * QEMU's order; nothing else can reach the device in between (the bus delivers one event at a time
+ * and the device drains its own mailbox first).
  *
  * The bookkeeping is mutable runtime state (not part of the protocol state), so it lives in the
  * model object, not in the snapshot's context.
  */
 import type { HvBalloonStateName } from './states';
-import { isReceivingState } from './states';
+import { HANDLER_STATES, isReceivingState } from './states';
 import { packetEvent, type DmPacketEvent } from './packets';
 import type { RingPacket } from '../vmbus-ring';
 
-export type LoopEvent =
-  | { type: 'loop.iterate' }
-  | { type: 'loop.run-handler' }
-  | { type: 'loop.handler-done' }
-  | { type: 'loop.packet-done' };
+export type LoopEvent = { type: 'loop.run-handler' };
+
+/** Which step of the loop the device has sent itself and not finished yet. */
+type LoopPhase = 'none' | 'handler' | 'packet';
 
 export interface LoopBookkeeping {
   /** A loop is in progress (its next step is queued in the device's mailbox). */
   running: boolean;
   /** A loop entry arrived while one was running: go round once more at the end. */
   rerun: boolean;
+  /** A loop entry of a transition that moves the state: the loop starts once the new state is entered. */
+  startOnEntry: boolean;
+  /** The step in flight. */
+  phase: LoopPhase;
   iterationStart: HvBalloonStateName;
   handlerChanged: boolean;
   receiveStart: HvBalloonStateName;
@@ -50,6 +58,8 @@ export function newLoopBookkeeping(): LoopBookkeeping {
   return {
     running: false,
     rerun: false,
+    startOnEntry: false,
+    phase: 'none',
     iterationStart: 'S_WAIT_RESET',
     handlerChanged: false,
     receiveStart: 'S_WAIT_RESET',
@@ -67,64 +77,106 @@ export interface LoopChannel {
 
 export type LoopSend = (event: LoopEvent | DmPacketEvent) => void;
 
-/** A loop entry point (notify, set-target, open, close, timer, reset): run the loop unless it runs. */
-export function enterLoop(loop: LoopBookkeeping, send: LoopSend): void {
+/** A loop entry point (notify, set-target, open, close, timer, reset) in state `state`: run the loop unless it runs. */
+export function enterLoop(loop: LoopBookkeeping, state: HvBalloonStateName, channel: LoopChannel, send: LoopSend): void {
   if (loop.running) {
     loop.rerun = true;
     return;
   }
   loop.running = true;
-  send({ type: 'loop.iterate' });
+  iterate(loop, state, channel, send);
 }
 
-export function beginIteration(loop: LoopBookkeeping, state: HvBalloonStateName, send: LoopSend): void {
+/**
+ * A state was entered (`state`). If the step in flight caused it (`stepEvent` is the event being
+ * handled), that step is done; if a loop entry point moved the state, the loop starts here.
+ */
+export function stateEntered(loop: LoopBookkeeping, state: HvBalloonStateName, stepEvent: { type: string }, channel: LoopChannel, send: LoopSend): void {
+  if (isStepEvent(loop, stepEvent)) {
+    stepDone(loop, state, stepEvent, channel, send);
+  } else if (loop.startOnEntry) {
+    loop.startOnEntry = false;
+    enterLoop(loop, state, channel, send);
+  }
+}
+
+/** The step in flight (handler or packet, identified by `stepEvent`) ended in `state`: take the next step. */
+export function stepDone(loop: LoopBookkeeping, state: HvBalloonStateName, stepEvent: { type: string }, channel: LoopChannel, send: LoopSend): void {
+  if (!isStepEvent(loop, stepEvent)) return;
+  if (loop.phase === 'handler') {
+    loop.phase = 'none';
+    afterHandler(loop, state, channel, send);
+  } else {
+    loop.phase = 'none';
+    afterPacket(loop, state, channel, send);
+  }
+}
+
+function isStepEvent(loop: LoopBookkeeping, event: { type: string }): boolean {
+  if (loop.phase === 'handler') return event.type === 'loop.run-handler';
+  return loop.phase === 'packet' && event.type.startsWith('DM_');
+}
+
+function iterate(loop: LoopBookkeeping, state: HvBalloonStateName, channel: LoopChannel, send: LoopSend): void {
   loop.iterations++;
   loop.iterationStart = state;
+  // A state without a QEMU handler: the handler step changes nothing, go straight to receiving.
+  if (!HANDLER_STATES.has(state)) {
+    afterHandler(loop, state, channel, send);
+    return;
+  }
+  loop.phase = 'handler';
   send({ type: 'loop.run-handler' });
-  send({ type: 'loop.handler-done' });
 }
 
-export function afterHandler(loop: LoopBookkeeping, state: HvBalloonStateName, channel: LoopChannel, send: LoopSend): void {
+function afterHandler(loop: LoopBookkeeping, state: HvBalloonStateName, channel: LoopChannel, send: LoopSend): void {
   loop.handlerChanged = state !== loop.iterationStart;
   // QEMU hv_balloon_recv_channel: no receiving in WAIT_RESET / POST_RESET_CLOSED or on a closed channel.
   if (!isReceivingState(state) || !channel.isOpen) {
-    finishIteration(loop, false, 0, send);
+    finishIteration(loop, state, false, 0, channel, send);
     return;
   }
   loop.receiveStart = state;
-  takeNextPacket(loop, channel, send);
+  takeNextPacket(loop, state, channel, send);
 }
 
-export function afterPacket(loop: LoopBookkeeping, state: HvBalloonStateName, channel: LoopChannel, send: LoopSend): void {
+function afterPacket(loop: LoopBookkeeping, state: HvBalloonStateName, channel: LoopChannel, send: LoopSend): void {
   // QEMU: stop after the first packet that changes the state, so the new state's handler runs next.
   if (state !== loop.receiveStart) {
-    finishIteration(loop, true, channel.receiveDone(), send);
+    finishIteration(loop, state, true, channel.receiveDone(), channel, send);
     return;
   }
-  takeNextPacket(loop, channel, send);
+  takeNextPacket(loop, state, channel, send);
 }
 
-function takeNextPacket(loop: LoopBookkeeping, channel: LoopChannel, send: LoopSend): void {
+function takeNextPacket(loop: LoopBookkeeping, state: HvBalloonStateName, channel: LoopChannel, send: LoopSend): void {
   for (;;) {
     const packet = channel.receive();
     if (packet === undefined) {
-      finishIteration(loop, false, channel.receiveDone(), send);
+      finishIteration(loop, state, false, channel.receiveDone(), channel, send);
       return;
     }
     const event = packetEvent(packet.payload);
     // QEMU drops a payload shorter than the DM header without a word and takes the next one.
     if (event === undefined) continue;
     loop.packets++;
+    loop.phase = 'packet';
     send(event);
-    send({ type: 'loop.packet-done' });
     return;
   }
 }
 
-function finishIteration(loop: LoopBookkeeping, receiveChanged: boolean, bytesReceived: number, send: LoopSend): void {
+function finishIteration(
+  loop: LoopBookkeeping,
+  state: HvBalloonStateName,
+  receiveChanged: boolean,
+  bytesReceived: number,
+  channel: LoopChannel,
+  send: LoopSend,
+): void {
   if (loop.handlerChanged || receiveChanged || bytesReceived > 0 || loop.rerun) {
     loop.rerun = false;
-    send({ type: 'loop.iterate' });
+    iterate(loop, state, channel, send);
     return;
   }
   loop.running = false;

@@ -8,6 +8,7 @@
 import { PAGE_SIZE } from '../../protocol/constants';
 import type { HvBalloonContext } from '../hv-balloon-device.machine';
 import type { OurRangeState } from './our-range';
+import type { RemovedTreeName } from './removed-pages';
 import { leafStateName, stateNumber, type HvBalloonStateName } from './states';
 import { ramTotalPages } from './target';
 import type { WarningCounters } from './warnings';
@@ -142,11 +143,10 @@ export interface DeviceCounters {
 export function deviceCounters(snapshot: DeviceSnapshotLike): DeviceCounters {
   const c = snapshot.context;
   const t = c.model.trees;
-  const tree = (x: typeof t.globalGuest): TreeCounters => ({
-    pages: x.totalPages,
-    ranges: x.rangeCount,
-    metadataBytes: x.metadataBytes(),
-  });
+  const tree = (name: RemovedTreeName): TreeCounters => {
+    const x = t.peek(name);
+    return { pages: x.totalPages, ranges: x.rangeCount, metadataBytes: x.metadataBytes() };
+  };
   const state = leafStateName(snapshot.value) ?? c.state;
   return {
     state,
@@ -157,10 +157,10 @@ export function deviceCounters(snapshot: DeviceSnapshotLike): DeviceCounters {
     removedGuestCtr: c.removedGuestCtr,
     removedBothCtr: c.removedBothCtr,
     trees: {
-      globalGuest: tree(t.globalGuest),
-      globalBoth: tree(t.globalBoth),
-      ourGuest: tree(t.ourGuest),
-      ourBoth: tree(t.ourBoth),
+      globalGuest: tree('globalGuest'),
+      globalBoth: tree('globalBoth'),
+      ourGuest: tree('ourGuest'),
+      ourBoth: tree('ourBoth'),
     },
     ourRange: c.ourRange ? { ...c.ourRange } : null,
     warnings: c.counters,

@@ -15,48 +15,87 @@ import { warnings } from './warnings';
 
 export type Bucket = 'guest' | 'both';
 
-/** QEMU's removed_guest / removed_both (outside the hot-add range) and our_range's two trees. */
-export class RemovedPageTrees {
-  readonly globalGuest = new PageRangeTree();
-  readonly globalBoth = new PageRangeTree();
-  readonly ourGuest = new PageRangeTree();
-  readonly ourBoth = new PageRangeTree();
+/** What an absent tree reads as in the device's own reads: empty, frozen so nothing writes into it. */
+const NO_PAGES = Object.freeze(new PageRangeTree()) as PageRangeTree;
 
+export type RemovedTreeName = 'globalGuest' | 'globalBoth' | 'ourGuest' | 'ourBoth';
+
+/**
+ * QEMU's removed_guest / removed_both (outside the hot-add range) and our_range's two trees.
+ * A tree is created only once something asks for it to write (most devices only ever fill one,
+ * often with a single range) and dropped when cleared; the device's own reads (`peek`) leave an
+ * absent tree absent. The named getters create it, so any caller may use it as a tree.
+ */
+export class RemovedPageTrees {
+  private gGuest: PageRangeTree | undefined = undefined;
+  private gBoth: PageRangeTree | undefined = undefined;
+  private oGuest: PageRangeTree | undefined = undefined;
+  private oBoth: PageRangeTree | undefined = undefined;
+
+  get globalGuest(): PageRangeTree {
+    return (this.gGuest ??= new PageRangeTree());
+  }
+  get globalBoth(): PageRangeTree {
+    return (this.gBoth ??= new PageRangeTree());
+  }
+  get ourGuest(): PageRangeTree {
+    return (this.oGuest ??= new PageRangeTree());
+  }
+  get ourBoth(): PageRangeTree {
+    return (this.oBoth ??= new PageRangeTree());
+  }
+
+  /** A tree to read (an absent one reads as empty and stays absent). Do not write into it. */
+  peek(name: RemovedTreeName): PageRangeTree {
+    switch (name) {
+      case 'globalGuest':
+        return this.gGuest ?? NO_PAGES;
+      case 'globalBoth':
+        return this.gBoth ?? NO_PAGES;
+      case 'ourGuest':
+        return this.oGuest ?? NO_PAGES;
+      case 'ourBoth':
+        return this.oBoth ?? NO_PAGES;
+    }
+  }
+
+  /** The global tree of `bucket`, to record pages in. */
   global(bucket: Bucket): PageRangeTree {
     return bucket === 'both' ? this.globalBoth : this.globalGuest;
   }
 
+  /** The hot-add range's tree of `bucket`, to record pages in. */
   ours(bucket: Bucket): PageRangeTree {
     return bucket === 'both' ? this.ourBoth : this.ourGuest;
   }
 
   /** QEMU vmdev_reset: every tree emptied (the hot-add range's ones too). */
   clearAll(): void {
-    this.globalGuest.clear();
-    this.globalBoth.clear();
+    this.gGuest = undefined;
+    this.gBoth = undefined;
     this.clearOurs();
   }
 
   clearOurs(): void {
-    this.ourGuest.clear();
-    this.ourBoth.clear();
+    this.oGuest = undefined;
+    this.oBoth = undefined;
   }
 
   /** QEMU hv_balloon_unballoon_get_source order: global guest, global both, ours guest, ours both. */
   unballoonSource(ourRangeExists: boolean): { tree: PageRangeTree; bucket: Bucket; ours: boolean } | undefined {
-    if (!this.globalGuest.isEmpty) return { tree: this.globalGuest, bucket: 'guest', ours: false };
-    if (!this.globalBoth.isEmpty) return { tree: this.globalBoth, bucket: 'both', ours: false };
+    if (this.gGuest && !this.gGuest.isEmpty) return { tree: this.gGuest, bucket: 'guest', ours: false };
+    if (this.gBoth && !this.gBoth.isEmpty) return { tree: this.gBoth, bucket: 'both', ours: false };
     if (!ourRangeExists) return undefined;
-    if (!this.ourGuest.isEmpty) return { tree: this.ourGuest, bucket: 'guest', ours: true };
-    if (!this.ourBoth.isEmpty) return { tree: this.ourBoth, bucket: 'both', ours: true };
+    if (this.oGuest && !this.oGuest.isEmpty) return { tree: this.oGuest, bucket: 'guest', ours: true };
+    if (this.oBoth && !this.oBoth.isEmpty) return { tree: this.oBoth, bucket: 'both', ours: true };
     return undefined;
   }
 
   /** True if either global tree holds a page of `window` (QEMU hv_balloon_our_range_ensure's clash check). */
   globalIntersects(window: PageRange): boolean {
     return (
-      this.globalGuest.intersectsAny(window.startPage, window.pageCount) ||
-      this.globalBoth.intersectsAny(window.startPage, window.pageCount)
+      this.peek('globalGuest').intersectsAny(window.startPage, window.pageCount) ||
+      this.peek('globalBoth').intersectsAny(window.startPage, window.pageCount)
     );
   }
 }
@@ -111,7 +150,7 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
     }
   };
 
-  for (const range of ranges) {
+  const classify = (range: PageRange): void => {
     for (let offset = 0; offset < range.pageCount; ) {
       const page = range.startPage + offset;
       const section = memory.findSection(page, range.pageCount - offset);
@@ -142,6 +181,32 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
       addStep(bucket, page, step);
       offset += step;
     }
+  };
+
+  for (let i = 0; i < ranges.length; ) {
+    // A group of ascending adjacent ranges (a Linux guest reports its 2 MiB units in order) that
+    // lies in one aligned RAM section classifies exactly like its ranges one by one: every range is
+    // one "both" step joining the same run. So one section lookup and one step for the group.
+    const first = ranges[i]!;
+    let j = i + 1;
+    let groupEnd = end(first);
+    while (first.pageCount > 0 && j < ranges.length && ranges[j]!.startPage === groupEnd && ranges[j]!.pageCount > 0) {
+      groupEnd += ranges[j]!.pageCount;
+      j++;
+    }
+    if (j - i > 1 && joinsLikeItsRanges(acc.both, first, groupEnd)) {
+      const count = groupEnd - first.startPage;
+      const section = memory.findSection(first.startPage, count);
+      if (section.kind === 'ram' && section.pageCount === count && section.hostAligned) {
+        let tree = toDiscard.get(section.hostPageSize);
+        if (!tree) toDiscard.set(section.hostPageSize, (tree = new PageRangeTree()));
+        tree.insert(first.startPage, count);
+        addStep('both', first.startPage, count);
+        i = j;
+        continue;
+      }
+    }
+    for (; i < j; i++) classify(ranges[i]!);
   }
   // QEMU flushes the "both" run first, then the "guest" run.
   if (acc.both.count > 0) flushRun('both', acc.both, deps, recorded);
@@ -159,6 +224,17 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
     }
   }
   return recorded;
+}
+
+/**
+ * Whether the run `run` treats a group [first.startPage, groupEnd) as it treats the group's ranges
+ * one at a time: the run is empty or ends where the group starts (every range appends), or joins
+ * neither the first range nor the group (it is flushed either way). A run that starts where the
+ * first range ends would take that range in front and then be flushed by the second one.
+ */
+function joinsLikeItsRanges(run: Run, first: PageRange, groupEnd: number): boolean {
+  if (run.count === 0 || run.start + run.count === first.startPage) return true;
+  return end(first) !== run.start && groupEnd !== run.start;
 }
 
 /** QEMU hv_balloon_remove_response_handle_range: split a run against the whole memdev window. */
