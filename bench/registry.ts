@@ -11,6 +11,8 @@ import { host100VmDayBench } from './host.bench';
 import { soak7DaysBench } from './soak.bench';
 import { vmVirtioBalloon4gBench } from './virtio.bench';
 import { sweep1000Bench } from './sweep.bench';
+import { vmBalloon1tBench, vmUnballoon200gBench } from './perf-balloon.bench';
+import { deviceTrees1TiBBench, vmIdleHeapBench } from './perf-heap.bench';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   clockTimersBench,
@@ -25,4 +27,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   cliStartupBench,
   host100VmDayBench,
   sweep1000Bench,
+  vmBalloon1tBench,
+  vmUnballoon200gBench,
+  deviceTrees1TiBBench,
+  vmIdleHeapBench,
 ];

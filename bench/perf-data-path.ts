@@ -1,0 +1,91 @@
+/**
+ * The 1 TiB run's data path without XState: the same DM messages encoded and decoded by our codec,
+ * and accounted as the device and the guest account them — the guest memory model allocating the
+ * balloon units and reporting its status, the device classifying the returned ranges, recording
+ * them in its range trees and discarding the host memory. What is left of vm-balloon-1t's wall
+ * time once this is subtracted is the machinery around it (statecharts, bus, clock).
+ */
+import { MachineMemory } from '../machines/machine-memory';
+import { recordRemovedRanges, RemovedPageTrees } from '../machines/hv-balloon-device/removed-pages';
+import { DeviceOutput } from '../machines/hv-balloon-device/output';
+import { decode, encode } from '../protocol/codec';
+import { normalizeVmConfig, type VmConfigInput } from '../actors/vm/vm-config';
+import type { DmMessage } from '../protocol/messages';
+import { cpuNowMs } from './perf-measure';
+
+export interface CapturedPacket {
+  from: 'host' | 'guest';
+  payload: Uint8Array;
+}
+
+/** The guest memory of a VM config, built as createVm builds it for a Linux guest. */
+export function memoryOf(input: VmConfigInput): MachineMemory {
+  const config = normalizeVmConfig(input);
+  return new MachineMemory({
+    machineType: config.machineType,
+    ramBytes: config.memoryBytes,
+    maxmemBytes: config.maxmemBytes,
+    slots: config.slots,
+    memdevHugepages: config.memdevHugepages,
+    linux: config.guest.memory,
+  });
+}
+
+const pagesOf = (m: Extract<DmMessage, { type: 'DM_BALLOON_RESPONSE' }>): number => m.ranges.reduce((n, r) => n + r.pageCount, 0);
+
+export interface DataPathResult {
+  /** Wall ms of the whole replay. */
+  ms: number;
+  cpuMs: number;
+  /** Wall ms of its parts: decode + encode, the guest memory model, the device's classification and trees. */
+  codecMs: number;
+  guestMs: number;
+  deviceMs: number;
+  /** Pages the device recorded (the caller checks them against the VM run). */
+  recordedPages: number;
+}
+
+/** Replays `packets` through the data path on `memory` (fresh) and fresh device trees. */
+export function runDataPath(packets: readonly CapturedPacket[], memory: MachineMemory): DataPathResult {
+  const trees = new RemovedPageTrees();
+  let recordedPages = 0;
+  let sink = 0;
+  let codecMs = 0;
+  let guestMs = 0;
+  let deviceMs = 0;
+  const cpu0 = cpuNowMs();
+  const t0 = performance.now();
+  for (const packet of packets) {
+    // The sender encodes, the receiver decodes: both halves of the codec, once per message.
+    let t = performance.now();
+    const message = decode(packet.payload);
+    sink += encode(message).length;
+    let t1 = performance.now();
+    codecMs += t1 - t;
+    if (message.type === 'DM_BALLOON_RESPONSE') {
+      // The guest takes the pages from its memory model (2 MiB units where the ranges are whole units)...
+      const pages = pagesOf(message);
+      const unit = message.ranges.every((r) => r.pageCount % 512 === 0) ? 512 : 1;
+      if (pages > 0) {
+        const got = memory.allocateBalloonUnits(unit, pages / unit).reduce((n, r) => n + r.pageCount, 0);
+        if (got !== pages) throw new Error(`data path: the memory model gave ${got} pages where the run ballooned ${pages}`);
+      }
+      t = performance.now();
+      guestMs += t - t1;
+      // ...and the device classifies and records the ranges the message carries.
+      const out = new DeviceOutput();
+      const recorded = recordRemovedRanges(message.ranges, { trees, memory, ourWindow: undefined, out });
+      recordedPages += recorded.both + recorded.guest;
+      t1 = performance.now();
+      deviceMs += t1 - t;
+    } else if (message.type === 'DM_STATUS_REPORT') {
+      // The guest's status figures, as it reports them.
+      sink += memory.committedPages() + memory.availablePages();
+      guestMs += performance.now() - t1;
+    }
+  }
+  const ms = performance.now() - t0;
+  const cpuMs = cpuNowMs() - cpu0;
+  if (sink < 0) throw new Error('unreachable');
+  return { ms, cpuMs, codecMs, guestMs, deviceMs, recordedPages };
+}
