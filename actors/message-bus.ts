@@ -5,7 +5,7 @@
  * published on `trace$`, the base of traces, reports and the inspector.
  */
 import { Subject } from 'rxjs';
-import type { Outbox, PostedEvent } from '../machines/outbox';
+import type { Outbox, PendingPost, PostedEvent } from '../machines/outbox';
 import type { PartId, PartInbox } from '../machines/part-events';
 import type { VirtualClock } from './virtual-clock';
 
@@ -49,10 +49,35 @@ export class MessageBus {
     this.clock.setTimeout(() => this.deliver(from, to, event), delayMs);
   }
 
+  /** Post `event` for `to` when `delayMs` have passed, from a timer that fires then (Outbox.postWhenDue). */
+  postWhenDue<P extends PartId>(from: PartId | 'user', to: P, event: PartInbox[P], delayMs: number): PendingPost {
+    let pending = true;
+    let wake: (() => void) | undefined;
+    const timer = this.clock.setTimeout(() => {
+      pending = false;
+      this.post(from, to, event, 0);
+      wake?.();
+    }, delayMs);
+    return {
+      get pending() {
+        return pending;
+      },
+      cancel: () => {
+        if (!pending) return;
+        pending = false;
+        this.clock.clearTimeout(timer);
+      },
+      whenPosted: (fn) => {
+        wake = fn;
+      },
+    };
+  }
+
   /** The Outbox a machine of part `from` posts through. */
   outboxFor(from: PartId): Outbox {
     return {
       post: (to, event, delayMs) => this.post(from, to, event, delayMs),
+      postWhenDue: (to, event, delayMs) => this.postWhenDue(from, to, event, delayMs),
       now: () => this.clock.now(),
     };
   }

@@ -72,6 +72,16 @@ export {
   type DmDriverState,
   type DriverFailure,
   type LogLevel,
+  type DriverParts,
+  type ConnectionState,
+  type WorkState,
+  type ReceiveState,
+  type StatusState,
+  type DriverStats,
+  type MaliceState,
+  type WorkRequest,
+  type BalloonUpProgress,
+  type UnballoonProgress,
 } from './dm-guest-driver.machine';
 export {
   GUEST_PROFILE_NAMES,

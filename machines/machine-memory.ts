@@ -343,19 +343,10 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
       throw new MemoryModelError('unitPages', `MachineMemory.allocateBalloonUnits: unitPages must be a power of two, got ${unitPages}`);
     }
     if (this.limits !== null) {
-      const picked = pickUnitsByZone(this.free, this.limits, unitPages, maxUnits);
       // Move whole runs of adjacent units: one tree update per run, not per unit.
-      let run: PageRange | null = null;
-      for (const r of picked) {
-        if (run !== null && rangeEnd(run) === r.startPage) {
-          run.pageCount += r.pageCount;
-          continue;
-        }
-        if (run !== null) this.moveRange(this.free, this.ballooned, run);
-        run = { ...r };
-      }
-      if (run !== null) this.moveRange(this.free, this.ballooned, run);
-      return picked;
+      const { units, runs } = pickUnitsByZone(this.free, this.limits, unitPages, maxUnits);
+      for (const run of runs) this.moveRange(this.free, this.ballooned, run);
+      return units;
     }
     // Linux buddy allocator: an order-n block is aligned to its size.
     const { units, runs } = pickUnitsFromTop(this.free, unitPages, Math.min(maxUnits, Math.floor(this.allocatablePages() / unitPages)));

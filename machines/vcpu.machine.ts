@@ -9,15 +9,19 @@
  * takes effect when its job starts (so its cost reflects what really happened) and completes
  * when the cost has elapsed.
  *
- * States: running (idle | busy), halted (the queue waits; a job cut short keeps its remaining
- * time), resetting (system reset: queued jobs are dropped, the workload restarts from its
+ * A job that finds the vCPU idle has its job.done posted ahead (Outbox.postWhenDue): the bus
+ * posts it when the job's time is up, where the vCPU's own timer would have, and the vCPU is not
+ * woken then (docs/architecture.md, "Performance design: the guest side").
+ *
+ * States: running (idle | busy | ending: jobs wait behind a job posted ahead), halted (the queue
+ * waits; a job cut short keeps its remaining time), resetting (system reset: queued jobs are dropped, the workload restarts from its
  * beginning once the reset time has passed). A halt survives a reset, as a stopped QEMU VM stays
  * stopped across system_reset.
  */
 import { assign, cancel, enqueueActions, setup } from 'xstate';
 import { PAGE_SIZE } from '../protocol/constants';
 import { type CostOverrides, type CostTable, costOf, resolveCostTable } from './cost-model';
-import type { Outbox } from './outbox';
+import type { Outbox, PendingPost } from './outbox';
 import type { JobDoneEvent, PartId, VcpuEvent, VcpuJob, WorkItem } from './part-events';
 import { SeededPrng } from './seeded-prng';
 import { demandAt, validateDemandCurve, DemandCurveError, type DemandCurve } from './workload/demand-curve';
@@ -88,6 +92,11 @@ interface RunningJob {
   /** For workload jobs: pages the operation asked for and pages it really moved. */
   requestedPages: number;
   donePages: number;
+  /**
+   * A part's job started on an idle vCPU: its job.done was handed to the bus to be posted when
+   * the job's time is up (Outbox.postWhenDue), so nothing wakes the vCPU then. Null otherwise.
+   */
+  posted: PendingPost | null;
 }
 
 export interface VcpuContext {
@@ -111,7 +120,9 @@ export interface VcpuContext {
 }
 
 type WorkloadTick = { type: 'workload.tick' };
-export type VcpuMachineEvent = VcpuEvent | WorkloadTick;
+/** The bus posted the job.done of a job posted ahead (the vCPU asked to be woken then). */
+type PostedJobEnded = { type: 'vcpu.posted-job-ended' };
+export type VcpuMachineEvent = VcpuEvent | WorkloadTick | PostedJobEnded;
 
 /** Emitted (actor.on) for tracing; not posted to any part. */
 export type VcpuEmitted =
@@ -266,6 +277,10 @@ export const vcpuMachine = setup({
   },
   guards: {
     hasCurrent: ({ context }) => context.current !== null,
+    /** A job whose job.done was posted ahead is still running. */
+    postedJobRunning: ({ context }) => context.current?.posted?.pending === true,
+    /** The runtime can post a job's job.done when its time is up (the bus can; a stub may not). */
+    canPostAhead: ({ context }) => context.outbox.postWhenDue !== undefined,
     hasQueued: ({ context }) => context.queue.length > 0,
     isPaused: ({ context }) => context.paused,
   },
@@ -294,28 +309,68 @@ export const vcpuMachine = setup({
         startedAt: context.outbox.now(),
         requestedPages: requested,
         donePages: done,
+        posted: null,
       };
       return { queue: rest, current };
+    }),
+    /**
+     * The job just started on an idle vCPU finishes without waking it: job.done is posted when
+     * its time is up, in the place among that instant's messages the vCPU's own timer would have
+     * given it (docs/architecture.md, "Performance design: the guest side").
+     */
+    postJobDoneAhead: assign({
+      current: ({ context }) => {
+        const c = context.current;
+        if (c === null || c.entry.source !== 'part' || context.outbox.postWhenDue === undefined) return c;
+        const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
+        return { ...c, posted: context.outbox.postWhenDue(c.entry.job.owner, done, c.remainingMs) };
+      },
+    }),
+    /** A job posted ahead whose time is up is done (the bus has posted its job.done). */
+    settlePostedJob: enqueueActions(({ context, enqueue }) => {
+      const c = context.current;
+      if (c === null || c.posted === null || c.posted.pending) return;
+      if (c.entry.source === 'part') {
+        const { owner, tag } = c.entry.job;
+        enqueue.emit({ type: 'vcpu.job-done', owner, tag, costMs: c.costMs, at: c.startedAt + c.remainingMs });
+      }
+      enqueue.assign({ current: null, jobsDone: context.jobsDone + 1 });
     }),
     resumeCurrent: assign({
       current: ({ context }) => (context.current === null ? null : { ...context.current, startedAt: context.outbox.now() }),
     }),
+    /** Jobs wait behind a job posted ahead: the bus wakes the vCPU when it posts that job's job.done. */
+    wakeWhenPostedJobEnds: ({ context, self }) => {
+      context.current?.posted?.whenPosted(() => self.send({ type: 'vcpu.posted-job-ended' }));
+    },
     /** A halt cuts the running job short: keep what is left of its time. */
-    suspendCurrent: assign({
-      current: ({ context }) => {
-        const c = context.current;
-        if (c === null) return null;
-        const elapsed = context.outbox.now() - c.startedAt;
-        return { ...c, remainingMs: Math.max(0, c.remainingMs - elapsed) };
-      },
+    suspendCurrent: enqueueActions(({ context, enqueue }) => {
+      const c = context.current;
+      if (c === null) return;
+      if (c.posted !== null && !c.posted.pending) {
+        // Its time was already up: it is done (as settlePostedJob).
+        if (c.entry.source === 'part') {
+          const { owner, tag } = c.entry.job;
+          enqueue.emit({ type: 'vcpu.job-done', owner, tag, costMs: c.costMs, at: c.startedAt + c.remainingMs });
+        }
+        enqueue.assign({ current: null, jobsDone: context.jobsDone + 1 });
+        return;
+      }
+      // A job posted ahead is called off and runs its remaining time after the resume.
+      c.posted?.cancel();
+      const elapsed = context.outbox.now() - c.startedAt;
+      enqueue.assign({ current: { ...c, remainingMs: Math.max(0, c.remainingMs - elapsed), posted: null } });
     }),
     finishCurrent: enqueueActions(({ context, enqueue }) => {
       const c = context.current;
       if (c === null) return;
       const at = context.outbox.now();
       if (c.entry.source === 'part') {
-        const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
-        context.outbox.post(c.entry.job.owner, done);
+        // A job posted ahead (then another queued behind it) has its job.done on the bus already.
+        if (c.posted === null) {
+          const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
+          context.outbox.post(c.entry.job.owner, done);
+        }
         enqueue.emit({ type: 'vcpu.job-done', owner: c.entry.job.owner, tag: c.entry.job.tag, costMs: c.costMs, at });
       } else {
         enqueue.emit({
@@ -334,7 +389,10 @@ export const vcpuMachine = setup({
     }),
     setPaused: assign({ paused: true }),
     clearPaused: assign({ paused: false }),
-    dropAll: assign({ queue: [], current: null }),
+    dropAll: assign(({ context }) => {
+      context.current?.posted?.cancel();
+      return { queue: [], current: null };
+    }),
     /** (Re)start the workload schedule from its beginning. */
     startWorkload: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({ tick: 0 });
@@ -429,19 +487,43 @@ export const vcpuMachine = setup({
       states: {
         pick: {
           always: [
+            { guard: 'postedJobRunning', target: 'ending', actions: 'wakeWhenPostedJobEnds' },
             { guard: 'hasCurrent', target: 'busy', actions: 'resumeCurrent' },
             { guard: 'hasQueued', target: 'busy', actions: 'startNext' },
             { target: 'idle' },
           ],
         },
+        // Nothing queued. A job starts at once (one step, not two through `pick`); on the bus its
+        // job.done is posted ahead, and the vCPU stays here. A second job while that one still
+        // runs waits in `busy` for the rest of its time.
         idle: {
           on: {
-            'vcpu.run': { target: 'pick', actions: 'enqueueJob' },
-            'workload.tick': { target: 'pick', actions: 'workloadTick' },
+            'vcpu.run': [
+              { guard: 'postedJobRunning', target: 'ending', actions: ['enqueueJob', 'wakeWhenPostedJobEnds'] },
+              { guard: 'canPostAhead', actions: ['settlePostedJob', 'enqueueJob', 'startNext', 'postJobDoneAhead'] },
+              { target: 'busy', actions: ['settlePostedJob', 'enqueueJob', 'startNext'] },
+            ],
+            'workload.tick': { target: 'pick', actions: ['settlePostedJob', 'workloadTick'] },
           },
         },
+        // The job's time passes; then the next queued job starts in the same step, or the vCPU idles.
         busy: {
-          after: { JOB_TIME: { target: 'pick', actions: 'finishCurrent' } },
+          after: {
+            JOB_TIME: [
+              { guard: 'hasQueued', target: 'busy', reenter: true, actions: ['finishCurrent', 'startNext'] },
+              { target: 'idle', actions: 'finishCurrent' },
+            ],
+          },
+        },
+        // A job posted ahead runs with jobs queued behind it: the bus wakes the vCPU right after it
+        // posts that job's job.done, where the vCPU's own timer would have fired in `busy`.
+        ending: {
+          on: {
+            'vcpu.posted-job-ended': [
+              { guard: 'hasQueued', target: 'busy', actions: ['finishCurrent', 'startNext'] },
+              { target: 'idle', actions: 'finishCurrent' },
+            ],
+          },
         },
       },
     },

@@ -51,7 +51,7 @@ export const MACHINES: readonly RegisteredMachine[] = [
   {
     name: 'guest',
     title: "the guest's DM driver, as Linux drivers/hv/hv_balloon.c runs it (two parallel regions: connection and receive)",
-    source: 'machines/dm-guest-driver.machine.ts',
+    source: 'machines/dm-guest/dm-guest-driver.machine.ts',
     get machine() {
       return machines().dmGuestDriverMachine;
     },

@@ -21,51 +21,69 @@ export function zoneFreePages(free: PageRangeTree, zone: ZoneName): number {
   return n;
 }
 
+/** Units picked for a balloon message, and the same pages as runs of adjacent units. */
+export interface PickedUnits {
+  /** One range per unit, in the order the allocator hands them out (a DM balloon response lists them so). */
+  units: PageRange[];
+  /** Adjacent units of `units` (in that order) merged: what moves between the memory model's trees. */
+  runs: PageRange[];
+}
+
 /**
  * Pick up to `maxUnits` aligned units of `unitPages` from `free` (the tree is not changed), one
- * range per unit in the order the allocator hands them out.
+ * range per unit in the order the allocator hands them out, and the runs they form: the model
+ * moves runs, so only the message's list costs one object per unit.
  */
-export function pickUnitsByZone(free: PageRangeTree, limits: ZoneLimits, unitPages: number, maxUnits: number): PageRange[] {
-  const out: PageRange[] = [];
+export function pickUnitsByZone(free: PageRangeTree, limits: ZoneLimits, unitPages: number, maxUnits: number): PickedUnits {
+  const picked: PickedUnits = { units: [], runs: [] };
   const freeLeft: Record<ZoneName, number> = { DMA: 0, DMA32: 0, Normal: 0 };
   for (const z of ZONELIST) freeLeft[z] = zoneFreePages(free, z);
   // Where each zone's lowest-first walk has got to (units already picked are below it).
   const cursor: Record<ZoneName, number> = { ...ZONE_START };
   for (const mark of ['low', 'min'] as const) {
     for (const z of ZONELIST) {
-      if (out.length >= maxUnits) return out;
+      if (picked.units.length >= maxUnits) return picked;
       const w = limits.zones[z];
       const budget = Math.floor((freeLeft[z] - w[mark] - w.lowmemReserve) / unitPages);
       if (budget <= 0) continue;
-      const n = Math.min(budget, maxUnits - out.length);
-      const got = walkUnits(free, cursor[z], ZONE_END[z], unitPages, n);
-      for (const r of got) out.push(r);
-      freeLeft[z] -= got.length * unitPages;
-      if (got.length > 0) {
-        const last = got[got.length - 1] as PageRange;
+      const n = Math.min(budget, maxUnits - picked.units.length);
+      const got = walkUnits(free, cursor[z], ZONE_END[z], unitPages, n, picked);
+      freeLeft[z] -= got * unitPages;
+      if (got > 0) {
+        const last = picked.units[picked.units.length - 1] as PageRange;
         cursor[z] = last.startPage + last.pageCount;
       }
     }
   }
-  return out;
+  return picked;
 }
 
-/** Up to `n` aligned units from `from` upward, below `limit`. */
-function walkUnits(free: PageRangeTree, from: number, limit: number, unit: number, n: number): PageRange[] {
-  const out: PageRange[] = [];
+/** Up to `n` aligned units from `from` upward, below `limit`, added to `out`; returns how many. */
+function walkUnits(free: PageRangeTree, from: number, limit: number, unit: number, n: number, out: PickedUnits): number {
+  let got = 0;
   let p = from;
-  while (out.length < n && p < limit) {
+  while (got < n && p < limit) {
     const r = free.rangeAtOrAbove(p);
     if (r === undefined || r.startPage >= limit) break;
     const end = Math.min(r.startPage + r.pageCount, limit);
-    let u = Math.ceil(Math.max(r.startPage, p) / unit) * unit;
-    while (u + unit <= end && out.length < n) {
-      out.push({ startPage: u, pageCount: unit });
+    const first = Math.ceil(Math.max(r.startPage, p) / unit) * unit;
+    let u = first;
+    while (u + unit <= end && got < n) {
+      out.units.push({ startPage: u, pageCount: unit });
       u += unit;
+      got++;
     }
+    if (u > first) addRun(out.runs, first, u - first);
     p = end;
   }
-  return out;
+  return got;
+}
+
+/** Append a run, merged into the last one when they touch (units picked one after the other). */
+function addRun(runs: PageRange[], startPage: number, pageCount: number): void {
+  const last = runs[runs.length - 1];
+  if (last !== undefined && last.startPage + last.pageCount === startPage) last.pageCount += pageCount;
+  else runs.push({ startPage, pageCount });
 }
 
 /**

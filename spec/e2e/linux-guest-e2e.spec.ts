@@ -105,7 +105,7 @@ describe('Linux guest at its limits (whole VM)', () => {
       expect(Math.abs(vm.memory.availablePages() - floor)).toBeLessThanOrEqual(1);
       const responses = vm.messageCounts().DM_BALLOON_RESPONSE ?? 0;
       expect(responses).toBeGreaterThan(2);
-      expect(guestContext(vm).balloonUp).toBeNull();
+      expect(guestContext(vm).work.balloonUp).toBeNull();
       expect(vm.queryBalloon().actual).toBeGreaterThan(managed * 4096);
     } finally {
       vm.dispose();

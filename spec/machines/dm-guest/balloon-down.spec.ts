@@ -74,9 +74,9 @@ describe('balloon down', () => {
     h.host.send({ type: 'DM_UNBALLOON_REQUEST', transId: 3, morePages: false, ranges: [range!] });
     h.host.send({ type: 'DM_INFO_MESSAGE', transId: 4, info: [{ type: 'MAX_PAGE_COUNT', maxPageCount: 524_288n }] });
     h.run(20);
-    expect(h.guest.getSnapshot().context.maxDynamicPageCount).toBeNull();
+    expect(h.guest.getSnapshot().context.connection.maxDynamicPageCount).toBeNull();
     h.run(60);
-    expect(h.guest.getSnapshot().context.maxDynamicPageCount).toBe(524_288);
+    expect(h.guest.getSnapshot().context.connection.maxDynamicPageCount).toBe(524_288);
     const freeing = h.jobs.find((j) => j.job.work.some((w) => w.kind === 'pageFreed'))!;
     const infoLog = h.logs.find((l) => l.text.startsWith('Max. dynamic memory size'))!;
     expect(infoLog.timeMs).toBeGreaterThanOrEqual(freeing.timeMs + 50);

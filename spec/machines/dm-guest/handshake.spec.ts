@@ -33,7 +33,7 @@ describe('DM guest handshake', () => {
     ]);
     expect(h.host.messages('DM_CAPABILITIES_REPORT')[0]!.transId).toBe(4);
     expect(h.logTexts()).toContain('Using Dynamic Memory protocol version 0.3');
-    expect(h.guest.getSnapshot().context.protocolVersion).toEqual({ major: 0, minor: 3 });
+    expect(h.guest.getSnapshot().context.connection.protocolVersion).toEqual({ major: 0, minor: 3 });
   });
 
   it('fails with EPROTO and closes the channel when even 0.3 is rejected', () => {
@@ -42,7 +42,7 @@ describe('DM guest handshake', () => {
     expect(h.host.messages('DM_VERSION_REQUEST')).toHaveLength(3);
     expect(h.connectionState()).toBe('failed');
     expect(h.channelRequests).toEqual(['channel.open', 'channel.close']);
-    expect(h.guest.getSnapshot().context.failure).toMatchObject({ errno: -71, reason: 'no protocol version was accepted' });
+    expect(h.guest.getSnapshot().context.connection.failure).toMatchObject({ errno: -71, reason: 'no protocol version was accepted' });
     expect(h.guest.getSnapshot().context.dmState).toBe('Error');
   });
 
@@ -60,7 +60,7 @@ describe('DM guest handshake', () => {
     expect(h.connectionState()).toBe('connected.version');
     h.run(20);
     expect(h.connectionState()).toBe('failed');
-    const failure = h.guest.getSnapshot().context.failure!;
+    const failure = h.guest.getSnapshot().context.connection.failure!;
     expect(failure.errno).toBe(-110);
     expect(failure.atMs - start).toBeCloseTo(5000, 0);
     expect(h.channelRequests).toContain('channel.close');
@@ -80,7 +80,7 @@ describe('DM guest handshake', () => {
     expect(h.connectionState()).toBe('connected.capabilities');
     h.run(300);
     expect(h.connectionState()).toBe('failed');
-    expect(h.guest.getSnapshot().context.failure).toMatchObject({ errno: -110, reason: 'capabilities exchange timed out' });
+    expect(h.guest.getSnapshot().context.connection.failure).toMatchObject({ errno: -110, reason: 'capabilities exchange timed out' });
   });
 
   it('fails when the host rejects the capabilities, then stays silent (no status reports, no retries)', () => {
@@ -115,7 +115,7 @@ describe('DM guest handshake', () => {
 
   it('ignores the response bits Linux does not use, but records them for queries', () => {
     const h = bootInitialized();
-    expect(h.guest.getSnapshot().context.hostCaps).toEqual({ hotRemove: true, suppressPressureReports: false });
+    expect(h.guest.getSnapshot().context.connection.hostCaps).toEqual({ hotRemove: true, suppressPressureReports: false });
   });
 
   it('a channel closed under the driver leaves it closed and silent', () => {

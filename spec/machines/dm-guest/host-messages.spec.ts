@@ -13,7 +13,7 @@ describe('other host messages', () => {
     const before = h.host.received.length;
     h.host.send({ type: 'DM_INFO_MESSAGE', transId: 5, info: [{ type: 'MAX_PAGE_COUNT', maxPageCount: 524_288n }] });
     h.run(1000);
-    expect(h.guest.getSnapshot().context.maxDynamicPageCount).toBe(524_288);
+    expect(h.guest.getSnapshot().context.connection.maxDynamicPageCount).toBe(524_288);
     expect(h.logTexts()).toContain('Max. dynamic memory size: 2048 MB');
     expect(h.host.received).toHaveLength(before);
   });
@@ -23,7 +23,7 @@ describe('other host messages', () => {
     h.host.send({ type: 'DM_INFO_MESSAGE', transId: 5, info: [{ type: 'UNKNOWN', infoType: 7, data: new Uint8Array(4) }] });
     h.run(10);
     expect(h.logTexts()).toContain('Received Unknown type: 7');
-    expect(h.guest.getSnapshot().context.maxDynamicPageCount).toBeNull();
+    expect(h.guest.getSnapshot().context.connection.maxDynamicPageCount).toBeNull();
   });
 
   it('logs and drops an unknown message type', () => {

@@ -130,7 +130,7 @@ describe('hot add', () => {
       [BLOCK, 1],
       [BLOCK, 1],
     ]);
-    expect(h.guest.getSnapshot().context.hotAddEnabled).toBe(false);
+    expect(h.guest.getSnapshot().context.work.hotAddEnabled).toBe(false);
     expect(h.logTexts()).toEqual(expect.arrayContaining(['hot_add memory failed error is -17', 'Memory hot add failed']));
   });
 
@@ -147,7 +147,7 @@ describe('hot add', () => {
       [0, 1],
     ]);
     expect(memory.calls.filter((c) => c.startsWith('add'))).toHaveLength(1);
-    expect(h.guest.getSnapshot().context.hotAddEnabled).toBe(false);
+    expect(h.guest.getSnapshot().context.work.hotAddEnabled).toBe(false);
   });
 
   it('answers a request for 0 pages with result 0 (transient) and logs the failure', () => {
@@ -156,7 +156,7 @@ describe('hot add', () => {
     h.run(50);
     expect(h.host.messages('DM_MEM_HOT_ADD_RESPONSE').map((r) => [r.pageCount, r.result])).toEqual([[0, 0]]);
     expect(h.logTexts()).toContain('Memory hot add failed');
-    expect(h.guest.getSnapshot().context.hotAddEnabled).toBe(true);
+    expect(h.guest.getSnapshot().context.work.hotAddEnabled).toBe(true);
   });
 
   it('refuses a region that is not block aligned with -EINVAL, without disabling hot-add', () => {
@@ -166,7 +166,7 @@ describe('hot add', () => {
     h.run(50);
     expect(h.logTexts()).toContain('hot_add memory failed error is -22');
     expect(h.host.messages('DM_MEM_HOT_ADD_RESPONSE').map((r) => [r.pageCount, r.result])).toEqual([[0, 0]]);
-    expect(h.guest.getSnapshot().context.hotAddEnabled).toBe(true);
+    expect(h.guest.getSnapshot().context.work.hotAddEnabled).toBe(true);
   });
 
   it('queues a request that arrives while hot-adding and runs it afterwards', () => {

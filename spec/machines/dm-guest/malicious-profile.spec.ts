@@ -44,7 +44,7 @@ function scenario(profile: GuestProfileConfig, seed = 1): GuestHarness {
 describe('malicious guest', () => {
   const h = scenario({ profile: 'malicious', plan: PLAN });
   const responses = h.host.messages('DM_BALLOON_RESPONSE');
-  const initAt = h.guest.getSnapshot().context.initializedAt!;
+  const initAt = h.guest.getSnapshot().context.connection.initializedAt!;
 
   it('reports pages outside RAM, ROM pages and MMIO pages after its real ranges', () => {
     const first = responses[0]!;

@@ -17,7 +17,7 @@ describe('system reset', () => {
     h.run(1);
     const ctx = h.guest.getSnapshot().context;
     expect(h.connectionState()).toBe('waitingForOffer');
-    expect([ctx.transId, ctx.hotAdd.regions.length, ctx.stats.hotAddRequests, ctx.protocolVersion]).toEqual([0, 0, 0, null]);
+    expect([ctx.transId, ctx.hotAdd.regions.length, ctx.stats.hotAddRequests, ctx.connection.protocolVersion]).toEqual([0, 0, 0, null]);
 
     h.run(OFFER_DELAY_MS + 10);
     expect(h.connectionState()).toBe('connected.initialized');
@@ -36,6 +36,6 @@ describe('system reset', () => {
     h.bus.post('vm', 'channel', { type: 'system.reset' });
     h.run(500);
     expect(h.host.messages('DM_BALLOON_RESPONSE')).toHaveLength(0);
-    expect(h.guest.getSnapshot().context.balloonUp).toBeNull();
+    expect(h.guest.getSnapshot().context.work.balloonUp).toBeNull();
   });
 });

@@ -15,7 +15,7 @@ const GiB = 262_144;
 describe('status report timing', () => {
   it('drops the first 45 post_status calls, so the first report comes ~46 s after init', () => {
     const h = bootInitialized();
-    const initAt = h.guest.getSnapshot().context.initializedAt!;
+    const initAt = h.guest.getSnapshot().context.connection.initializedAt!;
     h.run(45_000);
     expect(h.host.messages('DM_STATUS_REPORT')).toHaveLength(0);
     h.run(2_000);

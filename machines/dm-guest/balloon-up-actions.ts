@@ -1,0 +1,194 @@
+/** Balloon up (Linux balloon_up, run by the balloon work item): allocate, charge, send, repeat. */
+import { encode } from '../../protocol/codec';
+import { MAX_RANGES_PER_MESSAGE } from '../../protocol/constants';
+import type { DmBalloonResponse, PageRange } from '../../protocol/messages';
+import { balloonFloorPages, clampToFloor, clampToReserve, partialFulfilmentText } from './balloon-floor';
+import {
+  countMisbehaviours,
+  currentCorruption,
+  line,
+  misbehaviourEvents,
+  nextTransId,
+  sumPages,
+  transmit,
+  UNIT_2M,
+  upsert,
+  work,
+} from './driver-context';
+import { driverSetup } from './driver-setup';
+import { corruptedCopies, corruptRanges, injectedRangeCount, withTransId } from './malicious-plan';
+
+export const balloonUpActions = {
+  // ---- the request (Linux balloon_onchannelcallback queues the work item) ----
+  queueBalloonRequest: driverSetup.enqueueActions(({ context, event, enqueue }) => {
+    if (event.type !== 'guest.balloon-request') return;
+    if (context.dmState === 'Balloon Up') enqueue.emit(line(context, 'warn', 'Currently ballooning'));
+    enqueue.assign({
+      dmState: 'Balloon Up',
+      work: { ...context.work, queue: upsert(context.work.queue, { kind: 'balloon', numPages: event.numPages }) },
+      stats: { ...context.stats, balloonRequests: context.stats.balloonRequests + 1 },
+    });
+  }),
+  logIgnoreBalloonUp: driverSetup.emit(({ context }) => line(context, 'info', 'Ignore balloon-up request!')),
+  logIgnoreOversizedRequest: driverSetup.emit(({ context, event }) =>
+    line(
+      context,
+      'warn',
+      `balloon request for ${event.type === 'guest.balloon-request' ? event.numPages : 0} pages is above ${context.profile.maxBalloonRequestPages} and is not honoured`,
+    ),
+  ),
+
+  // ---- the transaction ----
+  startBalloonUp: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const head = context.work.queue[0];
+    if (head?.kind !== 'balloon') return;
+    const mem = context.parts.memory;
+    const available = mem.availablePages();
+    // The clamp is done once per request (Linux: floor from managed pages; Windows: its reserve).
+    const clamp =
+      context.profile.balloonAllocation === 'contiguous'
+        ? clampToReserve(head.numPages, available, context.profile.reservePages)
+        : clampToFloor(head.numPages, available, balloonFloorPages(mem.managedPages()));
+    if (clamp.partial !== null) enqueue.emit(line(context, 'info', partialFulfilmentText(clamp.partial)));
+    enqueue.assign({
+      work: {
+        ...context.work,
+        queue: context.work.queue.slice(1),
+        balloonUp: {
+          requested: head.numPages,
+          target: clamp.pages,
+          sent: 0,
+          unitPages: UNIT_2M,
+          ranges: [],
+          wire: [],
+          last: false,
+          messages: 0,
+          attempts: 0,
+          corruption: [],
+          sendResult: 0,
+        },
+      },
+    });
+  }),
+  /** Allocate the pages of one message; `allocating` decides on what it got. */
+  allocateBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const b = context.work.balloonUp;
+    if (b === null) return;
+    const remaining = b.target - b.sent;
+    // Fake ranges the malicious profile will add must fit in the same 4096-byte message.
+    const room = MAX_RANGES_PER_MESSAGE - injectedRangeCount(currentCorruption(context));
+    let ranges: PageRange[];
+    if (context.profile.balloonAllocation === 'contiguous') {
+      ranges = remaining > 0 ? context.parts.memory.allocateBalloonContiguous(remaining, room) : [];
+    } else {
+      const units = Math.min(Math.floor(remaining / b.unitPages), room);
+      ranges = units > 0 ? context.parts.memory.allocateBalloonUnits(b.unitPages, units) : [];
+    }
+    enqueue.assign({ work: { ...context.work, balloonUp: { ...b, ranges } } });
+  }),
+  switchTo4KiBUnits: driverSetup.assign(({ context }) => ({
+    work: { ...context.work, balloonUp: context.work.balloonUp === null ? null : { ...context.work.balloonUp, unitPages: 1 } },
+  })),
+  prepareBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const b = context.work.balloonUp;
+    if (b === null) return;
+    const got = sumPages(b.ranges);
+    const remaining = b.target - b.sent;
+    const corruption = currentCorruption(context);
+    let wire = b.ranges;
+    if (corruption.length > 0 && context.malice !== null) {
+      const n = context.stats.balloonResponses + 1;
+      const corrupted = corruptRanges(b.ranges, corruption, context.malice.earlierReported, n);
+      wire = corrupted.ranges;
+      for (const note of corrupted.notes) for (const e of misbehaviourEvents(context, note.kind, note.text)) enqueue.emit(e);
+      enqueue.assign(countMisbehaviours(corrupted.notes.length));
+    }
+    enqueue.assign({
+      work: {
+        ...context.work,
+        balloonUp: {
+          ...b,
+          wire,
+          corruption,
+          // Linux: the last message is the one that got nothing or exactly what was left.
+          last: got === 0 || got === remaining,
+          attempts: 0,
+        },
+      },
+    });
+  }),
+  chargeBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const b = context.work.balloonUp;
+    if (b === null) return;
+    const tag = `guest-job-${context.jobSeq + 1}`;
+    enqueue.assign({ jobSeq: context.jobSeq + 1, work: { ...context.work, job: tag } });
+    const items = work([
+      ['messageHandled', b.messages === 0 ? 1 : 0],
+      ['rangeAllocated', b.ranges.length],
+      ['pageAllocated', sumPages(b.ranges)],
+      ['messageSent', 1],
+    ]);
+    enqueue(function postBalloonJob() {
+      context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: items } });
+    });
+  }),
+  /** Send the message; `sending` decides on what the ring said. */
+  sendBalloonResponse: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const b = context.work.balloonUp;
+    if (b === null) return;
+    let transId = context.transId;
+    const message: DmBalloonResponse = {
+      type: 'DM_BALLOON_RESPONSE',
+      transId: (transId = nextTransId(transId)),
+      morePages: !b.last,
+      ranges: b.wire,
+    };
+    const bytes = encode(message);
+    // Malicious byte-level copies go out once, before the first attempt of the real message.
+    const copies: Uint8Array[] = [];
+    if (b.attempts === 0 && b.corruption.length > 0) {
+      const n = context.stats.balloonResponses + 1;
+      for (const copy of corruptedCopies(bytes, b.corruption, n)) {
+        transId = nextTransId(transId);
+        copies.push(withTransId(copy.bytes, transId));
+        for (const e of misbehaviourEvents(context, copy.note.kind, copy.note.text)) enqueue.emit(e);
+        enqueue.assign(countMisbehaviours(1));
+      }
+    }
+    let sendResult = 0;
+    enqueue.assign({ transId });
+    enqueue(function sendDmBalloonResponse() {
+      for (const copy of copies) transmit(context, copy);
+      sendResult = transmit(context, bytes);
+    });
+    // Resolved after the send above has run.
+    enqueue.assign(({ context: c }) => ({ work: { ...c.work, balloonUp: { ...b, attempts: b.attempts + 1, sendResult } } }));
+  }),
+  countRingFull: driverSetup.assign(({ context }) => ({
+    stats: { ...context.stats, ringFullRetries: context.stats.ringFullRetries + 1 },
+  })),
+  recordMessageSent: driverSetup.assign(({ context }) => {
+    const b = context.work.balloonUp;
+    if (b === null) return {};
+    const got = sumPages(b.ranges);
+    const malice =
+      context.malice !== null && context.malice.earlierReported === null && b.wire.length > 0
+        ? { ...context.malice, earlierReported: { ...b.wire[0]! } }
+        : context.malice;
+    return {
+      work: { ...context.work, balloonUp: { ...b, sent: b.sent + got, messages: b.messages + 1, ranges: [], wire: [], corruption: [] }, job: null },
+      malice,
+      stats: {
+        ...context.stats,
+        balloonResponses: context.stats.balloonResponses + 1,
+        pagesReported: context.stats.pagesReported + got,
+      },
+    };
+  }),
+  freeBalloonMessage: driverSetup.createAction(({ context }) => {
+    // Linux: on a send error other than -EAGAIN the pages of this message go back, and the request ends.
+    for (const r of context.work.balloonUp?.ranges ?? []) context.parts.memory.releaseBalloonRange(r);
+  }),
+  logBalloonResponseFailed: driverSetup.emit(({ context }) => line(context, 'error', 'Balloon response failed')),
+  endBalloonUp: driverSetup.assign(({ context }) => ({ work: { ...context.work, balloonUp: null, job: null }, dmState: 'Initialized' as const })),
+};
