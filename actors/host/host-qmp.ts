@@ -9,12 +9,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../cli/cli-error';
 import type { CliIo } from '../cli/cli-io';
+import { loadHostScenarioForCli } from '../cli/scenario-file';
 import { startQmpServer, type QmpServerHandle } from '../qmp/qmp-server';
 import { followWallClock } from '../virtual-clock';
 import { formatDuration } from '../units';
 import { createHost } from './create-host';
-import { HostScenarioError } from './host-config';
-import { loadHostScenarioFile } from './host-scenario';
 
 export interface ServeHostOptions {
   /** Unix sockets <dir>/<vm>.sock (default), or TCP ports from tcpBasePort on 127.0.0.1. */
@@ -25,13 +24,7 @@ export interface ServeHostOptions {
 }
 
 export async function serveHost(file: string, options: ServeHostOptions, io: CliIo): Promise<void> {
-  let scenario;
-  try {
-    scenario = loadHostScenarioFile(file);
-  } catch (err) {
-    if (err instanceof HostScenarioError) throw new CliError(err.message);
-    throw err;
-  }
+  const scenario = loadHostScenarioForCli(file);
   const host = createHost(scenario, { epochMs: Date.now() });
   host.decisions$.subscribe((d) => io.stderr(`[host] ${formatDuration(d.time)} ${d.vm}: target -> ${d.toBytes} (${d.reason})\n`));
   for (const step of scenario.steps) {

@@ -1,29 +1,27 @@
 /**
  * `run host.json`: the CLI side of a host scenario — a timeline of decisions and steps, a table of
- * the VMs at the end; `--json` one object with final.host and final.vms; `--report` the charts.
+ * the VMs at the end; `--json` one object with final.host and final.vms; `--report` the charts;
+ * `--record` every VM's run for the view (`view run.json --vm <name>`).
  */
 import { writeFileSync } from 'node:fs';
 import { CliError } from '../cli/cli-error';
 import type { CliIo } from '../cli/cli-io';
+import { loadHostScenarioForCli } from '../cli/scenario-file';
 import { formatDuration } from '../units';
-import { HostError } from './create-host';
-import { HostScenarioError } from './host-config';
-import { loadHostScenarioFile, runHostScenario, type HostSample, type HostScenarioResult } from './host-scenario';
+import { HostError, type Host } from './create-host';
+import type { HostScenario } from './host-config';
+import { runHostScenario, type HostSample, type HostScenarioResult } from './host-scenario';
 import { renderHostReport } from './host-report';
+import type { ViewRecorder } from '../view/view-recorder';
+import type { HostRecording } from '../view/host-recording';
 
 const MAX_TIMELINE_DECISIONS = 400;
 
 /** What `run --json` prints for a host scenario. */
 export type HostRunOutput = Omit<HostScenarioResult, 'host'>;
 
-export function runHostCommand(file: string, flags: { json?: boolean; verbose?: boolean; report?: string }, io: CliIo): HostRunOutput {
-  let scenario;
-  try {
-    scenario = loadHostScenarioFile(file);
-  } catch (err) {
-    if (err instanceof HostScenarioError) throw new CliError(err.message);
-    throw err;
-  }
+export function runHostCommand(file: string, flags: { json?: boolean; verbose?: boolean; report?: string; record?: string }, io: CliIo): HostRunOutput {
+  const scenario = loadHostScenarioForCli(file);
   const show = (line: string): void => {
     if (!flags.json) io.stdout(line + '\n');
   };
@@ -32,14 +30,28 @@ export function runHostCommand(file: string, flags: { json?: boolean; verbose?: 
   show('');
   const samples: HostSample[] = [];
   let shown = 0;
+  // --record: one view recorder per VM, from the host's start (every part's first state).
+  let recorders: { name: string; recorder: ViewRecorder }[] = [];
   let result;
   try {
     result = runHostScenario(scenario, {
+      ...(flags.record !== undefined
+        ? {
+            onStart: (host: Host) => {
+              // Loaded when asked for, not with every host run.
+              const { ViewRecorder: Recorder } = require('../view/view-recorder') as typeof import('../view/view-recorder');
+              recorders = host.vms.map((v) => ({ name: v.name, recorder: new Recorder(v.vm) }));
+            },
+          }
+        : {}),
       onDecision: (d) => {
         if (flags.json) return;
         if (shown++ < MAX_TIMELINE_DECISIONS || flags.verbose) show(`${pad(formatDuration(d.time))} ${d.vm}: target ${gib(d.fromBytes)} -> ${gib(d.toBytes)} (${d.reason})`);
       },
-      onStep: (s) => show(`${pad(formatDuration(s.at))} ${s.vm}: ${typeof s.command === 'string' ? s.command : JSON.stringify(s.command)} -> ${typeof s.reply === 'string' ? s.reply || 'ok' : JSON.stringify(s.reply)}`),
+      onStep: (s) => {
+        recorders.find((r) => r.name === s.vm)?.recorder.step(s);
+        show(`${pad(formatDuration(s.at))} ${s.vm}: ${typeof s.command === 'string' ? s.command : JSON.stringify(s.command)} -> ${typeof s.reply === 'string' ? s.reply || 'ok' : JSON.stringify(s.reply)}`);
+      },
       ...(flags.report !== undefined ? { onSample: (s: HostSample) => samples.push(s) } : {}),
     });
   } catch (err) {
@@ -47,6 +59,7 @@ export function runHostCommand(file: string, flags: { json?: boolean; verbose?: 
     throw err;
   }
   const { host, ...plain } = result;
+  const recording = flags.record === undefined ? undefined : hostRecording(scenario, file, recorders, plain.virtualTimeMs);
   host.dispose();
   if (shown > MAX_TIMELINE_DECISIONS && !flags.verbose) show(`... ${shown - MAX_TIMELINE_DECISIONS} more decisions (--verbose shows all, --json lists them)`);
   for (const r of plain.rejections) show(`${pad(formatDuration(r.time))} policy: rejected: ${r.reason}`);
@@ -60,7 +73,28 @@ export function runHostCommand(file: string, flags: { json?: boolean; verbose?: 
     }
     show(`\nreport: ${flags.report}`);
   }
+  if (recording !== undefined && flags.record !== undefined) {
+    try {
+      writeFileSync(flags.record, JSON.stringify(recording));
+    } catch (err) {
+      throw new CliError(`--record: cannot write "${flags.record}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    show(`\nrecorded: ${flags.record} (replay a VM with: hv-balloon-sim view ${flags.record} --vm <name>; VMs: ${recording.vms.map((v) => v.name).join(', ')})`);
+  }
   return plain;
+}
+
+/** Every VM's recording, as `run <scenario> --record` makes one for a single VM; the recorders are done after it. */
+function hostRecording(scenario: HostScenario, file: string, recorders: { name: string; recorder: ViewRecorder }[], endMs: number): HostRecording {
+  const { makeRecording } = require('../view/view-source') as typeof import('../view/view-source');
+  const { HOST_RECORDING_FORMAT } = require('../view/host-recording') as typeof import('../view/host-recording');
+  const vms = recorders.map(({ name, recorder }) => {
+    recorder.sampleMemory();
+    const recording = makeRecording(recorder, { name: `${scenario.name}: ${name}`, source: file, untilMs: scenario.until }, endMs);
+    recorder.dispose();
+    return { name, recording };
+  });
+  return { format: HOST_RECORDING_FORMAT, version: 1, host: { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), source: file }, vms };
 }
 
 function hostTable(r: Omit<HostScenarioResult, 'host'>): string {

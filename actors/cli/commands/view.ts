@@ -3,14 +3,17 @@
  * 127.0.0.1 showing a VM as it runs (virtual time follows the wall clock times --speed) — every
  * part's statechart with its active states, the messages between the parts, memory, the device's
  * counters and warnings — with controls and a QMP/HMP console. Given a recorded run (`run
- * <scenario> --record run.json`), it replays it with a time slider instead.
+ * <scenario> --record run.json`), it replays it with a time slider instead; of a recorded host run
+ * (`run host.json --record`), one VM (`--vm <name>`, the first by default).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
 import { loadScenarioForCli } from '../scenario-file';
+import { readHostScenarioJson } from '../../host/host-detect';
 import type { ScenarioStepResult } from '../../scenario/scenario';
+import type { ViewRecording } from '../../view/view-model';
 import { startInspectorForCli, waitForInspector } from '../inspect-option';
 import { addVmOptions, rejectVmFlagsWithScenario, vmOptionsFromCli, type RawVmOptions } from '../vm-options';
 import { parsePort, serveView, startLiveViewForCli, untilSignal, type CliView } from '../view-option';
@@ -19,6 +22,7 @@ interface ViewFlags extends RawVmOptions {
   port?: string;
   speed: string;
   paused?: boolean;
+  vm?: string;
 }
 
 export function registerViewCommand(program: Command, io: CliIo): void {
@@ -28,9 +32,10 @@ export function registerViewCommand(program: Command, io: CliIo): void {
     .argument('[file]', 'a scenario file (run it live) or a recorded run (run ... --record run.json); without it, a VM from the flags')
     .option('--port <port>', 'port on 127.0.0.1 (default 0: a free one)')
     .option('--speed <factor>', 'virtual ms per wall ms (the page can change it)', '1')
-    .option('--paused', 'start with virtual time stopped (press run or step in the page)');
+    .option('--paused', 'start with virtual time stopped (press run or step in the page)')
+    .option('--vm <name>', 'of a recorded host run: the VM to replay (default: the first)');
   addVmOptions(command)
-    .addHelpText('after', '\nExamples:\n  hv-balloon-sim view examples/shrink-and-grow.json\n  hv-balloon-sim run examples/reboot.json --record run.json && hv-balloon-sim view run.json\n  hv-balloon-sim view --memory 4G --maxmem 44G --memdev 8G --status-report')
+    .addHelpText('after', '\nExamples:\n  hv-balloon-sim view examples/shrink-and-grow.json\n  hv-balloon-sim run examples/reboot.json --record run.json && hv-balloon-sim view run.json\n  hv-balloon-sim run examples/host-overcommit-weight.json --record host-run.json && hv-balloon-sim view host-run.json --vm db\n  hv-balloon-sim view --memory 4G --maxmem 44G --memdev 8G --status-report')
     .action(async (file: string | undefined, flags: ViewFlags, cmd: Command) => {
       // --view and --view-port come with the VM flags; here the page is the point, --port its port.
       const port = flags.port !== undefined ? parsePort(flags.port) : parsePort(flags.viewPort, '--view-port');
@@ -43,16 +48,10 @@ export function registerViewCommand(program: Command, io: CliIo): void {
       rejectVmFlagsWithScenario(cmd);
       const json = file === undefined ? undefined : readJson(file);
       // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
-      const { RECORDING_FORMAT } = require('../../view/view-model') as typeof import('../../view/view-model');
-      const { parseRecording, RecordingError, ReplayViewSource } = require('../../view/view-source') as typeof import('../../view/view-source');
-      if (json !== undefined && (json as { format?: unknown }).format === RECORDING_FORMAT) {
-        let recording;
-        try {
-          recording = parseRecording(json, file!);
-        } catch (err) {
-          if (err instanceof RecordingError) throw new CliError(err.message);
-          throw err;
-        }
+      const { ReplayViewSource } = require('../../view/view-source') as typeof import('../../view/view-source');
+      const recording = json === undefined ? undefined : recordingIn(json, file!, flags.vm, io);
+      if (flags.vm !== undefined && recording === undefined) throw new CliError('--vm: goes with a recorded host run (run <host.json> --record run.json)');
+      if (recording !== undefined) {
         const server = await serveView(new ReplayViewSource(recording), port, io);
         await untilSignal(io);
         await server.close();
@@ -88,6 +87,9 @@ export interface LiveViewFlags {
 
 /** A scenario run live in the view until Ctrl-C (`view <scenario>`, `run <scenario> --view`); it pauses at the scenario's end. */
 export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: CliIo, onStep?: (step: ScenarioStepResult) => void): Promise<void> {
+  if (readHostScenarioJson(file)) {
+    throw new CliError(`${file}: a host scenario; the view shows a host's VMs from a recording, one at a time: run ${file} --record run.json, then view run.json --vm <name> (live, not yet)`);
+  }
   const { scheduleScenarioSteps } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { createVm } = require('../../vm/create-vm') as typeof import('../../vm/create-vm');
   const scenario = loadScenarioForCli(file);
@@ -108,6 +110,26 @@ export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: C
     await view?.stop();
     vm.dispose();
     await inspector?.stop();
+  }
+}
+
+/** The recording `json` holds (of a host run: the VM `vm`, the first by default), or undefined when it is no recording. */
+function recordingIn(json: unknown, file: string, vm: string | undefined, io: CliIo): ViewRecording | undefined {
+  const { RECORDING_FORMAT } = require('../../view/view-model') as typeof import('../../view/view-model');
+  const { parseRecording, RecordingError } = require('../../view/view-source') as typeof import('../../view/view-source');
+  const { isHostRecording, pickHostVmRecording } = require('../../view/host-recording') as typeof import('../../view/host-recording');
+  try {
+    if (isHostRecording(json)) {
+      const picked = pickHostVmRecording(json, file, vm);
+      io.stderr(`recorded host run: VMs ${picked.names.join(', ')}; showing ${picked.name} (--vm <name> shows another)\n`);
+      return picked.recording;
+    }
+    if (vm !== undefined) throw new CliError(`--vm: goes with a recorded host run (run <host.json> --record run.json); ${file} is not one`);
+    if ((json as { format?: unknown } | null)?.format === RECORDING_FORMAT) return parseRecording(json, file);
+    return undefined;
+  } catch (err) {
+    if (err instanceof RecordingError) throw new CliError(err.message);
+    throw err;
   }
 }
 

@@ -1,24 +1,11 @@
 /** `run host.json --report`: an offline page with the host's chart and one chart per VM; the timeline names each decision's reason. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../../../actors/cli/commands/run';
+import { writeSmallHost } from './small-host';
 
 describe('run host.json', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hv-host-report-'));
-  const file = join(dir, 'host.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'small host',
-      host: { memory: '8G', policy: { kind: 'hyperv' } },
-      vms: [
-        { name: 'web', dynamicMemory: { startup: '2G', minimum: '1G', maximum: '4G' }, workload: { kind: 'demand', shape: 'steady', baseBytes: '2500M' } },
-        { name: 'idle', dynamicMemory: { startup: '2G', minimum: '1G', maximum: '4G' } },
-      ],
-      until: '2min',
-    }),
-  );
+  const { dir, file } = writeSmallHost('hv-host-report-');
 
   it('prints the decisions with their reasons and a row per VM; --report writes a chart per VM and one for the host', async () => {
     let out = '';
