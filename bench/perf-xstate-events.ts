@@ -18,24 +18,33 @@ export class XStateEventCounter {
   /** Events per part (the actor's systemId: device, guest, vcpu, channel, memctl, vm). */
   readonly byPart = new Map<string, number>();
   counting = false;
-  private readonly lastEvent = new Map<string, unknown>();
+  /** Per actor, every event object it was given (an actor may be given a new one before it handles the last). */
+  private readonly seenEvents = new Map<string, WeakSet<object>>();
 
   readonly inspect = (e: InspectionEvent): void => {
     if (e.type === '@xstate.event') {
-      this.lastEvent.set(e.actorRef.sessionId, e.event);
+      // Reported when sent: an actor that sends itself the next event while handling one reports
+      // it before the microsteps of the one in hand, so remember all, not only the last.
+      this.seen(e.actorRef.sessionId).add(e.event);
       if (this.counting) {
         this.count(e.actorRef);
         this.sentEvents++;
       }
     } else if (e.type === '@xstate.microstep') {
-      const id = e.actorRef.sessionId;
-      if (this.lastEvent.get(id) !== e.event) {
-        this.lastEvent.set(id, e.event);
+      const seen = this.seen(e.actorRef.sessionId);
+      if (!seen.has(e.event)) {
+        seen.add(e.event);
         if (this.counting) this.count(e.actorRef);
       }
       if (this.counting) this.microsteps++;
     }
   };
+
+  private seen(sessionId: string): WeakSet<object> {
+    let set = this.seenEvents.get(sessionId);
+    if (set === undefined) this.seenEvents.set(sessionId, (set = new WeakSet<object>()));
+    return set;
+  }
 
   private count(actor: object): void {
     this.events++;

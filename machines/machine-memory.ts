@@ -25,17 +25,18 @@
  * Both: workload frees from the highest used pages down; no allocation takes the last
  * min-watermark pages (Linux keeps them for atomic allocations).
  */
-import BTree from 'sorted-btree';
 import type { PageRange } from '../protocol/messages';
 import { PAGE_SIZE } from '../protocol/constants';
-import type { GuestMemoryView, HostMemoryView, MemorySection, RegionKind } from './memory-views';
+import type { GuestMemoryView, HostMemoryView, MemorySection } from './memory-views';
+import { checkCount, checkRange, isPowerOfTwo, MemoryModelError, type MachineMemoryConfig } from './machine-memory/config';
+import { RegionIndex, type MappedSlot } from './machine-memory/region-index';
 import { PageRangeTree } from './page-range-tree';
 import { pickContiguousRuns, pickLowest, pickUnitsFromTop, simpleWatermarks } from './simple-memory/simple-allocator';
 import { linuxBootLayout, SECTION_PAGES } from './linux-memory/boot-layout';
-import { resolveLinuxMemory, type LinuxMemoryOptions, type LinuxMemoryParams } from './linux-memory/linux-memory-params';
+import { resolveLinuxMemory, type LinuxMemoryParams } from './linux-memory/linux-memory-params';
 import { pickPagesByZone, pickUnitsByZone } from './linux-memory/zone-allocator';
 import { ZONE_END, ZONE_START, ZONES, zoneLimits, type ZoneLimits, type ZoneName } from './linux-memory/zones';
-import { buildPcMemoryMap, hex, MemoryMapError, type MachineType, type MapRegionKind, type PcMemoryMap } from './pc-memory-map';
+import { buildPcMemoryMap, hex, MemoryMapError, type PcMemoryMap } from './pc-memory-map';
 
 const MiB_PAGES = 256;
 const FOUR_GIB_PAGE = 0x10_0000;
@@ -44,34 +45,6 @@ const FOUR_GIB_PAGE = 0x10_0000;
 export const DEFAULT_KERNEL_RESERVED_PAGES = 64 * MiB_PAGES;
 /** Host page size of a hugepage-backed memdev (x86 2 MiB pages). */
 export const HUGEPAGE_SIZE = 2 * 1024 * 1024;
-
-export interface MachineMemoryConfig {
-  /** `-machine` type: `pc` (default) or `q35`. */
-  machineType?: MachineType;
-  /** `-m` boot RAM in bytes. */
-  ramBytes: number;
-  /** `maxmem=` in bytes; default ramBytes (no device memory). */
-  maxmemBytes?: number;
-  /** `slots=`; pc adds 1 GiB of device-memory area per slot. Default 0. */
-  slots?: number;
-  /**
-   * The simple model: pages of low RAM the kernel holds from boot, counted as used and committed,
-   * one zone, balloon units from the top. Given, it replaces the calibrated Linux model.
-   */
-  kernelReservedPages?: number;
-  /** The calibrated Linux guest model's parameters (machines/linux-memory/); used unless kernelReservedPages is given. */
-  linux?: LinuxMemoryOptions;
-  /** Host page size backing boot RAM. Default 4096. */
-  hostPageSize?: number;
-  /** The memdev is hugepage-backed (host page size 2 MiB unless memdevHostPageSize says otherwise). */
-  memdevHugepages?: boolean;
-  /** Host page size backing memdev slots. Default 4096 (2 MiB with memdevHugepages). */
-  memdevHostPageSize?: number;
-  /** Whether the memdev's host addresses are 4 KiB aligned. Default true. */
-  memdevHostAligned?: boolean;
-  /** Boot RAM starts resident on the host (the guest touched it at boot). Default true. */
-  bootRamResident?: boolean;
-}
 
 export type GuestPageState = 'free' | 'kernel' | 'used' | 'ballooned' | 'offline' | 'reserved' | 'absent';
 export type TrackedPageState = Exclude<GuestPageState, 'absent'>;
@@ -83,52 +56,13 @@ export interface Watermarks {
   high: number;
 }
 
-export interface MappedSlot extends PageRange {
-  name: string;
-}
-
-interface RegionEntry {
-  startPage: number;
-  pageCount: number;
-  kind: MapRegionKind;
-  name: string;
-  hostPageSize: number;
-  hostAligned: boolean;
-  /** A memdev slot mapped by mapDeviceMemory (not part of the static map). */
-  slot: boolean;
-  /** Smaller than a page (the HPET): found with pageCount 0, as QEMU's section size rounds down. */
-  subPage: boolean;
-}
+export type { MappedSlot } from './machine-memory/region-index';
+export { MemoryModelError, type MachineMemoryConfig } from './machine-memory/config';
 
 /** Estimated heap bytes per region entry (object of 7 fields + B-tree slot); an estimate. */
 export const REGION_ENTRY_BYTES = 120;
 /** Estimated fixed bytes of the model object and its region index. */
 const MODEL_FIXED_BYTES = 600;
-
-export class MemoryModelError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MemoryModelError';
-  }
-}
-
-function checkCount(method: string, field: string, value: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new MemoryModelError(field, `MachineMemory.${method}: ${field} must be a non-negative integer, got ${String(value)}`);
-  }
-}
-
-function checkRange(method: string, range: PageRange): void {
-  checkCount(method, 'startPage', range.startPage);
-  checkCount(method, 'pageCount', range.pageCount);
-}
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
-}
 
 function rangeEnd(r: PageRange): number {
   return r.startPage + r.pageCount;
@@ -151,8 +85,8 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   private readonly memdevHostAligned: boolean;
   private readonly bootRamResident: boolean;
 
-  private readonly regions = new BTree<number, RegionEntry>();
-  private mappedRamPages = 0;
+  /** The guest-physical regions (static map and mapped memdev slots), the host view's index. */
+  private readonly regions: RegionIndex;
 
   private readonly free = new PageRangeTree();
   private readonly kernel = new PageRangeTree();
@@ -184,27 +118,15 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     this.memdevHostAligned = config.memdevHostAligned ?? true;
     this.bootRamResident = config.bootRamResident ?? true;
 
-    for (const r of this.map.regions) {
-      this.regions.set(r.startPage, {
-        startPage: r.startPage,
-        pageCount: r.pageCount,
-        kind: r.kind,
-        name: r.name,
-        hostPageSize: r.kind === 'ram' ? this.hostPageSize : PAGE_SIZE,
-        hostAligned: true,
-        slot: false,
-        subPage: r.subPageBytes !== undefined,
-      });
-      if (r.kind === 'ram') this.mappedRamPages += r.pageCount;
-    }
+    this.regions = new RegionIndex(this.map, this.hostPageSize);
 
     this.linux = config.kernelReservedPages === undefined ? resolveLinuxMemory(config.linux, 'linux') : null;
     const kernelPages = config.kernelReservedPages ?? DEFAULT_KERNEL_RESERVED_PAGES;
     checkCount('constructor', 'kernelReservedPages', kernelPages);
-    if (this.linux === null && kernelPages >= this.mappedRamPages) {
+    if (this.linux === null && kernelPages >= this.regions.mappedRamPages) {
       throw new MemoryModelError(
         'kernelReservedPages',
-        `kernelReservedPages (${kernelPages}) must be smaller than the guest's visible RAM (${this.mappedRamPages} pages of ramBytes=${hex(config.ramBytes)})`,
+        `kernelReservedPages (${kernelPages}) must be smaller than the guest's visible RAM (${this.regions.mappedRamPages} pages of ramBytes=${hex(config.ramBytes)})`,
       );
     }
     this.simpleKernelPages = kernelPages;
@@ -227,33 +149,12 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     checkCount('findSection', 'page', page);
     checkCount('findSection', 'maxPages', maxPages);
     if (maxPages === 0) throw new MemoryModelError('maxPages', 'MachineMemory.findSection: maxPages must be at least 1, got 0');
-    const windowEnd = page + maxPages;
-    const at = this.regionAt(page);
-    if (at !== undefined) {
-      const kind: RegionKind = at.kind;
-      return {
-        kind,
-        startPage: page,
-        // QEMU hv_balloon_handle_remove_ranges: a section smaller than a page is 0 pages long.
-        pageCount: at.subPage ? 0 : Math.min(rangeEnd(at), windowEnd) - page,
-        name: at.name,
-        hostPageSize: at.hostPageSize,
-        hostAligned: at.hostAligned,
-      };
-    }
-    const next = this.regions.nextHigherPair(page);
-    const holeEnd = next === undefined ? windowEnd : Math.min(next[0], windowEnd);
-    return { kind: 'unmapped', startPage: page, pageCount: holeEnd - page, name: 'unmapped', hostPageSize: PAGE_SIZE, hostAligned: false };
+    return this.regions.findSection(page, maxPages);
   }
 
   discard(range: PageRange): boolean {
     checkRange('discard', range);
-    const end = rangeEnd(range);
-    for (let p = range.startPage; p < end; ) {
-      const at = this.regionAt(p);
-      if (at === undefined || at.kind !== 'ram') return false;
-      p = rangeEnd(at);
-    }
+    if (!this.regions.allRam(range)) return false;
     this.discarded.insert(range.startPage, range.pageCount);
     return true;
   }
@@ -272,24 +173,14 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
         `MachineMemory.mapDeviceMemory: ${name} pages [${hex(range.startPage)}, ${hex(rangeEnd(range))}) are outside device memory: ${where}`,
       );
     }
-    const clash = this.regions.getPairOrNextLower(rangeEnd(range) - 1);
-    if (clash !== undefined && rangeEnd(clash[1]) > range.startPage) {
+    const clash = this.regions.clashWith(range);
+    if (clash !== undefined) {
       throw new MemoryModelError(
         'range',
-        `MachineMemory.mapDeviceMemory: ${name} overlaps ${clash[1].name} at pages [${hex(clash[1].startPage)}, ${hex(rangeEnd(clash[1]))})`,
+        `MachineMemory.mapDeviceMemory: ${name} overlaps ${clash.name} at pages [${hex(clash.startPage)}, ${hex(rangeEnd(clash))})`,
       );
     }
-    this.regions.set(range.startPage, {
-      startPage: range.startPage,
-      pageCount: range.pageCount,
-      kind: 'ram',
-      name,
-      hostPageSize: this.memdevHostPageSize,
-      hostAligned: this.memdevHostAligned,
-      slot: true,
-      subPage: false,
-    });
-    this.mappedRamPages += range.pageCount;
+    this.regions.addSlot(range, name, this.memdevHostPageSize, this.memdevHostAligned);
     // A memory-backend-ram is populated lazily: nothing is resident until the guest writes.
     this.discarded.insert(range.startPage, range.pageCount);
   }
@@ -297,29 +188,18 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
   releaseDeviceMemory(window: PageRange): void {
     checkRange('releaseDeviceMemory', window);
     if (window.pageCount === 0) return;
-    const end = rangeEnd(window);
-    const slots: RegionEntry[] = [];
-    const before = this.regions.getPairOrNextLower(window.startPage);
-    if (before !== undefined && before[1].slot && rangeEnd(before[1]) > window.startPage) slots.push(before[1]);
-    this.regions.forRange(window.startPage, end, false, (_k, v) => {
-      if (v.slot && v !== slots[0]) slots.push(v);
-    });
-    for (const s of slots) {
-      this.regions.delete(s.startPage);
-      this.mappedRamPages -= s.pageCount;
-      this.discarded.subtract(s.startPage, s.pageCount);
-    }
+    for (const s of this.regions.removeSlots(window)) this.discarded.subtract(s.startPage, s.pageCount);
     // QEMU hv-balloon system reset: the guest is back to boot size, nothing of the window stays.
     for (const t of this.guestTrees()) t.subtract(window.startPage, window.pageCount);
   }
 
   residentPages(): number {
-    return this.mappedRamPages - this.discarded.totalPages;
+    return this.regions.mappedRamPages - this.discarded.totalPages;
   }
 
   /** Host RAM pages mapped into the guest (boot RAM the guest sees + mapped memdev slots). */
   mappedRamPageCount(): number {
-    return this.mappedRamPages;
+    return this.regions.mappedRamPages;
   }
 
   /** The host-discarded (or never populated) RAM ranges, ascending. */
@@ -329,9 +209,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
 
   /** The memdev slots currently mapped, ascending. */
   mappedSlots(): MappedSlot[] {
-    const out: MappedSlot[] = [];
-    for (const [, v] of this.regions.entries()) if (v.slot) out.push({ startPage: v.startPage, pageCount: v.pageCount, name: v.name });
-    return out;
+    return this.regions.slots();
   }
 
   // ---- guest view: counters -------------------------------------------------------------------
@@ -499,11 +377,7 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     if (range.pageCount === 0) throw new MemoryModelError('pageCount', 'MachineMemory.addMemoryBlock: pageCount must be at least 1, got 0');
     // Linux add_memory(): -EEXIST when the range collides with present memory or a static
     // region (a resource already in iomem). Device memory is a hole until somebody adds it.
-    const first = this.regionAt(range.startPage);
-    if (first !== undefined && !first.slot) return 'exists';
-    for (const [, entry] of this.regions.getRange(range.startPage, rangeEnd(range), false)) {
-      if (!entry.slot) return 'exists';
-    }
+    if (this.regions.staticRegionIn(range)) return 'exists';
     for (const t of this.guestTrees()) if (t.intersectsAny(range.startPage, range.pageCount)) return 'exists';
     // The whole PCI hole is the PCI host bridge's window in the guest's iomem, even where QEMU maps nothing.
     const holeStart = this.map.belowFourGiBRamBytes / PAGE_SIZE;
@@ -645,11 +519,6 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     for (const r of this.map.regions) if (r.kind === 'ram' && r.guestRam !== false) this.free.insert(r.startPage, r.pageCount);
     // The kernel reservation comes from the lowest RAM (the kernel is loaded low).
     for (const t of pickLowest(this.free, this.simpleKernelPages)) this.moveRange(this.free, this.kernel, t);
-  }
-
-  private regionAt(page: number): RegionEntry | undefined {
-    const below = this.regions.getPairOrNextLower(page);
-    return below !== undefined && rangeEnd(below[1]) > page ? below[1] : undefined;
   }
 
   private moveRange(from: PageRangeTree, to: PageRangeTree, r: PageRange): void {

@@ -33,6 +33,26 @@ describe('XStateEventCounter', () => {
     expect(counter.microsteps).toBe(4);
   });
 
+  it('counts once an event whose handler sends the actor its next event (self.send)', () => {
+    const chain = setup({ types: { events: {} as { type: 'go' } | { type: 'step' } } }).createMachine({
+      initial: 'a',
+      states: {
+        a: { on: { go: { target: 'b', actions: ({ self }) => self.send({ type: 'step' }) } } },
+        b: { on: { step: 'c' } },
+        c: {},
+      },
+    });
+    const counter = new XStateEventCounter();
+    const actor = createActor(chain, { inspect: counter.inspect });
+    actor.start();
+    counter.counting = true;
+    actor.send({ type: 'go' });
+    expect(actor.getSnapshot().value).toBe('c');
+    expect(counter.events).toBe(2);
+    expect(counter.sentEvents).toBe(2);
+    expect(counter.microsteps).toBe(2);
+  });
+
   it('counts nothing while it is not counting', () => {
     const counter = new XStateEventCounter();
     const actor = createActor(machine, { inspect: counter.inspect });
