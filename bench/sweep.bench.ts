@@ -1,7 +1,15 @@
 /**
- * sweep-1000: 1,000 short scenarios through `hv-balloon-sim sweep`, once on one worker thread and
+ * sweep-1000: 1,000 short scenarios through `hv-balloon-sim sweep`, once on one worker process and
  * once on one per core; runs per second of each and the speed-up. Each sweep runs in its own
- * process (the CLI), as a user runs it: wall time includes starting the pool's threads.
+ * process (the CLI), as a user runs it: wall time includes starting the pool's workers.
+ *
+ * On a machine other jobs share, wall time measures the machine as much as the pool: a sweep on
+ * two workers gets two cores only if nobody else wants them. So beside the speed-up it reports
+ * what does not depend on load: CPU per run with one worker and with all (equal: the workers add
+ * no work), and the cores each sweep got (CPU ÷ wall: a one-worker sweep should use one core, an
+ * all-worker sweep one per worker), and the load average before and after; and a yardstick, the
+ * speed-up the machine gives a plain CPU loop run as that many processes (machineSpeedup): the
+ * sweep's speed-up over it says how much of what the machine offers the sweep takes.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,10 +41,36 @@ function sweepOnce(file: string, out: string, workers: number): SweepJson {
   return json;
 }
 
+/**
+ * The machine's own parallel speed-up right now: `copies` processes of a fixed CPU-bound loop at
+ * once against one alone (wall time). On idle cores it is `copies`; on cores other jobs (or the
+ * hypervisor) take, less. The sweep cannot scale better than this yardstick, whatever its pool.
+ */
+function machineSpeedup(copies: number): number {
+  const script = `
+    const { spawn } = require('node:child_process');
+    const loop = 'let x = 0; for (let i = 0; i < 1.5e8; i++) x = (x + i * 7) % 1000003; if (x < 0) console.log(x);';
+    const wall = async (n) => {
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => spawn(process.execPath, ['-e', loop]).on('exit', resolve))));
+      return performance.now() - t0;
+    };
+    (async () => {
+      const one = await wall(1);
+      const many = await wall(${copies});
+      process.stdout.write(String((${copies} * one) / many));
+    })();`;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`sweep-1000: the machine yardstick failed: ${child.stderr.trim()}`);
+  return Number(child.stdout);
+}
+
 export const sweep1000Bench: Benchmark = {
   name: 'sweep-1000',
-  description: '1,000 short scenarios (seeds of one balloon step) through `sweep`: runs per second on 1 worker thread and on one per core, and the speed-up',
+  description: '1,000 short scenarios (seeds of one balloon step) through `sweep`: runs per second on 1 worker process and on one per core, the speed-up, CPU per run and cores used',
   target: { figure: 'efficiency', op: '>=', value: 0.8, unit: 'x linear' },
+  // Each measurement is two 1,000-run sweeps in fresh processes (each loads the simulator itself): a warm-up warms nothing.
+  warmUp: false,
   run() {
     const dir = mkdtempSync(join(tmpdir(), 'hvb-sweep-bench-'));
     try {
@@ -44,12 +78,17 @@ export const sweep1000Bench: Benchmark = {
       writeFileSync(file, JSON.stringify(SWEEP));
       const load = loadavg()[0];
       const workers = availableParallelism();
+      const machineBefore = machineSpeedup(workers);
       const one = sweepOnce(file, join(dir, 'one.jsonl'), 1);
       const all = sweepOnce(file, join(dir, 'all.jsonl'), workers);
+      const machine = (machineBefore + machineSpeedup(workers)) / 2;
       const speedup = one.wallMs / all.wallMs;
       return {
         efficiency: Math.round((speedup / workers) * 100) / 100,
         speedup: Math.round(speedup * 100) / 100,
+        // What `workers` copies of a plain CPU loop gained on this machine around the sweeps, and the sweep's share of it.
+        machineSpeedup: Math.round(machine * 100) / 100,
+        efficiencyVsMachine: Math.round((speedup / machine) * 100) / 100,
         workers,
         runsPerSec1: one.runsPerSecond,
         runsPerSecAll: all.runsPerSecond,
@@ -57,10 +96,14 @@ export const sweep1000Bench: Benchmark = {
         wallMsAll: all.wallMs,
         cpuMs1: one.cpuMs,
         cpuMsAll: all.cpuMs,
-        // CPU per run does not depend on how busy a shared machine is: equal figures mean the threads add no work.
+        // CPU (the sweep's process and its workers) per run: equal figures mean the extra workers add no work.
         cpuMsPerRun1: Math.round((one.cpuMs / 1000) * 100) / 100,
         cpuMsPerRunAll: Math.round((all.cpuMs / 1000) * 100) / 100,
+        // Cores each sweep kept busy: about 1 and `workers` when the machine had them to give.
+        coresUsed1: Math.round((one.cpuMs / one.wallMs) * 100) / 100,
+        coresUsedAll: Math.round((all.cpuMs / all.wallMs) * 100) / 100,
         loadAvgAtStart: Math.round(load * 100) / 100,
+        loadAvgAtEnd: Math.round(loadavg()[0] * 100) / 100,
       };
     } finally {
       rmSync(dir, { recursive: true, force: true });

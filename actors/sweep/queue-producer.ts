@@ -4,7 +4,8 @@
  * queue's event stream. Jobs are named after the sweep and the run, so enqueueing again (a resumed
  * sweep) adds only what is missing and collects what finished while nobody was listening.
  */
-import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Job as BullJob, Queue } from 'bullmq';
+import { loadOptional } from './optional-package';
 import type { RunOutcome, RunTask } from './run-task';
 import { checkRedis, connectionOf, jobIdOf, safeUrl, type RunJobData } from './redis-queue';
 
@@ -29,6 +30,7 @@ export interface QueueRunHooks {
 }
 
 export async function runThroughQueue(sweepId: string, todo: readonly number[], taskOf: (index: number) => RunTask, target: QueueTarget, hooks: QueueRunHooks): Promise<void> {
+  const { Queue, QueueEvents } = loadOptional<typeof import('bullmq')>('bullmq', 'a sweep through a Redis queue');
   await checkRedis(target.url);
   const connection = connectionOf(target.url);
   const queue = new Queue<RunJobData, RunOutcome>(target.name, { connection });
@@ -109,7 +111,8 @@ async function scan(queue: Queue<RunJobData, RunOutcome>, sweepId: string, pendi
 
 /** Takes a finished job's outcome: its return value, or, for a job whose workers kept failing, an error. */
 async function collect(queue: Queue<RunJobData, RunOutcome>, jobId: string, index: number, finish: (index: number, outcome: RunOutcome) => void): Promise<void> {
-  const job = (await Job.fromId(queue, jobId)) as Job<RunJobData, RunOutcome> | undefined;
+  const { Job } = loadOptional<typeof import('bullmq')>('bullmq', 'a sweep through a Redis queue');
+  const job = (await Job.fromId(queue, jobId)) as BullJob<RunJobData, RunOutcome> | undefined;
   if (!job) return;
   const state = await job.getState();
   if (state === 'completed') finish(index, job.returnvalue);

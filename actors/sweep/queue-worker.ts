@@ -1,16 +1,17 @@
 /**
  * A queue worker: takes sweep runs from a BullMQ queue on Redis and runs them on this machine's
- * worker-thread pool, one job per thread. Runs happen off the main thread, so BullMQ keeps renewing
+ * pool of worker processes, one job per process. Runs happen outside this process, so BullMQ keeps renewing
  * the job locks while they compute; a worker that dies (killed, machine lost) stops renewing, and
  * after the stall timeout another worker takes its job again.
  */
-import { Queue, Worker } from 'bullmq';
+import { loadOptional } from './optional-package';
 import { createRunPool } from './run-pool';
 import type { RunOutcome } from './run-task';
 import { checkRedis, connectionOf, safeUrl, type RunJobData } from './redis-queue';
 import type { QueueTarget } from './queue-producer';
 
 export interface QueueWorkerOptions extends QueueTarget {
+  /** Runs at once on this machine (worker processes). */
   threads: number;
   /** How long a job's worker may stay silent before its job is given to another worker. */
   stallTimeoutMs: number;
@@ -27,6 +28,7 @@ export interface QueueWorkerHandle {
 }
 
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorkerHandle> {
+  const { Queue, Worker } = loadOptional<typeof import('bullmq')>('bullmq', 'a queue worker');
   await checkRedis(options.url);
   const pool = createRunPool(options.threads);
   let active = 0;
@@ -92,7 +94,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     },
   );
   await worker.waitUntilReady();
-  options.log(`worker on ${safeUrl(options.url)} (queue "${options.name}"), ${options.threads} thread${options.threads === 1 ? '' : 's'}`);
+  options.log(`worker on ${safeUrl(options.url)} (queue "${options.name}"), ${options.threads} worker process${options.threads === 1 ? '' : 'es'}`);
   armIdleTimer();
   return { done: done.then(() => stopping), stop };
 }

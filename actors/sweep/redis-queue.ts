@@ -3,7 +3,7 @@
  * name, the job shape, and a quick check that Redis answers (BullMQ's own connections retry
  * forever, which would leave a user with a typo waiting in silence).
  */
-import { Redis } from 'ioredis';
+import { loadOptional } from './optional-package';
 import type { RunTask } from './run-task';
 
 export const DEFAULT_QUEUE_NAME = 'hv-balloon-sim';
@@ -49,7 +49,11 @@ export function safeUrl(url: string): string {
 
 /** Connects once, PINGs, and disconnects; throws a QueueError naming the address when Redis does not answer. */
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const { Redis } = loadOptional<typeof import('ioredis')>('ioredis', 'a sweep through a Redis queue');
+  // disconnectTimeout: ioredis waits this long for a socket to close before destroying it, on a
+  // timer it clears only on a later 'close' — which a refused connection has already had, so the
+  // default 2 s would keep the process (a CLI that failed, a test runner) alive for nothing.
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, disconnectTimeout: 50 });
   let lastError: Error | undefined;
   client.on('error', (err: Error) => {
     lastError = err;

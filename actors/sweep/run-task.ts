@@ -1,5 +1,5 @@
 /**
- * One run of a sweep: the code a pool thread (or a queue worker) executes. It builds the scenario's
+ * One run of a sweep: the code a pool worker process executes (for the local pool or a queue worker). It builds the scenario's
  * simulation, runs it to its end, and reads the sweep's figures from the result. A run that throws
  * or passes its wall-time budget is an outcome like any other, never a crash of the sweep.
  */
@@ -12,14 +12,14 @@ export interface RunTaskFigure {
   divisor: number;
 }
 
-/** Everything a run needs, as plain data (it crosses threads and machines). */
+/** Everything a run needs, as plain data (it crosses processes and machines). */
 export interface RunTask {
   kind: string;
   /** Where the scenario came from, for error messages. */
   source: string;
   scenario: Record<string, unknown>;
   figures: RunTaskFigure[];
-  /** Wall-clock ms the run may take, counted from when it starts on its thread. */
+  /** Wall-clock ms the run may take, counted from when it starts in its worker. */
   budgetMs: number;
 }
 
@@ -30,7 +30,7 @@ export type RunOutcome =
 
 class OverBudget extends Error {}
 
-/** Runs one task to its outcome. The default export is what the worker pool calls. */
+/** Runs one task to its outcome (in a pool worker process, pool-worker.ts, or a test's own process). */
 export function runTask(task: RunTask, wallNow: () => number = () => performance.now()): RunOutcome {
   const started = wallNow();
   // Checked as virtual time passes; the pool's abort is the backstop for a run stuck in one step.
@@ -59,8 +59,4 @@ function readFigures(result: Record<string, unknown>, figures: readonly RunTaskF
     out[figure.name] = typeof value === 'number' && Number.isFinite(value) ? value / figure.divisor : null;
   }
   return out;
-}
-
-export default function runTaskInWorker(task: RunTask): RunOutcome {
-  return runTask(task);
 }

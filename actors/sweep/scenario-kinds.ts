@@ -1,8 +1,11 @@
 /**
- * The kinds of scenario a sweep can vary. Today: a VM scenario (`run`'s format). A host scenario
- * (many VMs under a memory policy) plugs in here as a second kind once the host part exists: a
- * kind says which files are its own, how to check one, and how to run one to its end.
+ * The kinds of scenario a sweep can vary: a VM scenario (`run`'s format) and a host scenario (many
+ * VMs under a memory policy, docs/host.md). A kind says which files are its own, how to check one,
+ * and how to run one to its end.
  */
+import type { HostVmState } from '../host/create-host';
+import { isHostScenario, parseHostScenario } from '../host/host-config';
+import { runHostScenario } from '../host/host-scenario';
 import { parseScenario, runScenario } from '../scenario/scenario';
 
 /** What a kind's run gives back: JSON-able, `final` is what the results file keeps. */
@@ -29,7 +32,7 @@ export interface ScenarioKind {
 
 export const vmScenarioKind: ScenarioKind = {
   name: 'vm',
-  matches: (json) => !('host' in json) && !('vms' in json),
+  matches: (json) => !isHostScenario(json),
   check: (json, source) => {
     parseScenario(json, source);
   },
@@ -41,8 +44,39 @@ export const vmScenarioKind: ScenarioKind = {
   defaultFigures: { actualMiB: { path: 'final.actualBytes', in: 'MiB' } },
 };
 
+/** Per-VM figures added up over a host's VMs (`totals.<name>` in a host run's result). */
+const HOST_TOTALS = ['assignedBytes', 'demandBytes', 'pagedBytes', 'hostPagedBytes', 'guestSwapInBytes', 'guestSwapOutBytes', 'guestSwappedBytes', 'residentBytes'] as const;
+
+/**
+ * A host scenario: `run host.json`'s result, whose figures are read by path as for a VM
+ * (`final.host.overcommitBytes`, `final.vms[0].pagedBytes`, `policy.decisions`), plus two views
+ * made for sweeps: `vm.<name>` (a VM of final.vms by its name: `vm.db.pagedBytes`) and
+ * `totals.<figure>` (summed over the VMs: `totals.pagedBytes`, `totals.hostPagedBytes`).
+ */
+export const hostScenarioKind: ScenarioKind = {
+  name: 'host',
+  matches: (json) => isHostScenario(json),
+  check: (json, source) => {
+    parseHostScenario(json, source);
+  },
+  run: (json, source, onProgress) => {
+    const scenario = parseHostScenario(json, source);
+    const { host, wallTimeMs: _wall, ...plain } = runHostScenario(scenario, { onProgress });
+    host.dispose();
+    const vms = plain.final.vms;
+    const totals = Object.fromEntries(HOST_TOTALS.map((key) => [key, vms.reduce((sum, v) => sum + (v[key] ?? 0), 0)]));
+    const vm: Record<string, HostVmState> = Object.fromEntries(vms.map((v) => [v.name, v]));
+    return { final: plain.final, result: { ...plain, vm, totals } };
+  },
+  defaultFigures: {
+    pagedGiB: { path: 'totals.pagedBytes', in: 'GiB' },
+    overcommitGiB: { path: 'final.host.overcommitBytes', in: 'GiB' },
+    freeGiB: { path: 'final.host.freeBytes', in: 'GiB' },
+  },
+};
+
 /** Every kind, most specific first; the VM kind takes whatever no other kind claims. */
-export const SCENARIO_KINDS: readonly ScenarioKind[] = [vmScenarioKind];
+export const SCENARIO_KINDS: readonly ScenarioKind[] = [hostScenarioKind, vmScenarioKind];
 
 export function kindOf(json: Record<string, unknown>): ScenarioKind {
   return SCENARIO_KINDS.find((kind) => kind.matches(json)) ?? vmScenarioKind;

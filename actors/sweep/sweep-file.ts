@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { PACKAGE_VERSION } from '../package-root';
 import { parseDuration, parseSize } from '../units';
 import { FieldPathError, formatFieldPath, parseFieldPath, writeFieldPath, type PathSegment } from './field-path';
@@ -143,7 +143,9 @@ function readBase(raw: unknown, source: string, baseDir: string, fail: (field: s
     const base = json as Record<string, unknown>;
     // Named after its file, as `run` names it, so runs say which scenario they came from.
     if (base.name === undefined) base.name = basename(raw).replace(/\.json$/i, '');
-    return { base, baseSource: raw };
+    // As the user reaches it from here: messages name a file they can open, and what a scenario
+    // names relative to itself (a host's policy module) resolves from any working directory.
+    return { base, baseSource: relative(process.cwd(), file) || file };
   }
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) return { base: raw as Record<string, unknown>, baseSource: `${source}: base` };
   return fail('base', `expected a scenario file name (relative to the sweep file) or a scenario object, got ${JSON.stringify(raw)}`);

@@ -6,7 +6,7 @@ import { DEFAULT_QUEUE_NAME, parseQueueUrl, QueueError } from './redis-queue';
 
 export function workersFlag(text: string | undefined): number {
   if (text === undefined) return defaultWorkers();
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1024) throw new CliError(`--workers: expected a number of threads from 1 to 1024, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1024) throw new CliError(`--workers: expected a number of worker processes from 1 to 1024, got "${text}"`);
   return Number(text);
 }
 

@@ -1,6 +1,6 @@
 /**
  * Runs a sweep: finds what the results file already holds, runs the rest on this machine's
- * worker-thread pool or through a Redis queue, writes each run to the file in combination order,
+ * pool of worker processes or through a Redis queue, writes each run to the file in combination order,
  * and summarizes every run of the sweep. The results do not depend on the engine or the number of
  * workers: each run is deterministic from its scenario and seed, and the file is written in order.
  */
@@ -26,7 +26,7 @@ export interface RunSweepOptions {
   out: string;
   /** Replace the file's runs instead of resuming from them. */
   restart?: boolean;
-  /** Threads of the local pool (default: one per core). Ignored with `queue`. */
+  /** Worker processes of the local pool (default: one per core). Ignored with `queue`. */
   workers?: number;
   /** Run through this Redis queue instead of the local pool. */
   queue?: QueueTarget;
@@ -45,14 +45,14 @@ export interface SweepReport {
   ran: number;
   /** True when stopped before every run was done. */
   interrupted: boolean;
-  engine: 'threads' | 'queue';
+  engine: 'processes' | 'queue';
   workers: number;
   wallMs: number;
-  /** CPU time of this process, all its threads (with a queue, the workers' CPU is elsewhere). */
+  /** CPU time of this process and its worker processes (with a queue, the workers' CPU is elsewhere and not counted). */
   cpuMs: number;
 }
 
-/** The task of run `index`, as a pool thread or a queue worker receives it. */
+/** The task of run `index`, as a pool worker or a queue worker receives it. */
 export function taskOf(sweep: Sweep, index: number): RunTask {
   return {
     kind: sweep.kind,
@@ -91,7 +91,8 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
   };
   progress();
 
-  const engine = options.queue ? 'queue' : 'threads';
+  const engine = options.queue ? 'queue' : 'processes';
+  let workersCpuMs = 0;
   const workers = options.queue ? 0 : Math.max(1, Math.min(options.workers ?? defaultWorkers(), todo.length || 1));
   if (todo.length > 0) {
     if (options.queue) {
@@ -102,13 +103,14 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
       await runThroughQueue(sweep.id, todo, (i) => taskOf(sweep, i), options.queue, { onOutcome, note, stopped, whenStopped });
     } else {
       const pool = createRunPool(workers);
-      // Ctrl-C ends the threads at once; what they were running is done again on resume.
+      // Ctrl-C ends the workers at once; what they were running is done again on resume.
       const onAbort = (): void => void pool.close();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         await runAll(pool, todo, (i) => taskOf(sweep, i), onOutcome, stopped);
       } finally {
         options.signal?.removeEventListener('abort', onAbort);
+        workersCpuMs = pool.cpuMs();
         if (!stopped()) await pool.close();
       }
     }
@@ -123,6 +125,6 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
     engine,
     workers,
     wallMs: performance.now() - started,
-    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuMs: (cpu.user + cpu.system) / 1000 + workersCpuMs,
   };
 }

@@ -30,7 +30,7 @@ export function registerSweepCommand(program: Command, io: CliIo): void {
     .description('run every combination of a sweep file (a base scenario and axes to vary) on all cores or through a Redis queue; resumable')
     .argument('<sweep>', 'path of the sweep JSON file')
     .option('--json', 'print the summary as one JSON object instead of tables')
-    .option('--workers <n>', 'worker threads on this machine (default: one per core)')
+    .option('--workers <n>', 'worker processes on this machine, each running one scenario at a time (default: one per core)')
     .option('--out <file>', 'results file, one JSON line per run (default: <sweep name>.results.jsonl); an existing one is resumed')
     .option('--restart', 'replace the runs already in the results file instead of resuming')
     .option('--queue <url>', 'run through a BullMQ queue on this Redis (redis://HOST:PORT) instead, for `hv-balloon-sim worker`s on any machines')
@@ -47,6 +47,7 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
   const { runSweep } = require('../../sweep/sweep-runner') as typeof import('../../sweep/sweep-runner');
   const { formatNumber, summaryTables } = require('../../sweep/summary') as typeof import('../../sweep/summary');
   const { QueueError } = require('../../sweep/redis-queue') as typeof import('../../sweep/redis-queue');
+  const { MissingPackageError } = require('../../sweep/optional-package') as typeof import('../../sweep/optional-package');
   const { queueFlag, workersFlag } = require('../../sweep/sweep-options') as typeof import('../../sweep/sweep-options');
   const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
   let sweep: Sweep;
@@ -95,7 +96,7 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
   try {
     report = await runSweep(sweep, { out, restart: flags.restart === true, workers, queue, onProgress, note, signal: controller.signal });
   } catch (err) {
-    if (err instanceof SweepError || err instanceof QueueError) throw new CliError(err.message);
+    if (err instanceof SweepError || err instanceof QueueError || err instanceof MissingPackageError) throw new CliError(err.message);
     throw err;
   } finally {
     process.removeListener('SIGINT', onSigint);
@@ -131,7 +132,7 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
       ) + '\n',
     );
   } else {
-    const where = report.engine === 'queue' ? `through the queue` : `on ${report.workers} thread${report.workers === 1 ? '' : 's'}`;
+    const where = report.engine === 'queue' ? `through the queue` : `on ${report.workers} worker process${report.workers === 1 ? '' : 'es'}`;
     const cpu = report.engine === 'queue' ? '' : `, CPU ${formatNumber(Math.round(report.cpuMs / 100) / 10)} s`;
     io.stdout(`${all.runs} of ${sweep.runs} runs: ${all.ok} ok, ${all.failed} failed, ${all.overBudget} over budget\n`);
     io.stdout(`this call: ${report.ran} runs ${where} in ${formatNumber(Math.round(seconds * 10) / 10)} s (${formatNumber(Math.round(runsPerSecond * 10) / 10)} runs/s${cpu})${report.resumed > 0 ? `, ${report.resumed} resumed from the file` : ''}\n`);

@@ -1,6 +1,6 @@
 /**
  * Sweeps through a BullMQ queue on a real redis-server: two `hv-balloon-sim worker` processes give
- * the same results file as the local threads; a worker killed in the middle of a run has that run
+ * the same results file as the local pool; a worker killed in the middle of a run has that run
  * taken again by another worker; a Redis that does not answer is one clear error line.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -32,10 +32,10 @@ interface WorkerProcess {
 }
 
 /** Starts `hv-balloon-sim worker` as its own process and waits until it is connected. */
-async function startWorker(url: string, queue: string): Promise<WorkerProcess> {
+async function startWorker(url: string, queue: string, idleExit = '30s'): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    [join(root, 'bin', 'hv-balloon-sim.js'), 'worker', '--queue', url, '--queue-name', queue, '--workers', '1', '--stall-timeout', '3s', '--idle-exit', '30s'],
+    [join(root, 'bin', 'hv-balloon-sim.js'), 'worker', '--queue', url, '--queue-name', queue, '--workers', '1', '--stall-timeout', '3s', '--idle-exit', idleExit],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let log = '';
@@ -74,7 +74,7 @@ describeQueue('a sweep through a Redis queue', () => {
     await redis?.stop();
   });
 
-  it('gives the same results file with two worker processes as with local threads', async () => {
+  it('gives the same results file with two worker processes as the local pool', async () => {
     const file = writeSweep('seeds.json', {
       base: {
         machine: { memory: '4G' },
@@ -118,7 +118,8 @@ describeQueue('a sweep through a Redis queue', () => {
     a.child.kill('SIGKILL');
     await a.exited;
     expect(a.log()).not.toMatch(/#0 ok/);
-    const b = await startWorker(redis!.url, queue);
+    // It stops by itself once the queue has been empty for 3 s (checked at the end).
+    const b = await startWorker(redis!.url, queue, '3s');
     const report = await sweep;
     expect(report.summary.all).toMatchObject({ runs: 3, ok: 3 });
     expect(b.log()).toMatch(/#0 started \(attempt 2\)/);

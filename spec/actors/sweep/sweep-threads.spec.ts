@@ -1,5 +1,5 @@
 /**
- * Sweeps on this machine's cores: the same results file with 1 and 2 worker threads, failing and
+ * Sweeps on this machine's cores: the same results file with 1 and 2 worker processes, failing and
  * over-budget runs recorded while the sweep goes on, and a sweep stopped with Ctrl-C that resumes
  * from its results file to the same file an uninterrupted sweep writes.
  */
@@ -47,7 +47,7 @@ beforeAll(async () => {
   twoWorkers = { report, text: readFileSync(out, 'utf8') };
 });
 
-describe('a sweep on worker threads', () => {
+describe('a sweep on worker processes', () => {
   it('writes every run once, in combination order, with its combination, figures and final state', () => {
     const records = lines(join(dir, 'two.jsonl'));
     expect(records.map((r) => r.index)).toEqual([...Array(24).keys()]);
@@ -55,7 +55,7 @@ describe('a sweep on worker threads', () => {
     expect(records.every((r) => r.status === 'ok')).toBe(true);
     expect(records[0].figures).toEqual({ actual: expect.any(Number), ringFullRetries: expect.any(Number) });
     expect(records[0].final).toMatchObject({ deviceState: expect.any(String), counters: expect.any(Object) });
-    expect(twoWorkers.report).toMatchObject({ resumed: 0, ran: 24, interrupted: false, engine: 'threads', workers: 2 });
+    expect(twoWorkers.report).toMatchObject({ resumed: 0, ran: 24, interrupted: false, engine: 'processes', workers: 2 });
     // The summary groups by each axis value: 12 runs per profile.
     expect(twoWorkers.report.summary.axes[0].values.map((v) => [v.value, v.runs, v.ok])).toEqual([
       ['linux', 12, 12],
