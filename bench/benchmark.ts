@@ -38,6 +38,8 @@ export interface BenchResult {
   /** Whether the median of the target figure meets the target. */
   met: boolean;
   repeats: number;
+  /** Whether an unmeasured warm-up run came first (benchmarks may opt out with `warmUp: false`). */
+  warmUp: boolean;
 }
 
 export interface RunOptions {
@@ -88,6 +90,7 @@ export function runBenchmark(benchmark: Benchmark, repeats = DEFAULT_REPEATS): B
     target: benchmark.target,
     met: meetsTarget(benchmark.target, figures),
     repeats,
+    warmUp: benchmark.warmUp !== false,
   };
 }
 

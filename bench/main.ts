@@ -80,10 +80,17 @@ export function formatTable(results: readonly BenchResult[]): string {
     const others = Object.entries(r.figures).filter(([name]) => name !== r.target.figure);
     if (others.length > 0) out += `    ${others.map(([name, value]) => `${name} ${formatFigure(value)}`).join(', ')}\n`;
   });
-  const repeats = results[0]?.repeats ?? DEFAULT_REPEATS;
-  const fewer = results.filter((r) => r.repeats !== repeats).map((r) => `${r.name}: ${r.repeats}`);
-  out += `medians of ${repeats} runs after one warm-up${fewer.length > 0 ? ` (${fewer.join(', ')} runs, no warm-up)` : ''}\n`;
+  out += `${runsLine(results)}\n`;
   return out;
+}
+
+/** How the medians were taken: the common case, then each benchmark that differs from it. */
+function runsLine(results: readonly BenchResult[]): string {
+  const describe = (repeats: number, warmUp: boolean): string => `${repeats} runs${warmUp ? ' after one warm-up' : ', no warm-up'}`;
+  const first = results[0];
+  const common = first ? describe(first.repeats, first.warmUp) : describe(DEFAULT_REPEATS, true);
+  const others = results.filter((r) => describe(r.repeats, r.warmUp) !== common).map((r) => `${r.name}: ${describe(r.repeats, r.warmUp)}`);
+  return `medians of ${common}${others.length > 0 ? ` (${others.join('; ')})` : ''}`;
 }
 
 /** Runs one benchmark in a child process (`bench --only NAME --json`) and reads its result back. */
@@ -100,5 +107,14 @@ function runIsolated(benchmark: Benchmark, repeats: number): BenchResult {
   if (!json) throw new Error(`benchmark ${benchmark.name} printed no result: ${child.stderr.trim()}`);
   const figures: Record<string, number> = {};
   for (const [key, value] of Object.entries(json)) if (typeof value === 'number') figures[key] = value;
-  return { name: benchmark.name, description: benchmark.description, figures, target: benchmark.target, met: json.met === true, repeats };
+  return {
+    name: benchmark.name,
+    description: benchmark.description,
+    figures,
+    target: benchmark.target,
+    met: json.met === true,
+    // The child caps the runs at maxRepeats, as runBenchmark does in process.
+    repeats: Math.min(repeats, benchmark.maxRepeats ?? Infinity),
+    warmUp: benchmark.warmUp !== false,
+  };
 }

@@ -1,5 +1,6 @@
 /** Benchmark options for long benchmarks: at most maxRepeats runs, no warm-up when asked, and only when named. */
 import { runBenchmark, runBenchmarksFrom, type Benchmark } from '../../bench/benchmark';
+import { formatTable } from '../../bench/main';
 
 function counting(extra: Partial<Benchmark>): Benchmark & { runs: number } {
   const b = {
@@ -29,5 +30,13 @@ describe('long benchmarks', () => {
     const short = counting({ name: 'short' });
     expect(runBenchmarksFrom([short, long], undefined, { repeats: 1 }).map((r) => r.name)).toEqual(['short']);
     expect(runBenchmarksFrom([short, long], ['long'], { repeats: 1 }).map((r) => r.name)).toEqual(['long']);
+  });
+
+  it('the table says which benchmarks ran without a warm-up, and how many times', () => {
+    const short = counting({ name: 'short' });
+    const long = counting({ maxRepeats: 1, warmUp: false });
+    const table = formatTable(runBenchmarksFrom([short, long], ['short', 'long'], { repeats: 3 }));
+    expect(table).toContain('medians of 3 runs after one warm-up (long: 1 runs, no warm-up)');
+    expect(formatTable([runBenchmark(counting({ warmUp: false }), 2)])).toContain('medians of 2 runs, no warm-up\n');
   });
 });

@@ -17,7 +17,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
     .description('run the benchmarks and print the median of each figure beside its target')
     .option('--json', 'print a JSON array of {name, ...figures, target, met}')
     .option('--only <names...>', 'run only these benchmarks')
-    .option('--repeats <n>', 'measured runs per benchmark, after one warm-up (default 5)')
+    .option('--repeats <n>', 'measured runs per benchmark, after one warm-up where the benchmark has one (default 5)')
     .option('--in-process', 'run every benchmark in this process instead of one fresh process each')
     .addHelpText('after', '\nExample:\n  hv-balloon-sim bench --only range-tree-1TiB --json')
     .action((options: BenchOptions) => {
