@@ -5,11 +5,12 @@
  * them in its range trees and discarding the host memory. What is left of vm-balloon-1t's wall
  * time once this is subtracted is the machinery around it (statecharts, bus, clock).
  */
-import { MachineMemory } from '../machines/machine-memory';
+import type { MachineMemory } from '../machines/machine-memory';
 import { recordRemovedRanges, RemovedPageTrees } from '../machines/hv-balloon-device/removed-pages';
 import { DeviceOutput } from '../machines/hv-balloon-device/output';
 import { decode, encode } from '../protocol/codec';
 import { normalizeVmConfig, type VmConfigInput } from '../actors/vm/vm-config';
+import { guestMemory } from '../actors/vm/vm-runtime';
 import type { DmMessage } from '../protocol/messages';
 import { cpuNowMs } from './perf-measure';
 
@@ -18,17 +19,9 @@ export interface CapturedPacket {
   payload: Uint8Array;
 }
 
-/** The guest memory of a VM config, built as createVm builds it for a Linux guest. */
+/** The guest memory of a VM config, built by the VM runtime's own builder (as createVm builds it). */
 export function memoryOf(input: VmConfigInput): MachineMemory {
-  const config = normalizeVmConfig(input);
-  return new MachineMemory({
-    machineType: config.machineType,
-    ramBytes: config.memoryBytes,
-    maxmemBytes: config.maxmemBytes,
-    slots: config.slots,
-    memdevHugepages: config.memdevHugepages,
-    linux: config.guest.memory,
-  });
+  return guestMemory(normalizeVmConfig(input));
 }
 
 const pagesOf = (m: Extract<DmMessage, { type: 'DM_BALLOON_RESPONSE' }>): number => m.ranges.reduce((n, r) => n + r.pageCount, 0);
