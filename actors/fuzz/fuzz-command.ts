@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { CliError } from '../cli/cli-error';
+import { withSignalAbort } from '../cli/signal-abort';
 import type { CliIo } from '../cli/cli-io';
 import { formatDuration } from '../units';
 import { FUZZ_PROFILES, type FuzzProfile } from './fuzz-case';
@@ -37,34 +38,36 @@ export function registerFuzzCommand(program: Command, io: CliIo): void {
       const seeds = count(flags.seeds, '--seeds', 1);
       const start = count(flags.start, '--start', 0);
       const steps = count(flags.steps, '--steps', 1);
-      const stop = new AbortController();
-      const onSignal = (): void => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // SIGINT/SIGTERM stop the fuzz between seeds; the seeds done so far are reported.
+      let interrupted = false;
       const bar = !flags.json && !flags.verbose && process.stderr.isTTY ? new SingleBar({ format: 'fuzz {bar} {value}/{total} seeds | breaks {breaks}', stream: process.stderr, clearOnComplete: true }) : undefined;
       bar?.start(seeds, 0, { breaks: 0 });
       let breaks = 0;
       let summary: FuzzSummary;
       try {
-        summary = await runFuzz({
-          profile: flags.profile,
-          seeds,
-          firstSeed: start,
-          steps,
-          signal: stop.signal,
-          onSeed: (result, done) => {
-            breaks += result.breaks.length;
-            bar?.update(done, { breaks });
+        summary = await withSignalAbort(
+          (signal) =>
+            runFuzz({
+              profile: flags.profile,
+              seeds,
+              firstSeed: start,
+              steps,
+              signal,
+              onSeed: (result, done) => {
+                breaks += result.breaks.length;
+                bar?.update(done, { breaks });
+              },
+              ...(flags.verbose ? { onStep: (seed: number, step: number, action: string, reply: unknown) => io.stdout(`seed ${seed} step ${step}: ${action} -> ${JSON.stringify(reply)}\n`) } : {}),
+            }),
+          () => {
+            interrupted = true;
           },
-          ...(flags.verbose ? { onStep: (seed: number, step: number, action: string, reply: unknown) => io.stdout(`seed ${seed} step ${step}: ${action} -> ${JSON.stringify(reply)}\n`) } : {}),
-        });
+        );
       } finally {
         bar?.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
       }
       if (flags.json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
-      else io.stdout(report(summary, stop.signal.aborted));
+      else io.stdout(report(summary, interrupted));
       if (summary.breaks.length > 0) throw new CliError(`${summary.breaks.length} invariant break(s)`, 1);
     });
 }

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
+import { withSignalAbort } from '../signal-abort';
 import type { CliIo } from '../cli-io';
 
 interface WorkerFlags {
@@ -49,18 +50,12 @@ export async function workerCommand(flags: WorkerFlags, io: CliIo): Promise<void
     if (err instanceof QueueError || err instanceof MissingPackageError) throw new CliError(err.message);
     throw err;
   }
-  const stop = (signal: string): void => {
-    log(`${signal}: finishing the runs in progress, then stopping`);
-    void handle.stop();
-  };
-  const onSigint = (): void => stop('SIGINT');
-  const onSigterm = (): void => stop('SIGTERM');
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigterm);
-  try {
-    await handle.done;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigterm);
-  }
+  const running = handle;
+  await withSignalAbort(
+    () => running.done,
+    (signal) => {
+      log(`${signal}: finishing the runs in progress, then stopping`);
+      void running.stop();
+    },
+  );
 }
