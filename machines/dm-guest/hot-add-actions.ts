@@ -15,8 +15,18 @@ import {
   upsert,
 } from './driver-context';
 import { driverSetup } from './driver-setup';
+import type { DmGuestDriverContext } from './driver-types';
 import { hotAddResult } from './hot-add-regions';
 import { misbehavioursForHotAdd } from './malicious-plan';
+
+/** Pages just onlined cost the vCPU their onlining work (one job; none for no pages). */
+function postOnlineJob(context: DmGuestDriverContext, onlined: number): void {
+  if (onlined <= 0) return;
+  context.parts.outbox.post('vcpu', {
+    type: 'vcpu.run',
+    job: { owner: 'guest', tag: ONLINE_JOB_TAG, work: [{ kind: 'pageOnlined', count: onlined }] },
+  });
+}
 
 export const hotAddActions = {
   queueHotAddRequest: driverSetup.enqueueActions(({ context, event, enqueue }) => {
@@ -46,12 +56,7 @@ export const hotAddActions = {
     let onlined = 0;
     for (const r of op.onlineNow) onlined += context.parts.memory.onlinePages(r);
     model.countOnlined(onlined);
-    if (onlined > 0) {
-      context.parts.outbox.post('vcpu', {
-        type: 'vcpu.run',
-        job: { owner: 'guest', tag: ONLINE_JOB_TAG, work: [{ kind: 'pageOnlined', count: onlined }] },
-      });
-    }
+    postOnlineJob(context, onlined);
   }),
   chargeBlockAdd: driverSetup.enqueueActions(({ context, enqueue }) => {
     const tag = `guest-job-${context.jobSeq + 1}`;
@@ -93,12 +98,7 @@ export const hotAddActions = {
     let onlined = counted;
     for (const r of outside) onlined += context.parts.memory.onlinePages(r);
     model.countOnlined(counted);
-    if (onlined > 0) {
-      context.parts.outbox.post('vcpu', {
-        type: 'vcpu.run',
-        job: { owner: 'guest', tag: ONLINE_JOB_TAG, work: [{ kind: 'pageOnlined', count: onlined }] },
-      });
-    }
+    postOnlineJob(context, onlined);
   }),
   answerHotAdd: driverSetup.enqueueActions(({ context, enqueue }) => {
     const op = context.hotAdd.operation;
