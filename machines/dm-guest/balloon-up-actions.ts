@@ -70,22 +70,26 @@ export const balloonUpActions = {
       },
     });
   }),
-  /** Allocate the pages of one message; `allocating` decides on what it got. */
-  allocateBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
+  /**
+   * Allocate the pages of one message; `allocating` decides on what it got. The transaction's
+   * progress is a mutable object made by startBalloonUp (docs/architecture.md, "Performance
+   * design: the guest side"): the steps of one message change it in place, without an assign.
+   */
+  allocateBalloonMessage: driverSetup.createAction(({ context }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
     const remaining = b.target - b.sent;
     // Fake ranges the malicious profile will add must fit in the same 4096-byte message.
     const room = MAX_RANGES_PER_MESSAGE - injectedRangeCount(currentCorruption(context));
-    let ranges: PageRange[];
     if (context.profile.balloonAllocation === 'contiguous') {
-      ranges = remaining > 0 ? context.parts.memory.allocateBalloonContiguous(remaining, room) : [];
+      b.ranges = remaining > 0 ? context.parts.memory.allocateBalloonContiguous(remaining, room) : [];
     } else {
       const units = Math.min(Math.floor(remaining / b.unitPages), room);
-      ranges = units > 0 ? context.parts.memory.allocateBalloonUnits(b.unitPages, units) : [];
+      b.ranges = units > 0 ? context.parts.memory.allocateBalloonUnits(b.unitPages, units) : [];
     }
-    enqueue.assign({ work: { ...context.work, balloonUp: { ...b, ranges } } });
   }),
+  // An assign, not an in-place change: `allocating` re-enters itself, and XState looks for eventless
+  // transitions again only after a step that made a new snapshot.
   switchTo4KiBUnits: driverSetup.assign(({ context }) => ({
     work: { ...context.work, balloonUp: context.work.balloonUp === null ? null : { ...context.work.balloonUp, unitPages: 1 } },
   })),
@@ -103,18 +107,12 @@ export const balloonUpActions = {
       for (const note of corrupted.notes) for (const e of misbehaviourEvents(context, note.kind, note.text)) enqueue.emit(e);
       enqueue.assign(countMisbehaviours(corrupted.notes.length));
     }
-    enqueue.assign({
-      work: {
-        ...context.work,
-        balloonUp: {
-          ...b,
-          wire,
-          corruption,
-          // Linux: the last message is the one that got nothing or exactly what was left.
-          last: got === 0 || got === remaining,
-          attempts: 0,
-        },
-      },
+    enqueue(function prepareMessage() {
+      b.wire = wire;
+      b.corruption = corruption;
+      // Linux: the last message is the one that got nothing or exactly what was left.
+      b.last = got === 0 || got === remaining;
+      b.attempts = 0;
     });
   }),
   chargeBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
@@ -132,7 +130,7 @@ export const balloonUpActions = {
       context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: items } });
     });
   }),
-  /** Send the message; `sending` decides on what the ring said. */
+  /** Send the message; `sending` decides on what the ring said (kept in the transaction's progress). */
   sendBalloonResponse: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
@@ -155,35 +153,40 @@ export const balloonUpActions = {
         enqueue.assign(countMisbehaviours(1));
       }
     }
-    let sendResult = 0;
     enqueue.assign({ transId });
     enqueue(function sendDmBalloonResponse() {
       for (const copy of copies) transmit(context, copy);
-      sendResult = transmit(context, bytes);
+      b.sendResult = transmit(context, bytes);
+      b.attempts++;
     });
-    // Resolved after the send above has run.
-    enqueue.assign(({ context: c }) => ({ work: { ...c.work, balloonUp: { ...b, attempts: b.attempts + 1, sendResult } } }));
   }),
   countRingFull: driverSetup.assign(({ context }) => ({
     stats: { ...context.stats, ringFullRetries: context.stats.ringFullRetries + 1 },
   })),
-  recordMessageSent: driverSetup.assign(({ context }) => {
+  recordMessageSent: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
-    if (b === null) return {};
+    if (b === null) return;
     const got = sumPages(b.ranges);
     const malice =
       context.malice !== null && context.malice.earlierReported === null && b.wire.length > 0
         ? { ...context.malice, earlierReported: { ...b.wire[0]! } }
         : context.malice;
-    return {
-      work: { ...context.work, balloonUp: { ...b, sent: b.sent + got, messages: b.messages + 1, ranges: [], wire: [], corruption: [] }, job: null },
+    enqueue.assign({
+      work: { ...context.work, job: null },
       malice,
       stats: {
         ...context.stats,
         balloonResponses: context.stats.balloonResponses + 1,
         pagesReported: context.stats.pagesReported + got,
       },
-    };
+    });
+    enqueue(function nextMessage() {
+      b.sent += got;
+      b.messages++;
+      b.ranges = [];
+      b.wire = [];
+      b.corruption = [];
+    });
   }),
   freeBalloonMessage: driverSetup.createAction(({ context }) => {
     // Linux: on a send error other than -EAGAIN the pages of this message go back, and the request ends.

@@ -52,7 +52,12 @@ export type DmGuestDriverEmitted =
 
 export type WorkRequest = { kind: 'balloon'; numPages: number } | { kind: 'hotAdd'; request: HotAddRequestRanges };
 
-/** The balloon-up transaction in progress (Linux balloon_up's locals). */
+/**
+ * The balloon-up transaction in progress (Linux balloon_up's locals). startBalloonUp makes a new
+ * one per request; the steps of each message (allocate, prepare, send, record) then change it in
+ * place, like the HAS model, so the hot path needs no assign (docs/architecture.md, "Performance
+ * design: the guest side"). A copy taken from an older snapshot may show later progress.
+ */
 export interface BalloonUpProgress {
   requested: number;
   /** After the floor (Linux) or reserve (Windows) clamp, done once at the start. */
