@@ -1,4 +1,5 @@
 /** Balloon up (Linux balloon_up, run by the balloon work item): allocate, charge, send, repeat. */
+import { encodeBalloonResponseUnits } from '../../protocol/balloon-response-units';
 import { encode } from '../../protocol/codec';
 import { MAX_RANGES_PER_MESSAGE } from '../../protocol/constants';
 import type { DmBalloonResponse, PageRange } from '../../protocol/messages';
@@ -60,6 +61,8 @@ export const balloonUpActions = {
           sent: 0,
           unitPages: UNIT_2M,
           ranges: [],
+          unitCount: 0,
+          unitRuns: false,
           wire: [],
           last: false,
           messages: 0,
@@ -81,12 +84,18 @@ export const balloonUpActions = {
     const remaining = b.target - b.sent;
     // Fake ranges the malicious profile will add must fit in the same 4096-byte message.
     const room = MAX_RANGES_PER_MESSAGE - injectedRangeCount(currentCorruption(context));
+    const mem = context.parts.memory;
     if (context.profile.balloonAllocation === 'contiguous') {
-      b.ranges = remaining > 0 ? context.parts.memory.allocateBalloonContiguous(remaining, room) : [];
-    } else {
-      const units = Math.min(Math.floor(remaining / b.unitPages), room);
-      b.ranges = units > 0 ? context.parts.memory.allocateBalloonUnits(b.unitPages, units) : [];
+      b.ranges = remaining > 0 ? mem.allocateBalloonContiguous(remaining, room) : [];
+      b.unitCount = b.ranges.length;
+      b.unitRuns = false;
+      return;
     }
+    const units = Math.min(Math.floor(remaining / b.unitPages), room);
+    // The units as runs, where the memory can give them so and no malicious copy needs the list.
+    b.unitRuns = context.malice === null && mem.allocateBalloonUnitRuns !== undefined;
+    b.ranges = units <= 0 ? [] : b.unitRuns ? mem.allocateBalloonUnitRuns!(b.unitPages, units) : mem.allocateBalloonUnits(b.unitPages, units);
+    b.unitCount = b.unitRuns ? sumPages(b.ranges) / b.unitPages : b.ranges.length;
   }),
   // An assign, not an in-place change: `allocating` re-enters itself, and XState looks for eventless
   // transitions again only after a step that made a new snapshot.
@@ -122,7 +131,7 @@ export const balloonUpActions = {
     enqueue.assign({ jobSeq: context.jobSeq + 1, work: { ...context.work, job: tag } });
     const items = work([
       ['messageHandled', b.messages === 0 ? 1 : 0],
-      ['rangeAllocated', b.ranges.length],
+      ['rangeAllocated', b.unitCount],
       ['pageAllocated', sumPages(b.ranges)],
       ['messageSent', 1],
     ]);
@@ -134,14 +143,10 @@ export const balloonUpActions = {
   sendBalloonResponse: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
-    let transId = context.transId;
-    const message: DmBalloonResponse = {
-      type: 'DM_BALLOON_RESPONSE',
-      transId: (transId = nextTransId(transId)),
-      morePages: !b.last,
-      ranges: b.wire,
-    };
-    const bytes = encode(message);
+    let transId = nextTransId(context.transId);
+    const bytes = b.unitRuns
+      ? encodeBalloonResponseUnits(transId, !b.last, b.wire, b.unitPages)
+      : encode({ type: 'DM_BALLOON_RESPONSE', transId, morePages: !b.last, ranges: b.wire } satisfies DmBalloonResponse);
     // Malicious byte-level copies go out once, before the first attempt of the real message.
     const copies: Uint8Array[] = [];
     if (b.attempts === 0 && b.corruption.length > 0) {
@@ -184,6 +189,7 @@ export const balloonUpActions = {
       b.sent += got;
       b.messages++;
       b.ranges = [];
+      b.unitCount = 0;
       b.wire = [];
       b.corruption = [];
     });

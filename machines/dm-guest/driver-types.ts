@@ -66,9 +66,19 @@ export interface BalloonUpProgress {
   sent: number;
   /** Linux alloc_unit: 512 (2 MiB) until a 2 MiB round gets nothing, then 1 for good. */
   unitPages: number;
-  /** Ranges allocated for the message being built (real pages). */
+  /**
+   * Ranges allocated for the message being built (real pages): one per unit, or when `unitRuns`
+   * is set, runs of adjacent units in the order they were handed out.
+   */
   ranges: PageRange[];
-  /** The ranges on the wire (the malicious profile adds fakes). */
+  /** Units in `ranges`: the message's range count (before any fakes). */
+  unitCount: number;
+  /**
+   * `ranges` and `wire` are runs of units of `unitPages` (a Linux guest that is not malicious):
+   * the message is encoded from them, with no object per unit (protocol/balloon-response-units.ts).
+   */
+  unitRuns: boolean;
+  /** The ranges on the wire (the malicious profile adds fakes); runs of units when `unitRuns` is set. */
   wire: PageRange[];
   /** This message ends the transaction (more_pages = 0). */
   last: boolean;
