@@ -8,6 +8,7 @@
 import type { MachineMemory } from '../machines/machine-memory';
 import { recordRemovedRanges, RemovedPageTrees } from '../machines/hv-balloon-device/removed-pages';
 import { DeviceOutput } from '../machines/hv-balloon-device/output';
+import { encodeBalloonResponseUnits } from '../protocol/balloon-response-units';
 import { decode, encode } from '../protocol/codec';
 import { normalizeVmConfig, type VmConfigInput } from '../actors/vm/vm-config';
 import { guestMemory } from '../actors/vm/vm-runtime';
@@ -52,26 +53,34 @@ export function runDataPath(packets: readonly CapturedPacket[], memory: MachineM
     // The sender encodes, the receiver decodes: both halves of the codec, once per message.
     let t = performance.now();
     const message = decode(packet.payload);
-    sink += encode(message).length;
     let t1 = performance.now();
     codecMs += t1 - t;
     if (message.type === 'DM_BALLOON_RESPONSE') {
-      // The guest takes the pages from its memory model (2 MiB units where the ranges are whole units)...
+      // The guest takes the pages from its memory model (2 MiB units where the ranges are whole
+      // units) as runs of units, and encodes its message from them, as the Linux guest does...
+      t = t1;
       const pages = pagesOf(message);
       const unit = message.ranges.every((r) => r.pageCount % 512 === 0) ? 512 : 1;
-      if (pages > 0) {
-        const got = memory.allocateBalloonUnits(unit, pages / unit).reduce((n, r) => n + r.pageCount, 0);
-        if (got !== pages) throw new Error(`data path: the memory model gave ${got} pages where the run ballooned ${pages}`);
-      }
+      const runs = pages > 0 ? memory.allocateBalloonUnitRuns(unit, pages / unit) : [];
+      const got = runs.reduce((n, r) => n + r.pageCount, 0);
+      if (got !== pages) throw new Error(`data path: the memory model gave ${got} pages where the run ballooned ${pages}`);
+      t1 = performance.now();
+      guestMs += t1 - t;
+      sink += encodeBalloonResponseUnits(message.transId, message.morePages, runs, unit).length;
       t = performance.now();
-      guestMs += t - t1;
+      codecMs += t - t1;
       // ...and the device classifies and records the ranges the message carries.
       const out = new DeviceOutput();
       const recorded = recordRemovedRanges(message.ranges, { trees, memory, ourWindow: undefined, out });
       recordedPages += recorded.both + recorded.guest;
       t1 = performance.now();
       deviceMs += t1 - t;
-    } else if (message.type === 'DM_STATUS_REPORT') {
+    } else {
+      sink += encode(message).length;
+      codecMs += performance.now() - t1;
+      t1 = performance.now();
+    }
+    if (message.type === 'DM_STATUS_REPORT') {
       // The guest's status figures, as it reports them.
       sink += memory.committedPages() + memory.availablePages();
       guestMs += performance.now() - t1;
