@@ -190,7 +190,7 @@ export interface ReceiveState {
   unballoon: UnballoonProgress | null;
   /** The vCPU job the receive region waits for. */
   job: string | null;
-  /** The packet just read, which `draining` dispatches. */
+  /** The packet just read, which `draining` dispatches (set in place by readPacket, not assigned). */
   read: PacketRead | null;
 }
 
