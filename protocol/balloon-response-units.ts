@@ -15,6 +15,8 @@ import { MAX_MESSAGE_BYTES, MAX_PAGE_COUNT, MAX_START_PAGE } from './constants';
 /** PROTO struct dm_balloon_response: header, u32 reservedz, u32 more_pages:1 range_count:31, then the ranges. */
 const RANGES_OFFSET = 16;
 const TWO_POW_32 = 2 ** 32;
+/** Typed arrays use the platform's byte order; where it is little-endian the words are written directly. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Units of `unitPages` in `runs`, in order: run 0's units from its start upward, then run 1's... */
 export function unitsOfRuns(runs: readonly PageRange[], unitPages: number): PageRange[] {
@@ -67,15 +69,28 @@ export function encodeBalloonResponseUnits(transId: number, morePages: boolean, 
   view.setUint16(2, size, true);
   view.setUint32(4, transId, true);
   view.setUint32(12, (units * 2 + (morePages ? 1 : 0)) >>> 0, true);
-  // PROTO union dm_mem_page_range: start_page in bits 0-39, page_cnt in bits 40-63.
-  const high = unitPages * 256;
-  let offset = RANGES_OFFSET;
+  // PROTO union dm_mem_page_range: start_page in bits 0-39, page_cnt in bits 40-63; as two
+  // little-endian u32 words, the low 32 bits of start_page, then its high 8 bits + page_cnt x 256.
+  const countBits = unitPages * 256;
+  let word = RANGES_OFFSET / 4;
+  const words = LITTLE_ENDIAN ? new Uint32Array(bytes.buffer) : null;
   for (const run of runs) {
-    const end = run.startPage + run.pageCount;
-    for (let p = run.startPage; p < end; p += unitPages) {
-      view.setUint32(offset, p % TWO_POW_32, true);
-      view.setUint32(offset + 4, Math.floor(p / TWO_POW_32) + high, true);
-      offset += 8;
+    let low = run.startPage % TWO_POW_32;
+    let high = Math.floor(run.startPage / TWO_POW_32);
+    for (let left = run.pageCount; left > 0; left -= unitPages) {
+      if (words !== null) {
+        words[word] = low;
+        words[word + 1] = high + countBits;
+      } else {
+        view.setUint32(word * 4, low, true);
+        view.setUint32(word * 4 + 4, high + countBits, true);
+      }
+      word += 2;
+      low += unitPages;
+      if (low >= TWO_POW_32) {
+        low -= TWO_POW_32;
+        high++;
+      }
     }
   }
   return bytes;

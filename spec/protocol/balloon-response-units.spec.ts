@@ -43,6 +43,12 @@ describe('encodeBalloonResponseUnits', () => {
     expect(bytes).toEqual(viaEncode(7, true, runs, 512));
   });
 
+  test('a run across a 2^32-page boundary carries into the high bits of the start page', () => {
+    const runs = [{ startPage: 2 ** 32 - 1024, pageCount: 4 * 512 }, { startPage: 3 * 2 ** 32 - 1, pageCount: 3 }];
+    expect(encodeBalloonResponseUnits(1, false, runs.slice(0, 1), 512)).toEqual(viaEncode(1, false, runs.slice(0, 1), 512));
+    expect(encodeBalloonResponseUnits(1, false, runs.slice(1), 1)).toEqual(viaEncode(1, false, runs.slice(1), 1));
+  });
+
   test('what does not fit the wire fails as encode fails for the units', () => {
     // A unit starting past the 40-bit start_page field.
     const past = [{ startPage: MAX_START_PAGE, pageCount: 2 }];
