@@ -25,6 +25,7 @@
  * (HotAddRegions) referenced from context.
  */
 import { and, not } from 'xstate';
+import { balloonDownActions } from './balloon-down-actions';
 import { balloonUpActions } from './balloon-up-actions';
 import { EIO, EPROTO, ETIMEDOUT, freshContext } from './driver-context';
 import { driverGuards } from './driver-guards';
@@ -40,7 +41,7 @@ import { statusActions } from './status-actions';
 export const dmGuestDriverMachine = driverSetup
   .extend({
     guards: driverGuards,
-    actions: { ...handshakeActions, ...receiveActions, ...statusActions, ...balloonUpActions, ...hotAddActions, ...maliceActions },
+    actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...hotAddActions, ...maliceActions },
   })
   .createMachine({
   id: 'dmGuestDriver',
@@ -144,7 +145,8 @@ export const dmGuestDriverMachine = driverSetup
                   states: {
                     // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status.
                     sleeping: {
-                      always: { guard: 'statusWakeups', target: 'posting', actions: 'consumeStatusWakeups' },
+                      // Woken by an unballoon: post_status and sleep again in one step (no pass through `posting`).
+                      always: { guard: 'statusWakeups', target: 'sleeping', reenter: true, actions: ['consumeStatusWakeups', 'postStatus'] },
                       after: { statusPeriod: 'posting' },
                     },
                     posting: {
@@ -285,7 +287,7 @@ export const dmGuestDriverMachine = driverSetup
               // Linux balloon_down runs in the callback; in hibernation mode it is ignored instead.
               guard: and([{ type: 'messageIs', params: { type: 'DM_UNBALLOON_REQUEST' as const } }, 'initialized', not('hibernating')]),
               target: 'balloonDown',
-              actions: ['countMessage', 'beginUnballoon'],
+              actions: 'beginBalloonDown',
             },
             {
               guard: and([{ type: 'messageIs', params: { type: 'DM_VERSION_RESPONSE' as const } }, 'inVersionNegotiation']),
@@ -321,14 +323,11 @@ export const dmGuestDriverMachine = driverSetup
           ],
         },
         // Linux balloon_down: free the ranges (vCPU time), wake the status thread, answer the last part.
+        // The vCPU job was posted by the transition in (beginBalloonDown), after the status thread's
+        // post_status of the same step, as when it was this state's entry action.
         balloonDown: {
-          entry: 'chargeUnballoon',
           on: {
-            'job.done': {
-              guard: 'receiveJobDone',
-              target: 'draining',
-              actions: ['releaseUnballoonRanges', 'finishUnballoonMessage'],
-            },
+            'job.done': { guard: 'receiveJobDone', target: 'draining', actions: 'finishBalloonDown' },
           },
         },
       },
