@@ -25,7 +25,7 @@
  * (HotAddRegions) referenced from context.
  */
 import { and, not } from 'xstate';
-import { balloonDownActions } from './balloon-down-actions';
+import { balloonDownActions, balloonDownGuards } from './balloon-down-actions';
 import { balloonUpActions } from './balloon-up-actions';
 import { EIO, EPROTO, ETIMEDOUT, freshContext } from './driver-context';
 import { driverGuards } from './driver-guards';
@@ -40,7 +40,12 @@ import { statusActions } from './status-actions';
 
 export const dmGuestDriverMachine = driverSetup
   .extend({
-    guards: driverGuards,
+    guards: {
+      ...driverGuards,
+      ...balloonDownGuards,
+      // balloonDown's job is done and draining would take the next packet straight back into balloonDown.
+      balloonDownContinues: and(['receiveJobDone', 'nextIsUnballoonRequest', 'initialized', not('hibernating')]),
+    },
     actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...hotAddActions, ...maliceActions },
   })
   .createMachine({
@@ -144,9 +149,12 @@ export const dmGuestDriverMachine = driverSetup
                   initial: 'sleeping',
                   states: {
                     // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status.
+                    // Woken by an unballoon's completions: post_status and sleep again, in the step that
+                    // completed them (entering `sleeping` with wake-ups pending posts; no pass through `posting`).
                     sleeping: {
-                      // Woken by an unballoon: post_status and sleep again in one step (no pass through `posting`).
-                      always: { guard: 'statusWakeups', target: 'sleeping', reenter: true, actions: ['consumeStatusWakeups', 'postStatus'] },
+                      entry: 'wakeStatusThread',
+                      on: { 'job.done': { guard: 'balloonDownContinues', target: 'sleeping', reenter: true } },
+                      always: { guard: 'statusWakeups', target: 'sleeping', reenter: true },
                       after: { statusPeriod: 'posting' },
                     },
                     posting: {
@@ -323,11 +331,14 @@ export const dmGuestDriverMachine = driverSetup
           ],
         },
         // Linux balloon_down: free the ranges (vCPU time), wake the status thread, answer the last part.
-        // The vCPU job was posted by the transition in (beginBalloonDown), after the status thread's
-        // post_status of the same step, as when it was this state's entry action.
+        // The next request of a stream is taken in the step that finishes this one (balloon-down-actions.ts).
         balloonDown: {
+          entry: 'postBalloonDownJob',
           on: {
-            'job.done': { guard: 'receiveJobDone', target: 'draining', actions: 'finishBalloonDown' },
+            'job.done': [
+              { guard: 'balloonDownContinues', target: 'balloonDown', reenter: true, actions: 'continueBalloonDown' },
+              { guard: 'receiveJobDone', target: 'draining', actions: 'finishBalloonDown' },
+            ],
           },
         },
       },
