@@ -62,7 +62,7 @@ describe('balloon down, a stream of requests in the ring', () => {
     h.host.send({ type: 'DM_BALLOON_REQUEST', transId: 9, numPages: 512 });
     h.run(200);
     const unballoonAt = h.host.received.findIndex((r) => r.message?.type === 'DM_UNBALLOON_RESPONSE');
-    const balloonAt = h.host.received.findLastIndex((r) => r.message?.type === 'DM_BALLOON_RESPONSE');
+    const balloonAt = h.host.received.map((r) => r.message?.type).lastIndexOf('DM_BALLOON_RESPONSE');
     expect(h.host.messages('DM_BALLOON_RESPONSE')).toHaveLength(responsesBefore + 1);
     expect(unballoonAt).toBeGreaterThanOrEqual(0);
     expect(balloonAt).toBeGreaterThan(unballoonAt);
