@@ -69,6 +69,7 @@ export const balloonUpActions = {
           attempts: 0,
           corruption: [],
           sendResult: 0,
+          transId: context.transId,
         },
       },
     });
@@ -158,16 +159,21 @@ export const balloonUpActions = {
         enqueue.assign(countMisbehaviours(1));
       }
     }
-    enqueue.assign({ transId });
+    // The trans_id used goes into context with the bookkeeping of whichever step leaves `sending`
+    // (recordMessageSent, countRingFull, recordTransId): one assign per message, not two.
     enqueue(function sendDmBalloonResponse() {
       for (const copy of copies) transmit(context, copy);
+      b.transId = transId;
       b.sendResult = transmit(context, bytes);
       b.attempts++;
     });
   }),
   countRingFull: driverSetup.assign(({ context }) => ({
+    transId: context.work.balloonUp?.transId ?? context.transId,
     stats: { ...context.stats, ringFullRetries: context.stats.ringFullRetries + 1 },
   })),
+  /** The trans_id of the send that failed is used up too (Linux pre-increments it). */
+  recordTransId: driverSetup.assign(({ context }) => ({ transId: context.work.balloonUp?.transId ?? context.transId })),
   recordMessageSent: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
@@ -177,6 +183,7 @@ export const balloonUpActions = {
         ? { ...context.malice, earlierReported: { ...b.wire[0]! } }
         : context.malice;
     enqueue.assign({
+      transId: b.transId,
       work: { ...context.work, job: null },
       malice,
       stats: {

@@ -214,7 +214,7 @@ export const dmGuestDriverMachine = driverSetup
                             {
                               guard: 'sendFailed',
                               target: '#dmGuestDriver.connection.connected.initialized.work.idle',
-                              actions: ['freeBalloonMessage', 'logBalloonResponseFailed', 'postStatus', 'endBalloonUp'],
+                              actions: ['recordTransId', 'freeBalloonMessage', 'logBalloonResponseFailed', 'postStatus', 'endBalloonUp'],
                             },
                             {
                               guard: 'lastMessage',

@@ -90,6 +90,11 @@ export interface BalloonUpProgress {
   corruption: ResponseMisbehaviour[];
   /** What the last send attempt returned (VmbusRing: bytes written, 0 failed, < 0 ring full). */
   sendResult: number;
+  /**
+   * The last trans_id the last send attempt used (with a malicious guest's copies); the step that
+   * leaves `sending` records it as context.transId.
+   */
+  transId: number;
 }
 
 export interface UnballoonProgress {
