@@ -83,14 +83,18 @@ describe('the page allocator, by zone and order', () => {
     // Workload pages first, so free memory has holes and a message's units fall into several runs.
     byUnits.allocateUsed(300_000);
     byRuns.allocateUsed(300_000);
+    let severalRuns = 0;
     for (const [unitPages, maxUnits] of [[512, 510], [512, 510], [512, 2000], [1, 510], [512, 10]] as const) {
       const units = byUnits.allocateBalloonUnits(unitPages, maxUnits);
       const runs = byRuns.allocateBalloonUnitRuns(unitPages, maxUnits);
+      if (runs.length > 1) severalRuns++;
       expect(unitsOfRuns(runs, unitPages)).toEqual(units);
       expect(runs.length).toBeLessThanOrEqual(units.length);
       expect(byRuns.balloonedPages()).toBe(byUnits.balloonedPages());
       expect(byRuns.freePages()).toBe(byUnits.freePages());
     }
+    // The holes did split messages into several runs.
+    expect(severalRuns).toBeGreaterThan(0);
   });
 
   it('workload pages come from ZONE_NORMAL first too', () => {
