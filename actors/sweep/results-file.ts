@@ -1,7 +1,7 @@
 /**
  * The results file: one JSON line per run, in combination order. It is the sweep's memory: a sweep
  * started again with the same file skips the runs it already holds (resume), so every line is
- * written whole (appendFileSync of one line) and a torn last line from a killed process is dropped.
+ * written whole (appendFileSync of whole lines) and a torn last line from a killed process is dropped.
  */
 import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import type { RunOutcome } from './run-task';
@@ -84,16 +84,19 @@ export class OrderedResultsWriter {
     private readonly onWritten: (record: RunRecord) => void = () => undefined,
   ) {}
 
-  add(record: RunRecord): void {
-    if (this.pending.has(record.index)) return;
-    this.pending.set(record.index, record);
+  /** Takes runs (a batch from one worker, say); the lines now in order go to the file in one write, each line whole. */
+  add(...records: RunRecord[]): void {
+    for (const record of records) if (!this.pending.has(record.index)) this.pending.set(record.index, record);
+    const ready: RunRecord[] = [];
     while (this.cursor < this.todo.length && this.pending.has(this.todo[this.cursor])) {
       const next = this.pending.get(this.todo[this.cursor])!;
       this.pending.delete(next.index);
-      appendFileSync(this.path, JSON.stringify(next) + '\n');
+      ready.push(next);
       this.cursor++;
-      this.onWritten(next);
     }
+    if (ready.length === 0) return;
+    appendFileSync(this.path, ready.map((record) => JSON.stringify(record) + '\n').join(''));
+    for (const record of ready) this.onWritten(record);
   }
 
   get written(): number {
