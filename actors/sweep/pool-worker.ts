@@ -3,7 +3,7 @@
  * parent's pool (workerpool's worker side: tasks and outcomes come and go over the IPC channel).
  */
 import { worker } from 'workerpool';
-import { runTask, type RunTask } from './run-task';
+import { runTask, serializeOutcome, type RunTask } from './run-task';
 import type { PoolBatchReply, PoolReply } from './run-pool';
 
 // Ctrl-C in a terminal reaches the whole process group: the sweep decides what happens to its
@@ -23,7 +23,7 @@ worker({
     return { outcome, pid: process.pid, cpuMs: cpuMs() };
   },
   runBatch: (tasks: RunTask[]): PoolBatchReply => {
-    const outcomes = tasks.map((task) => runTask(task));
+    const outcomes = tasks.map((task) => serializeOutcome(runTask(task)));
     return { outcomes, pid: process.pid, cpuMs: cpuMs() };
   },
 });

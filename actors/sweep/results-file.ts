@@ -4,12 +4,16 @@
  * written whole (appendFileSync of whole lines) and a torn last line from a killed process is dropped.
  */
 import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import type { RunOutcome } from './run-task';
+import type { RunOutcome, SerializedRunOutcome } from './run-task';
 import { SweepError, type Sweep } from './sweep-file';
 
-/** One line of the results file. `final` comes last: it is the long part. */
+/**
+ * One line of the results file. `final` comes last: it is the long part. A run from the local pool
+ * carries it as JSON text (`finalJson`, written as the line's `final`: the same bytes).
+ */
 export type RunRecord = { sweep: string; index: number; combination: Record<string, unknown> } & (
   | { status: 'ok'; figures: Record<string, number | null>; final: unknown }
+  | { status: 'ok'; figures: Record<string, number | null>; finalJson: string }
   | { status: 'error' | 'timeout'; error: string }
 );
 
@@ -20,8 +24,16 @@ export interface RunDigest {
   figures: Record<string, number | null> | null;
 }
 
-export function recordOf(sweep: Sweep, index: number, combination: Record<string, unknown>, outcome: RunOutcome): RunRecord {
+export function recordOf(sweep: Sweep, index: number, combination: Record<string, unknown>, outcome: RunOutcome | SerializedRunOutcome): RunRecord {
   return { sweep: sweep.id, index, combination, ...outcome };
+}
+
+/** The record's line (without its newline): JSON.stringify of the record, `final` spliced in as text when it came as text. */
+export function lineOf(record: RunRecord): string {
+  if (!('finalJson' in record)) return JSON.stringify(record);
+  const { finalJson, ...head } = record;
+  // `final` is the last key of a record: the same bytes as JSON.stringify({ ...head, final }).
+  return `${JSON.stringify(head).slice(0, -1)},"final":${finalJson}}`;
 }
 
 export function digestOf(record: Pick<RunRecord, 'index' | 'status'> & { figures?: Record<string, number | null> }): RunDigest {
@@ -95,7 +107,7 @@ export class OrderedResultsWriter {
       this.cursor++;
     }
     if (ready.length === 0) return;
-    appendFileSync(this.path, ready.map((record) => JSON.stringify(record) + '\n').join(''));
+    appendFileSync(this.path, ready.map((record) => lineOf(record) + '\n').join(''));
     for (const record of ready) this.onWritten(record);
   }
 

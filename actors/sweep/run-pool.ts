@@ -15,7 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadOptional } from './optional-package';
-import { overBudget, type RunOutcome, type RunTask } from './run-task';
+import { overBudget, type RunOutcome, type RunTask, type SerializedRunOutcome } from './run-task';
 
 /**
  * Extra time the pool gives a run beyond its budget before ending its process: a fresh process
@@ -39,7 +39,7 @@ export interface RunPool {
    * runAll). A batch whose process fails or outlives the batch's budgets is run again task by
    * task, so each run gets its own outcome (the stuck or crashing one alone is recorded as such).
    */
-  runBatch(tasks: readonly RunTask[]): Promise<RunOutcome[]>;
+  runBatch(tasks: readonly RunTask[]): Promise<Array<RunOutcome | SerializedRunOutcome>>;
   /** CPU time of the worker processes so far (as of each one's latest run). */
   cpuMs(): number;
   close(): Promise<void>;
@@ -52,9 +52,9 @@ export interface PoolReply {
   cpuMs: number;
 }
 
-/** What a worker process sends back for a batch of tasks: their outcomes in order, and its CPU time so far. */
+/** What a worker process sends back for a batch of tasks: their outcomes in order (final states as JSON text), and its CPU time so far. */
 export interface PoolBatchReply {
-  outcomes: RunOutcome[];
+  outcomes: Array<RunOutcome | SerializedRunOutcome>;
   pid: number;
   cpuMs: number;
 }
@@ -105,7 +105,7 @@ export function createRunPool(workers: number): RunPool {
         reply = (await pool.exec('runBatch', [tasks]).timeout(budgetMs + PROCESS_START_ALLOWANCE_MS)) as PoolBatchReply;
       } catch {
         // Which run hung or killed the process is not known: each gets its own try, as if never batched.
-        const outcomes: RunOutcome[] = [];
+        const outcomes: Array<RunOutcome | SerializedRunOutcome> = [];
         for (const task of tasks) outcomes.push(await run(task));
         return outcomes;
       }
@@ -147,7 +147,7 @@ export async function runAll(
   pool: RunPool,
   indices: readonly number[],
   taskOf: (index: number) => RunTask,
-  onOutcomes: (outcomes: ReadonlyArray<readonly [number, RunOutcome]>) => void,
+  onOutcomes: (outcomes: ReadonlyArray<readonly [number, RunOutcome | SerializedRunOutcome]>) => void,
   stopped: () => boolean = () => false,
 ): Promise<void> {
   let next = 0;

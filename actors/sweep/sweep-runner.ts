@@ -6,7 +6,7 @@
  */
 import { createRunPool, defaultWorkers, runAll } from './run-pool';
 import { runThroughQueue, type QueueTarget } from './queue-producer';
-import type { RunOutcome, RunTask } from './run-task';
+import type { RunOutcome, RunTask, SerializedRunOutcome } from './run-task';
 import { digestOf, OrderedResultsWriter, readResults, recordOf, startResults, type RunDigest } from './results-file';
 import { combinationOf, scenarioOf, type Sweep } from './sweep-file';
 import { summarize, type SweepSummary } from './summary';
@@ -90,7 +90,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
     if (!stopped()) writer.add(recordOf(sweep, index, combinationOf(sweep, index), outcome));
   };
   // A batch from the local pool: its lines go to the file in one write.
-  const onOutcomes = (outcomes: ReadonlyArray<readonly [number, RunOutcome]>): void => {
+  const onOutcomes = (outcomes: ReadonlyArray<readonly [number, RunOutcome | SerializedRunOutcome]>): void => {
     if (!stopped()) writer.add(...outcomes.map(([index, outcome]) => recordOf(sweep, index, combinationOf(sweep, index), outcome)));
   };
   progress();

@@ -4,7 +4,7 @@
  * together; every run is handed out once and its outcome comes back under its own index.
  */
 import { batchSize, runAll, type RunPool } from '../../../actors/sweep/run-pool';
-import type { RunOutcome, RunTask } from '../../../actors/sweep/run-task';
+import type { RunOutcome, RunTask, SerializedRunOutcome } from '../../../actors/sweep/run-task';
 
 describe('batches of runs for the pool', () => {
   it('sends one run at a time until a run has been timed, then about 100 ms of runs at once', () => {
@@ -36,7 +36,7 @@ describe('batches of runs for the pool', () => {
       close: () => Promise.resolve(),
     };
     const indices = Array.from({ length: 300 }, (_, i) => i * 2);
-    const seen = new Map<number, RunOutcome>();
+    const seen = new Map<number, RunOutcome | SerializedRunOutcome>();
     await runAll(
       pool,
       indices,
