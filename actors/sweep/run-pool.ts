@@ -1,8 +1,9 @@
 /**
  * Runs on every core: a pool of worker processes (workerpool), one per worker, each running one
- * scenario at a time. A run whose process outlives the run's budget by far (a run stuck inside one
- * step never reaches its own budget check) has its process ended by the pool; a process that dies
- * takes only its run with it, and a new one takes its place.
+ * scenario at a time; short runs are handed out in batches (runAll). A run whose process outlives
+ * the run's budget by far (a run stuck inside one step never reaches its own budget check) has its
+ * process ended by the pool; a process that dies takes only its run with it (a batch's other runs
+ * are run again), and a new one takes its place.
  *
  * Processes rather than worker threads, and each with V8's helper threads off: a run is a burst of
  * short-lived allocations, and with V8's defaults a third of a run's CPU goes to GC and compiler
@@ -36,8 +37,9 @@ export interface RunPool {
   run(task: RunTask): Promise<RunOutcome>;
   /**
    * Runs `tasks` one after another in one worker process: one message each way for the lot (see
-   * runAll). A batch whose process fails or outlives the batch's budgets is run again task by
-   * task, so each run gets its own outcome (the stuck or crashing one alone is recorded as such).
+   * runAll). A batch whose process fails, or outlives one run's budget by the pool's allowance, is
+   * run again task by task, so each run gets its own outcome (the stuck or crashing one alone is
+   * recorded as such; the others, deterministic, give what they gave).
    */
   runBatch(tasks: readonly RunTask[]): Promise<Array<RunOutcome | SerializedRunOutcome>>;
   /** CPU time of the worker processes so far (as of each one's latest run). */
@@ -99,7 +101,8 @@ export function createRunPool(workers: number): RunPool {
     run,
     async runBatch(tasks) {
       if (tasks.length === 1) return [await run(tasks[0])];
-      const budgetMs = tasks.reduce((sum, task) => sum + task.budgetMs, 0);
+      // The backstop of one run, not of all: only short runs are batched, so a batch past one budget has a stuck run.
+      const budgetMs = Math.max(...tasks.map((task) => task.budgetMs));
       let reply: PoolBatchReply;
       try {
         reply = (await pool.exec('runBatch', [tasks]).timeout(budgetMs + PROCESS_START_ALLOWANCE_MS)) as PoolBatchReply;
