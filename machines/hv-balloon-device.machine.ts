@@ -106,8 +106,10 @@ export const hvBalloonDeviceMachine = setup({
     targetPlanIs: ({ context }, params: { kind: TargetPlan['kind'] }) =>
       context.targetChanged && targetPlan(context).kind === params.kind,
     ringHasRoom: ({ context }, params: { bytes: number }) => context.model.endpoint.hasRoomFor(params.bytes),
+    // (An event read from the ring has wireRanges exactly when it has a message; checked first, the
+    // message is not decoded.)
     balloonRangeCountMismatch: ({ event }) =>
-      event.type === 'DM_BALLOON_RESPONSE' && (event.msglen < 16 + 8 * event.rangeCount || !event.message),
+      event.type === 'DM_BALLOON_RESPONSE' && (event.msglen < 16 + 8 * event.rangeCount || (!event.wireRanges && !event.message)),
     balloonResponseEmpty: ({ event }) => event.type === 'DM_BALLOON_RESPONSE' && event.rangeCount === 0,
     balloonResponseHasMore: ({ event }) => event.type === 'DM_BALLOON_RESPONSE' && event.morePages,
     balloonDiffLeft: ({ context }) => context.balloonDiff > 0,

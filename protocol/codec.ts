@@ -25,6 +25,7 @@ import {
   type DmMessageTypeName,
   type PageRange,
 } from './messages';
+import { wireRangeCount, wireRangeStart } from './range-list';
 
 /** The 8-byte `dm_header`, readable even when the type is unknown. */
 export interface DmHeader {
@@ -300,12 +301,9 @@ function capsWord(caps: DmCaps): number {
   return flag(caps.balloon, 0) | flag(caps.hotAdd, 1) | (caps.hotAddAlignment << 2) | flag(caps.hotRemove, 6);
 }
 
-// PROTO union dm_mem_page_range: start_page bits 0-39, page_cnt bits 40-63 of one u64. Two u32
-// halves keep it exact without BigInt: the high half holds start bits 32-39 and the count.
+// PROTO union dm_mem_page_range (range-list.ts reads its two fields; the device reads them in place).
 function readRange(view: DataView, offset: number): PageRange {
-  const low = view.getUint32(offset, true);
-  const high = view.getUint32(offset + 4, true);
-  return { startPage: (high & 0xff) * TWO_POW_32 + low, pageCount: high >>> 8 };
+  return { startPage: wireRangeStart(view, offset), pageCount: wireRangeCount(view, offset) };
 }
 
 function writeRange(view: DataView, offset: number, range: PageRange): void {

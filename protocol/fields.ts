@@ -136,7 +136,11 @@ export function isMessageTypeName(value: unknown): value is DmMessageTypeName {
  */
 export type ReadMode = 'value' | 'json';
 
-/** Validates `value` as a message and returns a fresh, canonical copy; throws ProtocolError naming the field. */
+/**
+ * Validates `value` as a message and returns a canonical copy (in `value` mode a range array is
+ * checked in place and kept, not copied: encode writes it right away); throws ProtocolError naming
+ * the field.
+ */
 export function readMessage(value: unknown, mode: ReadMode): DmMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('FIELD_OUT_OF_RANGE', `message: expected an object, got ${describeValue(value)}`);
@@ -201,13 +205,13 @@ export function infoBlobLength(info: readonly DmInfoEntry[]): number {
   return total;
 }
 
-/** A copy of `value` if it is a typed-mode page range whose fields fit the wire, else undefined. */
-function plainRange(value: unknown): PageRange | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return undefined;
+/** Whether `value` is a typed-mode page range whose fields fit the wire (FieldReader.range's checks, without building anything). */
+function fitsWireRange(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return false;
   const { startPage, pageCount } = value as Record<string, unknown>;
-  if (typeof startPage !== 'number' || !Number.isInteger(startPage) || startPage < 0 || startPage > MAX_START_PAGE) return undefined;
-  if (typeof pageCount !== 'number' || !Number.isInteger(pageCount) || pageCount < 0 || pageCount > MAX_PAGE_COUNT) return undefined;
-  return { startPage, pageCount };
+  if (typeof startPage !== 'number' || !Number.isInteger(startPage) || startPage < 0 || startPage > MAX_START_PAGE) return false;
+  if (typeof pageCount !== 'number' || !Number.isInteger(pageCount) || pageCount < 0 || pageCount > MAX_PAGE_COUNT) return false;
+  return true;
 }
 
 const HEX_PATTERN = /^(?:[0-9a-fA-F]{2})*$/;
@@ -329,13 +333,18 @@ class FieldReader {
         path,
       );
     }
-    // Hot path (a balloon response carries up to 8,189 ranges): check each plain range inline and
-    // name its path only for one that fails, through the general reader (same error text).
-    const out = new Array<PageRange>(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const range: unknown = value[i];
-      out[i] = (this.mode === 'value' && plainRange(range)) || this.range(range, `${path}[${i}]`);
+    if (this.mode === 'value') {
+      // Hot path (a balloon response carries up to 8,189 ranges): check each range inline, name
+      // its path only for one that fails, through the general reader (same error text), and copy
+      // nothing: encode writes the checked array at once.
+      for (let i = 0; i < value.length; i++) {
+        const range: unknown = value[i];
+        if (!fitsWireRange(range)) this.range(range, `${path}[${i}]`);
+      }
+      return value as PageRange[];
     }
+    const out = new Array<PageRange>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = this.range(value[i], `${path}[${i}]`);
     return out;
   }
 

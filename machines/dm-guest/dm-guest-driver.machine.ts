@@ -25,6 +25,7 @@
  * (HotAddRegions) referenced from context.
  */
 import { and, not } from 'xstate';
+import { balloonDownActions, balloonDownGuards } from './balloon-down-actions';
 import { balloonUpActions } from './balloon-up-actions';
 import { EIO, EPROTO, ETIMEDOUT, freshContext } from './driver-context';
 import { driverGuards } from './driver-guards';
@@ -39,8 +40,13 @@ import { statusActions } from './status-actions';
 
 export const dmGuestDriverMachine = driverSetup
   .extend({
-    guards: driverGuards,
-    actions: { ...handshakeActions, ...receiveActions, ...statusActions, ...balloonUpActions, ...hotAddActions, ...maliceActions },
+    guards: {
+      ...driverGuards,
+      ...balloonDownGuards,
+      // balloonDown's job is done and draining would take the next packet straight back into balloonDown.
+      balloonDownContinues: and(['receiveJobDone', 'nextIsUnballoonRequest', 'initialized', not('hibernating')]),
+    },
+    actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...hotAddActions, ...maliceActions },
   })
   .createMachine({
   id: 'dmGuestDriver',
@@ -143,8 +149,12 @@ export const dmGuestDriverMachine = driverSetup
                   initial: 'sleeping',
                   states: {
                     // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status.
+                    // Woken by an unballoon's completions: post_status and sleep again, in the step that
+                    // completed them (entering `sleeping` with wake-ups pending posts; no pass through `posting`).
                     sleeping: {
-                      always: { guard: 'statusWakeups', target: 'posting', actions: 'consumeStatusWakeups' },
+                      entry: 'wakeStatusThread',
+                      on: { 'job.done': { guard: 'balloonDownContinues', target: 'sleeping', reenter: true } },
+                      always: { guard: 'statusWakeups', target: 'sleeping', reenter: true },
                       after: { statusPeriod: 'posting' },
                     },
                     posting: {
@@ -166,6 +176,15 @@ export const dmGuestDriverMachine = driverSetup
                   },
                   states: {
                     idle: {
+                      // A balloon request that finds the work item idle is queued and taken in one
+                      // step (the same as queueing it and then `nextIsBalloon`: the queue was empty).
+                      on: {
+                        'guest.balloon-request': [
+                          { guard: 'hibernating', actions: 'logIgnoreBalloonUp' },
+                          { guard: 'requestTooLarge', actions: 'logIgnoreOversizedRequest' },
+                          { target: 'balloonUp', actions: 'queueBalloonRequest' },
+                        ],
+                      },
                       always: [
                         { guard: 'nextIsBalloon', target: 'balloonUp' },
                         { guard: 'nextIsHotAdd', target: 'hotAdd' },
@@ -195,7 +214,7 @@ export const dmGuestDriverMachine = driverSetup
                             {
                               guard: 'sendFailed',
                               target: '#dmGuestDriver.connection.connected.initialized.work.idle',
-                              actions: ['freeBalloonMessage', 'logBalloonResponseFailed', 'postStatus', 'endBalloonUp'],
+                              actions: ['recordTransId', 'freeBalloonMessage', 'logBalloonResponseFailed', 'postStatus', 'endBalloonUp'],
                             },
                             {
                               guard: 'lastMessage',
@@ -285,7 +304,7 @@ export const dmGuestDriverMachine = driverSetup
               // Linux balloon_down runs in the callback; in hibernation mode it is ignored instead.
               guard: and([{ type: 'messageIs', params: { type: 'DM_UNBALLOON_REQUEST' as const } }, 'initialized', not('hibernating')]),
               target: 'balloonDown',
-              actions: ['countMessage', 'beginUnballoon'],
+              actions: 'beginBalloonDown',
             },
             {
               guard: and([{ type: 'messageIs', params: { type: 'DM_VERSION_RESPONSE' as const } }, 'inVersionNegotiation']),
@@ -321,14 +340,14 @@ export const dmGuestDriverMachine = driverSetup
           ],
         },
         // Linux balloon_down: free the ranges (vCPU time), wake the status thread, answer the last part.
+        // The next request of a stream is taken in the step that finishes this one (balloon-down-actions.ts).
         balloonDown: {
-          entry: 'chargeUnballoon',
+          entry: 'postBalloonDownJob',
           on: {
-            'job.done': {
-              guard: 'receiveJobDone',
-              target: 'draining',
-              actions: ['releaseUnballoonRanges', 'finishUnballoonMessage'],
-            },
+            'job.done': [
+              { guard: 'balloonDownContinues', target: 'balloonDown', reenter: true, actions: 'continueBalloonDown' },
+              { guard: 'receiveJobDone', target: 'draining', actions: 'finishBalloonDown' },
+            ],
           },
         },
       },

@@ -1,14 +1,14 @@
 /**
  * The channel callback's actions (Linux balloon_onchannelcallback): read one packet and decode
- * it (`draining` dispatches it on its type); and balloon down (Linux balloon_down), which runs
- * right there.
+ * it (`draining` dispatches it on its type). Balloon down (Linux balloon_down), which runs right
+ * there, is in balloon-down-actions.ts.
  */
-import { decode, encode } from '../../protocol/codec';
+import { decode } from '../../protocol/codec';
 import { GUEST_MESSAGE_MAX_BYTES } from '../../protocol/constants';
 import { ProtocolError } from '../../protocol/errors';
 import type { DmMessage } from '../../protocol/messages';
 import type { ChannelEndpoint } from '../vmbus-ring';
-import { line, messageTypeId, nextTransId, sumPages, transmit, work } from './driver-context';
+import { line, messageTypeId } from './driver-context';
 import { driverSetup } from './driver-setup';
 import type { DmGuestDriverContext, LogLevel, PacketRead } from './driver-types';
 
@@ -43,9 +43,13 @@ function readMessage(context: DmGuestDriverContext): DmMessage | null {
 }
 
 export const receiveActions = {
-  /** Read one packet; `draining` dispatches what was read (its eventless transitions). */
-  readPacket: driverSetup.enqueueActions(({ context, enqueue }) => {
-    enqueue.assign({ receive: { ...context.receive, read: readNextPacket(context.parts.endpoint) } });
+  /**
+   * Read one packet; `draining` dispatches what was read (its eventless transitions). The read is
+   * kept in place, not assigned: it only lives until the dispatch, and every dispatch re-enters
+   * `draining` with an assign (countMessage, logBadPacket) or leaves it, so XState looks again.
+   */
+  readPacket: driverSetup.createAction(({ context }) => {
+    context.receive.read = readNextPacket(context.parts.endpoint);
   }),
   logBadPacket: driverSetup.enqueueActions(({ context, enqueue }) => {
     const read = context.receive.read;
@@ -125,64 +129,5 @@ export const receiveActions = {
     }
     enqueue.emit(line(context, level, text));
     enqueue.assign({ stats: { ...context.stats, messagesDropped: context.stats.messagesDropped + 1 } });
-  }),
-
-  // ---- balloon down (Linux balloon_down, in the callback) ----
-  beginUnballoon: driverSetup.assign(({ context }) => {
-    const m = readMessage(context);
-    if (m?.type !== 'DM_UNBALLOON_REQUEST') return {};
-    return {
-      receive: { ...context.receive, unballoon: { ranges: m.ranges.map((r) => ({ ...r })), morePages: m.morePages } },
-      dmState: 'Balloon Down' as const,
-      stats: { ...context.stats, unballoonRequests: context.stats.unballoonRequests + 1 },
-    };
-  }),
-  chargeUnballoon: driverSetup.enqueueActions(({ context, enqueue }) => {
-    const u = context.receive.unballoon;
-    if (u === null) return;
-    const tag = `guest-job-${context.jobSeq + 1}`;
-    enqueue.assign({ jobSeq: context.jobSeq + 1, receive: { ...context.receive, job: tag } });
-    const items = work([
-      ['messageHandled', 1],
-      ['rangeFreed', u.ranges.length],
-      ['pageFreed', sumPages(u.ranges)],
-      ['messageSent', u.morePages ? 0 : 1],
-    ]);
-    enqueue(function postUnballoonJob() {
-      context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: items } });
-    });
-  }),
-  releaseUnballoonRanges: driverSetup.createAction(({ context, self }) => {
-    const u = context.receive.unballoon;
-    if (u === null) return;
-    // Linux trusts the host's ranges completely; the simulator reports what did not fit.
-    for (const r of u.ranges) {
-      const released = context.parts.memory.releaseBalloonRange(r);
-      if (released < r.pageCount) {
-        self.send({
-          type: 'guest.log',
-          level: 'warn',
-          text: `unballoon range 0x${r.startPage.toString(16)}+${r.pageCount}: only ${released} of its pages were ballooned`,
-        });
-      }
-    }
-  }),
-  finishUnballoonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
-    const u = context.receive.unballoon;
-    if (u === null) return;
-    enqueue.assign({
-      receive: { ...context.receive, unballoon: null, job: null },
-      // Linux completes config_event once per range: the status thread wakes for each.
-      status: { ...context.status, wakeups: context.status.wakeups + u.ranges.length },
-      stats: { ...context.stats, pagesUnballooned: context.stats.pagesUnballooned + sumPages(u.ranges) },
-    });
-    if (u.morePages) return;
-    // Only the request with more_pages = 0 is answered: one 8-byte DM_UNBALLOON_RESPONSE.
-    const transId = nextTransId(context.transId);
-    const bytes = encode({ type: 'DM_UNBALLOON_RESPONSE', transId });
-    enqueue.assign({ transId, dmState: 'Initialized' });
-    enqueue(function sendDmUnballoonResponse() {
-      transmit(context, bytes); // Linux ignores send errors here
-    });
   }),
 };

@@ -6,7 +6,7 @@
  * hv_balloon_handle_packet). A handled type that is too short still becomes its own event (without
  * `message`), because QEMU checks the state before the size.
  */
-import { decode, decodeHeader, type DmHeader } from '../../protocol/codec';
+import { decode, decodeHeader, DM_MIN_LENGTH, type DmHeader } from '../../protocol/codec';
 import { ProtocolError } from '../../protocol/errors';
 import {
   DM_MESSAGE_TYPE_IDS,
@@ -18,7 +18,11 @@ import {
   type DmUnballoonResponse,
   type DmVersionRequest,
 } from '../../protocol/messages';
+import { WireRanges, type RangeList } from '../../protocol/range-list';
 import type { HandledMessageName } from './warnings';
+
+/** PROTO dm_balloon_response: the range array starts at byte 16. */
+const BALLOON_RANGES_OFFSET = 16;
 
 interface PacketBase {
   /** QEMU msglen: the VMBus payload length (a multiple of 8). */
@@ -40,6 +44,12 @@ export interface DmBalloonResponsePacket extends Handled<'DM_BALLOON_RESPONSE', 
   /** range_count and more_pages as the raw header word says (QEMU traces them before checking the length). */
   rangeCount: number;
   morePages: boolean;
+  /**
+   * The response's ranges read in place from the payload (no object per range), in an event read
+   * from the ring when all range_count ranges are there, i.e. exactly when `message` is. The device
+   * accounts from these; `message` is then decoded only when something reads it.
+   */
+  wireRanges?: RangeList;
 }
 export type DmUnballoonResponsePacket = Handled<'DM_UNBALLOON_RESPONSE', DmUnballoonResponse>;
 export type DmHotAddResponsePacket = Handled<'DM_MEM_HOT_ADD_RESPONSE', DmHotAddResponse>;
@@ -77,6 +87,10 @@ export function packetEvent(payload: Uint8Array): DmPacketEvent | undefined {
   const msglen = payload.length;
   const name = HANDLED_BY_ID.get(header.typeId);
   if (name === undefined) return { type: 'DM_UNKNOWN', msglen, header };
+  if (name === 'DM_BALLOON_RESPONSE') {
+    const inPlace = balloonResponseInPlace(payload, header);
+    if (inPlace) return inPlace;
+  }
 
   let message: DmMessage | undefined;
   let error: ProtocolError | undefined;
@@ -109,6 +123,33 @@ export function packetEvent(payload: Uint8Array): DmPacketEvent | undefined {
     case 'DM_MEM_HOT_ADD_RESPONSE':
       return { type: name, ...base, ...(message?.type === name ? { message } : {}) };
   }
+}
+
+/**
+ * A balloon response whose ranges are all there (decode's checks for the type: at least 16 bytes,
+ * then range_count ranges of 8 bytes at byte 16), with `wireRanges` reading them from the payload
+ * and `message` decoded on first read; undefined when decode would refuse it (the general path
+ * then builds the event with the error).
+ */
+function balloonResponseInPlace(payload: Uint8Array, header: DmHeader): DmBalloonResponsePacket | undefined {
+  const msglen = payload.length;
+  if (msglen < DM_MIN_LENGTH.DM_BALLOON_RESPONSE) return undefined;
+  // PROTO dm_balloon_response: u32 at offset 12, bit 0 more_pages, bits 1-31 range_count.
+  const word = new DataView(payload.buffer, payload.byteOffset + 12, 4).getUint32(0, true);
+  const rangeCount = word >>> 1;
+  if (msglen < BALLOON_RANGES_OFFSET + 8 * rangeCount) return undefined;
+  let message: DmBalloonResponse | undefined;
+  return {
+    type: 'DM_BALLOON_RESPONSE',
+    msglen,
+    header,
+    rangeCount,
+    morePages: (word & 1) === 1,
+    wireRanges: new WireRanges(payload, BALLOON_RANGES_OFFSET, rangeCount),
+    get message(): DmBalloonResponse {
+      return (message ??= decode(payload) as DmBalloonResponse);
+    },
+  };
 }
 
 /** A packet event for a message object (specs and the graph walk build events without a ring). */

@@ -8,6 +8,7 @@
  */
 import { PAGE_SIZE } from '../../protocol/constants';
 import type { PageRange } from '../../protocol/messages';
+import { rangeListOf, type RangeList } from '../../protocol/range-list';
 import type { HostMemoryView } from '../memory-views';
 import { PageRangeTree } from '../page-range-tree';
 import type { DeviceOutput } from './output';
@@ -123,9 +124,11 @@ const end = (r: PageRange | Run): number => ('startPage' in r ? r.startPage + r.
 
 /**
  * QEMU hv_balloon_handle_remove_ranges minus the balloon_diff update: classify every page of
- * `ranges`, record the runs in the trees, discard host memory of the "both" pages.
+ * `ranges`, record the runs in the trees, discard host memory of the "both" pages. `ranges` is an
+ * array, or a RangeList (a balloon response's ranges read in place from its bytes).
  */
-export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRangesDeps): RecordedPages {
+export function recordRemovedRanges(ranges: readonly PageRange[] | RangeList, deps: RecordRangesDeps): RecordedPages {
+  const list: RangeList = isRangeArray(ranges) ? rangeListOf(ranges) : ranges;
   const { memory, out } = deps;
   const recorded: RecordedPages = { guest: 0, both: 0 };
   const acc: Record<Bucket, Run> = { guest: { start: 0, count: 0 }, both: { start: 0, count: 0 } };
@@ -150,25 +153,25 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
     }
   };
 
-  const classify = (range: PageRange): void => {
-    for (let offset = 0; offset < range.pageCount; ) {
-      const page = range.startPage + offset;
-      const section = memory.findSection(page, range.pageCount - offset);
+  const classify = (startPage: number, pageCount: number): void => {
+    for (let offset = 0; offset < pageCount; ) {
+      const page = startPage + offset;
+      const section = memory.findSection(page, pageCount - offset);
       let step: number;
       let bucket: Bucket = 'guest';
       if (section.kind === 'unmapped') {
         // QEMU: "not found in RAM", one page (and one warning) at a time; here the hole in one step.
-        step = Math.max(1, Math.min(section.pageCount, range.pageCount - offset));
+        step = Math.max(1, Math.min(section.pageCount, pageCount - offset));
         out.warn(warnings.removedPageNotFound(page, step));
       } else if (section.pageCount <= 0) {
         step = 1;
         out.warn(warnings.removedPageSmallSection(page));
       } else if (section.kind !== 'ram') {
         // QEMU: ROM, ROMD and non-RAM (MMIO) sections are skipped whole, into the guest bucket.
-        step = Math.min(section.pageCount, range.pageCount - offset);
+        step = Math.min(section.pageCount, pageCount - offset);
         out.warn(warnings.removedPageNotRam(page));
       } else {
-        step = Math.min(section.pageCount, range.pageCount - offset);
+        step = Math.min(section.pageCount, pageCount - offset);
         if (!section.hostAligned) {
           out.warn(warnings.removedPagesUnalignedHostAddr(page * PAGE_SIZE));
         } else {
@@ -183,30 +186,37 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
     }
   };
 
-  for (let i = 0; i < ranges.length; ) {
+  const n = list.length;
+  for (let i = 0; i < n; ) {
     // A group of ascending adjacent ranges (a Linux guest reports its 2 MiB units in order) that
     // lies in one aligned RAM section classifies exactly like its ranges one by one: every range is
     // one "both" step joining the same run. So one section lookup and one step for the group.
-    const first = ranges[i]!;
+    const firstStart = list.startPage(i);
+    const firstCount = list.pageCount(i);
+    const firstEnd = firstStart + firstCount;
     let j = i + 1;
-    let groupEnd = end(first);
-    while (first.pageCount > 0 && j < ranges.length && ranges[j]!.startPage === groupEnd && ranges[j]!.pageCount > 0) {
-      groupEnd += ranges[j]!.pageCount;
-      j++;
+    let groupEnd = firstEnd;
+    if (firstCount > 0) {
+      while (j < n && list.startPage(j) === groupEnd) {
+        const count = list.pageCount(j);
+        if (count <= 0) break;
+        groupEnd += count;
+        j++;
+      }
     }
-    if (j - i > 1 && joinsLikeItsRanges(acc.both, first, groupEnd)) {
-      const count = groupEnd - first.startPage;
-      const section = memory.findSection(first.startPage, count);
+    if (j - i > 1 && joinsLikeItsRanges(acc.both, firstStart, firstEnd, groupEnd)) {
+      const count = groupEnd - firstStart;
+      const section = memory.findSection(firstStart, count);
       if (section.kind === 'ram' && section.pageCount === count && section.hostAligned) {
         let tree = toDiscard.get(section.hostPageSize);
         if (!tree) toDiscard.set(section.hostPageSize, (tree = new PageRangeTree()));
-        tree.insert(first.startPage, count);
-        addStep('both', first.startPage, count);
+        tree.insert(firstStart, count);
+        addStep('both', firstStart, count);
         i = j;
         continue;
       }
     }
-    for (; i < j; i++) classify(ranges[i]!);
+    for (; i < j; i++) classify(list.startPage(i), list.pageCount(i));
   }
   // QEMU flushes the "both" run first, then the "guest" run.
   if (acc.both.count > 0) flushRun('both', acc.both, deps, recorded);
@@ -227,14 +237,19 @@ export function recordRemovedRanges(ranges: readonly PageRange[], deps: RecordRa
 }
 
 /**
- * Whether the run `run` treats a group [first.startPage, groupEnd) as it treats the group's ranges
- * one at a time: the run is empty or ends where the group starts (every range appends), or joins
+ * Whether the run `run` treats a group [firstStart, groupEnd), whose first range ends at firstEnd,
+ * as it treats the group's ranges one at a time: the run is empty or ends where the group starts
+ * (every range appends), or joins
  * neither the first range nor the group (it is flushed either way). A run that starts where the
  * first range ends would take that range in front and then be flushed by the second one.
  */
-function joinsLikeItsRanges(run: Run, first: PageRange, groupEnd: number): boolean {
-  if (run.count === 0 || run.start + run.count === first.startPage) return true;
-  return end(first) !== run.start && groupEnd !== run.start;
+function joinsLikeItsRanges(run: Run, firstStart: number, firstEnd: number, groupEnd: number): boolean {
+  if (run.count === 0 || run.start + run.count === firstStart) return true;
+  return firstEnd !== run.start && groupEnd !== run.start;
+}
+
+function isRangeArray(ranges: readonly PageRange[] | RangeList): ranges is readonly PageRange[] {
+  return Array.isArray(ranges);
 }
 
 /** QEMU hv_balloon_remove_response_handle_range: split a run against the whole memdev window. */

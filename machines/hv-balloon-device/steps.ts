@@ -271,10 +271,13 @@ export function endBalloonAtMinimum({ context, enqueue }: StepArgs): void {
 }
 
 export function recordBalloonRanges({ context, event, enqueue }: StepArgs): void {
-  if (event.type !== 'DM_BALLOON_RESPONSE' || !event.message) return;
+  if (event.type !== 'DM_BALLOON_RESPONSE') return;
+  // Read in place from the payload when the event came from the ring (no object per range).
+  const ranges = event.wireRanges ?? event.message?.ranges;
+  if (!ranges) return;
   const { model } = context;
   const out = new DeviceOutput();
-  const recorded = recordRemovedRanges(event.message.ranges, {
+  const recorded = recordRemovedRanges(ranges, {
     trees: model.trees,
     memory: model.memory,
     ourWindow: context.ourRange ? model.window : undefined,
