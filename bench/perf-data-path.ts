@@ -10,6 +10,7 @@ import type { MachineMemory } from '../machines/machine-memory';
 import { recordRemovedRanges, RemovedPageTrees } from '../machines/hv-balloon-device/removed-pages';
 import { DeviceOutput } from '../machines/hv-balloon-device/output';
 import { packetEvent } from '../machines/hv-balloon-device/packets';
+import { encodeBalloonResponseUnits } from '../protocol/balloon-response-units';
 import { decode, encode } from '../protocol/codec';
 import { normalizeVmConfig, type VmConfigInput } from '../actors/vm/vm-config';
 import { guestMemory } from '../actors/vm/vm-runtime';
@@ -62,25 +63,33 @@ export function runDataPath(packets: readonly CapturedPacket[], memory: MachineM
     const t2 = performance.now();
     senderMs += t2 - t;
     senderCpuMs += cpuNowMs() - c;
-    // The sender encodes, the receiver reads, as the VM's parts do: the device reads a balloon
-    // response's ranges in place (packetEvent), the guest decodes what it receives.
+    // The sender encodes, the receiver reads, as the VM's parts do: the Linux guest encodes a
+    // balloon response from runs of units, the device reads its ranges in place (packetEvent),
+    // the guest decodes what it receives.
     t = t2;
-    const bytes = encode(message);
+    let bytes: Uint8Array;
+    if (message.type === 'DM_BALLOON_RESPONSE') {
+      // The guest takes the pages from its memory model as runs of units (2 MiB units where the
+      // ranges are whole units)...
+      const pages = pagesOf(message);
+      const unit = message.ranges.every((r) => r.pageCount % 512 === 0) ? 512 : 1;
+      const runs = pages > 0 ? memory.allocateBalloonUnitRuns(unit, pages / unit) : [];
+      const got = runs.reduce((n, r) => n + r.pageCount, 0);
+      if (got !== pages) throw new Error(`data path: the memory model gave ${got} pages where the run ballooned ${pages}`);
+      const t3 = performance.now();
+      guestMs += t3 - t;
+      t = t3;
+      bytes = encodeBalloonResponseUnits(message.transId, message.morePages, runs, unit);
+    } else {
+      bytes = encode(message);
+    }
     const received = packets[i]!.from === 'guest' ? packetEvent(bytes) : undefined;
     if (received === undefined) decode(bytes);
     sink += bytes.length;
     let t1 = performance.now();
     codecMs += t1 - t;
     if (message.type === 'DM_BALLOON_RESPONSE') {
-      // The guest takes the pages from its memory model (2 MiB units where the ranges are whole units)...
-      const pages = pagesOf(message);
-      const unit = message.ranges.every((r) => r.pageCount % 512 === 0) ? 512 : 1;
-      if (pages > 0) {
-        const got = memory.allocateBalloonUnits(unit, pages / unit).reduce((n, r) => n + r.pageCount, 0);
-        if (got !== pages) throw new Error(`data path: the memory model gave ${got} pages where the run ballooned ${pages}`);
-      }
-      t = performance.now();
-      guestMs += t - t1;
+      t = t1;
       // ...and the device classifies and records the ranges the message carries.
       const out = new DeviceOutput();
       const ranges = received?.type === 'DM_BALLOON_RESPONSE' ? received.wireRanges : undefined;

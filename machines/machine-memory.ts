@@ -34,7 +34,7 @@ import { PageRangeTree } from './page-range-tree';
 import { pickContiguousRuns, pickLowest, pickUnitsFromTop, simpleWatermarks } from './simple-memory/simple-allocator';
 import { linuxBootLayout, SECTION_PAGES } from './linux-memory/boot-layout';
 import { resolveLinuxMemory, type LinuxMemoryParams } from './linux-memory/linux-memory-params';
-import { pickPagesByZone, pickUnitsByZone } from './linux-memory/zone-allocator';
+import { pickPagesByZone, pickUnitRunsByZone, pickUnitsByZone } from './linux-memory/zone-allocator';
 import { ZONE_END, ZONE_START, ZONES, zoneLimits, type ZoneLimits, type ZoneName } from './linux-memory/zones';
 import { buildPcMemoryMap, hex, MemoryMapError, type PcMemoryMap } from './pc-memory-map';
 
@@ -352,6 +352,22 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     const { units, runs } = pickUnitsFromTop(this.free, unitPages, Math.min(maxUnits, Math.floor(this.allocatablePages() / unitPages)));
     for (const t of runs) this.moveRange(this.free, this.ballooned, t);
     return units;
+  }
+
+  /**
+   * allocateBalloonUnits' allocation as runs of adjacent units in the order they are handed out
+   * (a Linux guest encodes its message from them: no object per unit). Without zones, one run per unit.
+   */
+  allocateBalloonUnitRuns(unitPages: number, maxUnits: number): PageRange[] {
+    if (this.limits === null) return this.allocateBalloonUnits(unitPages, maxUnits);
+    checkCount('allocateBalloonUnitRuns', 'unitPages', unitPages);
+    checkCount('allocateBalloonUnitRuns', 'maxUnits', maxUnits);
+    if (!isPowerOfTwo(unitPages)) {
+      throw new MemoryModelError('unitPages', `MachineMemory.allocateBalloonUnitRuns: unitPages must be a power of two, got ${unitPages}`);
+    }
+    const runs = pickUnitRunsByZone(this.free, this.limits, unitPages, maxUnits);
+    for (const run of runs) this.moveRange(this.free, this.ballooned, run);
+    return runs;
   }
 
   allocateBalloonContiguous(maxPages: number, maxRanges: number): PageRange[] {

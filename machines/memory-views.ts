@@ -64,6 +64,12 @@ export interface GuestMemoryView {
    */
   allocateBalloonUnits(unitPages: number, maxUnits: number): PageRange[];
   /**
+   * Optional: the same allocation as runs of adjacent units, in the order the units are handed
+   * out (cutting each run into units of `unitPages`, in order, gives allocateBalloonUnits' list).
+   * A Linux guest encodes its response from them (protocol encodeBalloonResponseUnits).
+   */
+  allocateBalloonUnitRuns?(unitPages: number, maxUnits: number): PageRange[];
+  /**
    * Take up to `maxPages` from free memory into the balloon as the largest contiguous runs it can
    * find, at most `maxRanges` ranges of at most 2^24 - 1 pages (a Windows-like guest).
    */

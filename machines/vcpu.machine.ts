@@ -264,6 +264,46 @@ function runWorkloadOp(
   }
 }
 
+/** The first of `queue` started (its workload effect run, its cost priced): the queue and job after. */
+function startFirst(context: VcpuContext, queue: readonly QueueEntry[]): { queue: QueueEntry[]; current: RunningJob } {
+  const [entry, ...rest] = queue as [QueueEntry, ...QueueEntry[]];
+  let work: WorkItem[];
+  let requested = 0;
+  let done = 0;
+  if (entry.source === 'part') {
+    work = entry.job.work;
+  } else {
+    // The memory model is mutated here, once, when the job starts.
+    const result = context.memory === null ? { work: [], requested: 0, done: 0 } : runWorkloadOp(context.memory, entry.op, context);
+    ({ work, requested, done } = result);
+  }
+  const costMs = costOf(work, context.costTable);
+  const current: RunningJob = {
+    entry,
+    costMs,
+    remainingMs: costMs,
+    startedAt: context.outbox.now(),
+    requestedPages: requested,
+    donePages: done,
+    posted: null,
+  };
+  return { queue: rest, current };
+}
+
+/** The job.done of a part's job just started, handed to the bus to be posted when its time is up. */
+function postedAhead(context: VcpuContext, c: RunningJob): RunningJob {
+  if (c.entry.source !== 'part' || context.outbox.postWhenDue === undefined) return c;
+  const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
+  return { ...c, posted: context.outbox.postWhenDue(c.entry.job.owner, done, c.remainingMs) };
+}
+
+/** A job posted ahead whose time is up: its vcpu.job-done event, or null if none is due. */
+function settledJobDone(c: RunningJob | null): VcpuEmitted | null {
+  if (c === null || c.posted === null || c.posted.pending || c.entry.source !== 'part') return null;
+  const { owner, tag } = c.entry.job;
+  return { type: 'vcpu.job-done', owner, tag, costMs: c.costMs, at: c.startedAt + c.remainingMs };
+}
+
 export const vcpuMachine = setup({
   types: {
     input: {} as VcpuInput,
@@ -289,51 +329,40 @@ export const vcpuMachine = setup({
       queue: ({ context, event }) => (event.type === 'vcpu.run' ? [...context.queue, { source: 'part' as const, job: event.job }] : context.queue),
     }),
     /** Take the next job off the queue, run its effect (workload) and price it. */
-    startNext: assign(({ context }) => {
-      const [entry, ...rest] = context.queue;
-      let work: WorkItem[];
-      let requested = 0;
-      let done = 0;
-      if (entry.source === 'part') {
-        work = entry.job.work;
-      } else {
-        // The memory model is mutated here, once, when the job starts.
-        const result = context.memory === null ? { work: [], requested: 0, done: 0 } : runWorkloadOp(context.memory, entry.op, context);
-        ({ work, requested, done } = result);
-      }
-      const costMs = costOf(work, context.costTable);
-      const current: RunningJob = {
-        entry,
-        costMs,
-        remainingMs: costMs,
-        startedAt: context.outbox.now(),
-        requestedPages: requested,
-        donePages: done,
-        posted: null,
-      };
-      return { queue: rest, current };
-    }),
+    startNext: assign(({ context }) => startFirst(context, context.queue)),
     /**
      * The job just started on an idle vCPU finishes without waking it: job.done is posted when
      * its time is up, in the place among that instant's messages the vCPU's own timer would have
      * given it (docs/architecture.md, "Performance design: the guest side").
      */
     postJobDoneAhead: assign({
-      current: ({ context }) => {
-        const c = context.current;
-        if (c === null || c.entry.source !== 'part' || context.outbox.postWhenDue === undefined) return c;
-        const done: JobDoneEvent = { type: 'job.done', tag: c.entry.job.tag, costMs: c.costMs };
-        return { ...c, posted: context.outbox.postWhenDue(c.entry.job.owner, done, c.remainingMs) };
-      },
+      current: ({ context }) => (context.current === null ? null : postedAhead(context, context.current)),
+    }),
+    /**
+     * On an idle vCPU, in one assign (one context copy, not four): settlePostedJob, then queue
+     * the job (enqueueJob), start it (startNext) and post its job.done ahead (postJobDoneAhead).
+     */
+    startJobPostedAhead: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'vcpu.run') return;
+      const c = context.current;
+      const settled = c !== null && c.posted !== null && !c.posted.pending;
+      const jobDone = settledJobDone(c);
+      if (jobDone !== null) enqueue.emit(jobDone);
+      enqueue.assign(({ context: ctx }) => {
+        const started = startFirst(ctx, [...ctx.queue, { source: 'part', job: event.job }]);
+        return {
+          queue: started.queue,
+          current: postedAhead(ctx, started.current),
+          jobsDone: settled ? ctx.jobsDone + 1 : ctx.jobsDone,
+        };
+      });
     }),
     /** A job posted ahead whose time is up is done (the bus has posted its job.done). */
     settlePostedJob: enqueueActions(({ context, enqueue }) => {
       const c = context.current;
       if (c === null || c.posted === null || c.posted.pending) return;
-      if (c.entry.source === 'part') {
-        const { owner, tag } = c.entry.job;
-        enqueue.emit({ type: 'vcpu.job-done', owner, tag, costMs: c.costMs, at: c.startedAt + c.remainingMs });
-      }
+      const jobDone = settledJobDone(c);
+      if (jobDone !== null) enqueue.emit(jobDone);
       enqueue.assign({ current: null, jobsDone: context.jobsDone + 1 });
     }),
     resumeCurrent: assign({
@@ -500,7 +529,8 @@ export const vcpuMachine = setup({
           on: {
             'vcpu.run': [
               { guard: 'postedJobRunning', target: 'ending', actions: ['enqueueJob', 'wakeWhenPostedJobEnds'] },
-              { guard: 'canPostAhead', actions: ['settlePostedJob', 'enqueueJob', 'startNext', 'postJobDoneAhead'] },
+              // settlePostedJob, enqueueJob, startNext and postJobDoneAhead in one step's one assign.
+              { guard: 'canPostAhead', actions: 'startJobPostedAhead' },
               { target: 'busy', actions: ['settlePostedJob', 'enqueueJob', 'startNext'] },
             ],
             'workload.tick': { target: 'pick', actions: ['settlePostedJob', 'workloadTick'] },

@@ -4,6 +4,7 @@ export * from './messages';
 export * from './constants';
 export { ProtocolError, type ProtocolErrorCode } from './errors';
 export { decode, decodeHeader, encode, messageTypeName, DM_MIN_LENGTH, type DmHeader } from './codec';
+export { encodeBalloonResponseUnits, unitsOfRuns } from './balloon-response-units';
 export {
   decodePacket,
   encodeInbandPacket,

@@ -1,4 +1,5 @@
 /** Balloon up (Linux balloon_up, run by the balloon work item): allocate, charge, send, repeat. */
+import { encodeBalloonResponseUnits } from '../../protocol/balloon-response-units';
 import { encode } from '../../protocol/codec';
 import { MAX_RANGES_PER_MESSAGE } from '../../protocol/constants';
 import type { DmBalloonResponse, PageRange } from '../../protocol/messages';
@@ -60,32 +61,45 @@ export const balloonUpActions = {
           sent: 0,
           unitPages: UNIT_2M,
           ranges: [],
+          unitCount: 0,
+          unitRuns: false,
           wire: [],
           last: false,
           messages: 0,
           attempts: 0,
           corruption: [],
           sendResult: 0,
+          transId: context.transId,
         },
       },
     });
   }),
-  /** Allocate the pages of one message; `allocating` decides on what it got. */
-  allocateBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
+  /**
+   * Allocate the pages of one message; `allocating` decides on what it got. The transaction's
+   * progress is a mutable object made by startBalloonUp (docs/architecture.md, "Performance
+   * design: the guest side"): the steps of one message change it in place, without an assign.
+   */
+  allocateBalloonMessage: driverSetup.createAction(({ context }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
     const remaining = b.target - b.sent;
     // Fake ranges the malicious profile will add must fit in the same 4096-byte message.
     const room = MAX_RANGES_PER_MESSAGE - injectedRangeCount(currentCorruption(context));
-    let ranges: PageRange[];
+    const mem = context.parts.memory;
     if (context.profile.balloonAllocation === 'contiguous') {
-      ranges = remaining > 0 ? context.parts.memory.allocateBalloonContiguous(remaining, room) : [];
-    } else {
-      const units = Math.min(Math.floor(remaining / b.unitPages), room);
-      ranges = units > 0 ? context.parts.memory.allocateBalloonUnits(b.unitPages, units) : [];
+      b.ranges = remaining > 0 ? mem.allocateBalloonContiguous(remaining, room) : [];
+      b.unitCount = b.ranges.length;
+      b.unitRuns = false;
+      return;
     }
-    enqueue.assign({ work: { ...context.work, balloonUp: { ...b, ranges } } });
+    const units = Math.min(Math.floor(remaining / b.unitPages), room);
+    // The units as runs, where the memory can give them so and no malicious copy needs the list.
+    b.unitRuns = context.malice === null && mem.allocateBalloonUnitRuns !== undefined;
+    b.ranges = units <= 0 ? [] : b.unitRuns ? mem.allocateBalloonUnitRuns!(b.unitPages, units) : mem.allocateBalloonUnits(b.unitPages, units);
+    b.unitCount = b.unitRuns ? sumPages(b.ranges) / b.unitPages : b.ranges.length;
   }),
+  // An assign, not an in-place change: `allocating` re-enters itself, and XState looks for eventless
+  // transitions again only after a step that made a new snapshot.
   switchTo4KiBUnits: driverSetup.assign(({ context }) => ({
     work: { ...context.work, balloonUp: context.work.balloonUp === null ? null : { ...context.work.balloonUp, unitPages: 1 } },
   })),
@@ -103,18 +117,12 @@ export const balloonUpActions = {
       for (const note of corrupted.notes) for (const e of misbehaviourEvents(context, note.kind, note.text)) enqueue.emit(e);
       enqueue.assign(countMisbehaviours(corrupted.notes.length));
     }
-    enqueue.assign({
-      work: {
-        ...context.work,
-        balloonUp: {
-          ...b,
-          wire,
-          corruption,
-          // Linux: the last message is the one that got nothing or exactly what was left.
-          last: got === 0 || got === remaining,
-          attempts: 0,
-        },
-      },
+    enqueue(function prepareMessage() {
+      b.wire = wire;
+      b.corruption = corruption;
+      // Linux: the last message is the one that got nothing or exactly what was left.
+      b.last = got === 0 || got === remaining;
+      b.attempts = 0;
     });
   }),
   chargeBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {
@@ -124,7 +132,7 @@ export const balloonUpActions = {
     enqueue.assign({ jobSeq: context.jobSeq + 1, work: { ...context.work, job: tag } });
     const items = work([
       ['messageHandled', b.messages === 0 ? 1 : 0],
-      ['rangeAllocated', b.ranges.length],
+      ['rangeAllocated', b.unitCount],
       ['pageAllocated', sumPages(b.ranges)],
       ['messageSent', 1],
     ]);
@@ -132,18 +140,14 @@ export const balloonUpActions = {
       context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: items } });
     });
   }),
-  /** Send the message; `sending` decides on what the ring said. */
+  /** Send the message; `sending` decides on what the ring said (kept in the transaction's progress). */
   sendBalloonResponse: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
-    let transId = context.transId;
-    const message: DmBalloonResponse = {
-      type: 'DM_BALLOON_RESPONSE',
-      transId: (transId = nextTransId(transId)),
-      morePages: !b.last,
-      ranges: b.wire,
-    };
-    const bytes = encode(message);
+    let transId = nextTransId(context.transId);
+    const bytes = b.unitRuns
+      ? encodeBalloonResponseUnits(transId, !b.last, b.wire, b.unitPages)
+      : encode({ type: 'DM_BALLOON_RESPONSE', transId, morePages: !b.last, ranges: b.wire } satisfies DmBalloonResponse);
     // Malicious byte-level copies go out once, before the first attempt of the real message.
     const copies: Uint8Array[] = [];
     if (b.attempts === 0 && b.corruption.length > 0) {
@@ -155,35 +159,47 @@ export const balloonUpActions = {
         enqueue.assign(countMisbehaviours(1));
       }
     }
-    let sendResult = 0;
-    enqueue.assign({ transId });
+    // The trans_id used goes into context with the bookkeeping of whichever step leaves `sending`
+    // (recordMessageSent, countRingFull, recordTransId): one assign per message, not two.
     enqueue(function sendDmBalloonResponse() {
       for (const copy of copies) transmit(context, copy);
-      sendResult = transmit(context, bytes);
+      b.transId = transId;
+      b.sendResult = transmit(context, bytes);
+      b.attempts++;
     });
-    // Resolved after the send above has run.
-    enqueue.assign(({ context: c }) => ({ work: { ...c.work, balloonUp: { ...b, attempts: b.attempts + 1, sendResult } } }));
   }),
   countRingFull: driverSetup.assign(({ context }) => ({
+    transId: context.work.balloonUp?.transId ?? context.transId,
     stats: { ...context.stats, ringFullRetries: context.stats.ringFullRetries + 1 },
   })),
-  recordMessageSent: driverSetup.assign(({ context }) => {
+  /** The trans_id of the send that failed is used up too (Linux pre-increments it). */
+  recordTransId: driverSetup.assign(({ context }) => ({ transId: context.work.balloonUp?.transId ?? context.transId })),
+  recordMessageSent: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
-    if (b === null) return {};
+    if (b === null) return;
     const got = sumPages(b.ranges);
     const malice =
       context.malice !== null && context.malice.earlierReported === null && b.wire.length > 0
         ? { ...context.malice, earlierReported: { ...b.wire[0]! } }
         : context.malice;
-    return {
-      work: { ...context.work, balloonUp: { ...b, sent: b.sent + got, messages: b.messages + 1, ranges: [], wire: [], corruption: [] }, job: null },
+    enqueue.assign({
+      transId: b.transId,
+      work: { ...context.work, job: null },
       malice,
       stats: {
         ...context.stats,
         balloonResponses: context.stats.balloonResponses + 1,
         pagesReported: context.stats.pagesReported + got,
       },
-    };
+    });
+    enqueue(function nextMessage() {
+      b.sent += got;
+      b.messages++;
+      b.ranges = [];
+      b.unitCount = 0;
+      b.wire = [];
+      b.corruption = [];
+    });
   }),
   freeBalloonMessage: driverSetup.createAction(({ context }) => {
     // Linux: on a send error other than -EAGAIN the pages of this message go back, and the request ends.

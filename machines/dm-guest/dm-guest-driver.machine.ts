@@ -176,6 +176,15 @@ export const dmGuestDriverMachine = driverSetup
                   },
                   states: {
                     idle: {
+                      // A balloon request that finds the work item idle is queued and taken in one
+                      // step (the same as queueing it and then `nextIsBalloon`: the queue was empty).
+                      on: {
+                        'guest.balloon-request': [
+                          { guard: 'hibernating', actions: 'logIgnoreBalloonUp' },
+                          { guard: 'requestTooLarge', actions: 'logIgnoreOversizedRequest' },
+                          { target: 'balloonUp', actions: 'queueBalloonRequest' },
+                        ],
+                      },
                       always: [
                         { guard: 'nextIsBalloon', target: 'balloonUp' },
                         { guard: 'nextIsHotAdd', target: 'hotAdd' },
@@ -205,7 +214,7 @@ export const dmGuestDriverMachine = driverSetup
                             {
                               guard: 'sendFailed',
                               target: '#dmGuestDriver.connection.connected.initialized.work.idle',
-                              actions: ['freeBalloonMessage', 'logBalloonResponseFailed', 'postStatus', 'endBalloonUp'],
+                              actions: ['recordTransId', 'freeBalloonMessage', 'logBalloonResponseFailed', 'postStatus', 'endBalloonUp'],
                             },
                             {
                               guard: 'lastMessage',

@@ -52,7 +52,12 @@ export type DmGuestDriverEmitted =
 
 export type WorkRequest = { kind: 'balloon'; numPages: number } | { kind: 'hotAdd'; request: HotAddRequestRanges };
 
-/** The balloon-up transaction in progress (Linux balloon_up's locals). */
+/**
+ * The balloon-up transaction in progress (Linux balloon_up's locals). startBalloonUp makes a new
+ * one per request; the steps of each message (allocate, prepare, send, record) then change it in
+ * place, like the HAS model, so the hot path needs no assign (docs/architecture.md, "Performance
+ * design: the guest side"). A copy taken from an older snapshot may show later progress.
+ */
 export interface BalloonUpProgress {
   requested: number;
   /** After the floor (Linux) or reserve (Windows) clamp, done once at the start. */
@@ -61,9 +66,19 @@ export interface BalloonUpProgress {
   sent: number;
   /** Linux alloc_unit: 512 (2 MiB) until a 2 MiB round gets nothing, then 1 for good. */
   unitPages: number;
-  /** Ranges allocated for the message being built (real pages). */
+  /**
+   * Ranges allocated for the message being built (real pages): one per unit, or when `unitRuns`
+   * is set, runs of adjacent units in the order they were handed out.
+   */
   ranges: PageRange[];
-  /** The ranges on the wire (the malicious profile adds fakes). */
+  /** Units in `ranges`: the message's range count (before any fakes). */
+  unitCount: number;
+  /**
+   * `ranges` and `wire` are runs of units of `unitPages` (a Linux guest that is not malicious):
+   * the message is encoded from them, with no object per unit (protocol/balloon-response-units.ts).
+   */
+  unitRuns: boolean;
+  /** The ranges on the wire (the malicious profile adds fakes); runs of units when `unitRuns` is set. */
   wire: PageRange[];
   /** This message ends the transaction (more_pages = 0). */
   last: boolean;
@@ -75,6 +90,11 @@ export interface BalloonUpProgress {
   corruption: ResponseMisbehaviour[];
   /** What the last send attempt returned (VmbusRing: bytes written, 0 failed, < 0 ring full). */
   sendResult: number;
+  /**
+   * The last trans_id the last send attempt used (with a malicious guest's copies); the step that
+   * leaves `sending` records it as context.transId.
+   */
+  transId: number;
 }
 
 export interface UnballoonProgress {
@@ -175,7 +195,7 @@ export interface ReceiveState {
   unballoon: UnballoonProgress | null;
   /** The vCPU job the receive region waits for. */
   job: string | null;
-  /** The packet just read, which `draining` dispatches. */
+  /** The packet just read, which `draining` dispatches (set in place by readPacket, not assigned). */
   read: PacketRead | null;
 }
 

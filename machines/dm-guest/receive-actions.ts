@@ -43,9 +43,13 @@ function readMessage(context: DmGuestDriverContext): DmMessage | null {
 }
 
 export const receiveActions = {
-  /** Read one packet; `draining` dispatches what was read (its eventless transitions). */
-  readPacket: driverSetup.enqueueActions(({ context, enqueue }) => {
-    enqueue.assign({ receive: { ...context.receive, read: readNextPacket(context.parts.endpoint) } });
+  /**
+   * Read one packet; `draining` dispatches what was read (its eventless transitions). The read is
+   * kept in place, not assigned: it only lives until the dispatch, and every dispatch re-enters
+   * `draining` with an assign (countMessage, logBadPacket) or leaves it, so XState looks again.
+   */
+  readPacket: driverSetup.createAction(({ context }) => {
+    context.receive.read = readNextPacket(context.parts.endpoint);
   }),
   logBadPacket: driverSetup.enqueueActions(({ context, enqueue }) => {
     const read = context.receive.read;

@@ -10,6 +10,7 @@
  * - a block of order n is aligned to its size.
  * Works on ranges: the cost is per free range visited, never per page.
  */
+import { unitsOfRuns } from '../../protocol/balloon-response-units';
 import type { PageRange } from '../../protocol/messages';
 import type { PageRangeTree } from '../page-range-tree';
 import { ZONE_END, ZONE_START, ZONELIST, type ZoneLimits, type ZoneName } from './zones';
@@ -31,35 +32,47 @@ export interface PickedUnits {
 
 /**
  * Pick up to `maxUnits` aligned units of `unitPages` from `free` (the tree is not changed), one
- * range per unit in the order the allocator hands them out, and the runs they form: the model
- * moves runs, so only the message's list costs one object per unit.
+ * range per unit in the order the allocator hands them out, and the runs they form.
  */
 export function pickUnitsByZone(free: PageRangeTree, limits: ZoneLimits, unitPages: number, maxUnits: number): PickedUnits {
-  const picked: PickedUnits = { units: [], runs: [] };
+  const runs = pickUnitRunsByZone(free, limits, unitPages, maxUnits);
+  return { units: unitsOfRuns(runs, unitPages), runs };
+}
+
+/**
+ * The same pick as runs only: adjacent units merged, in the order the allocator hands them out
+ * (cutting each run into units, in order, gives pickUnitsByZone's `units`). The model moves runs
+ * and a Linux guest's message can be encoded from them: nothing costs an object per unit.
+ */
+export function pickUnitRunsByZone(free: PageRangeTree, limits: ZoneLimits, unitPages: number, maxUnits: number): PageRange[] {
+  const runs: PageRange[] = [];
+  let picked = 0;
   const freeLeft: Record<ZoneName, number> = { DMA: 0, DMA32: 0, Normal: 0 };
   for (const z of ZONELIST) freeLeft[z] = zoneFreePages(free, z);
   // Where each zone's lowest-first walk has got to (units already picked are below it).
   const cursor: Record<ZoneName, number> = { ...ZONE_START };
   for (const mark of ['low', 'min'] as const) {
     for (const z of ZONELIST) {
-      if (picked.units.length >= maxUnits) return picked;
+      if (picked >= maxUnits) return runs;
       const w = limits.zones[z];
       const budget = Math.floor((freeLeft[z] - w[mark] - w.lowmemReserve) / unitPages);
       if (budget <= 0) continue;
-      const n = Math.min(budget, maxUnits - picked.units.length);
-      const got = walkUnits(free, cursor[z], ZONE_END[z], unitPages, n, picked);
+      const n = Math.min(budget, maxUnits - picked);
+      const got = walkUnits(free, cursor[z], ZONE_END[z], unitPages, n, runs);
+      picked += got;
       freeLeft[z] -= got * unitPages;
       if (got > 0) {
-        const last = picked.units[picked.units.length - 1] as PageRange;
+        // The last unit picked ends the last run.
+        const last = runs[runs.length - 1] as PageRange;
         cursor[z] = last.startPage + last.pageCount;
       }
     }
   }
-  return picked;
+  return runs;
 }
 
-/** Up to `n` aligned units from `from` upward, below `limit`, added to `out`; returns how many. */
-function walkUnits(free: PageRangeTree, from: number, limit: number, unit: number, n: number, out: PickedUnits): number {
+/** Up to `n` aligned units from `from` upward, below `limit`, added to `runs`; returns how many. */
+function walkUnits(free: PageRangeTree, from: number, limit: number, unit: number, n: number, runs: PageRange[]): number {
   let got = 0;
   let p = from;
   while (got < n && p < limit) {
@@ -67,13 +80,9 @@ function walkUnits(free: PageRangeTree, from: number, limit: number, unit: numbe
     if (r === undefined || r.startPage >= limit) break;
     const end = Math.min(r.startPage + r.pageCount, limit);
     const first = Math.ceil(Math.max(r.startPage, p) / unit) * unit;
-    let u = first;
-    while (u + unit <= end && got < n) {
-      out.units.push({ startPage: u, pageCount: unit });
-      u += unit;
-      got++;
-    }
-    if (u > first) addRun(out.runs, first, u - first);
+    const take = first + unit <= end ? Math.min(Math.floor((end - first) / unit), n - got) : 0;
+    if (take > 0) addRun(runs, first, take * unit);
+    got += take;
     p = end;
   }
   return got;

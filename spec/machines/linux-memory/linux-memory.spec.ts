@@ -1,4 +1,5 @@
 import { MachineMemory } from '../../../machines/machine-memory';
+import { unitsOfRuns } from '../../../protocol/balloon-response-units';
 import { DEFAULT_LINUX_MEMORY, LinuxMemoryParamError, resolveLinuxMemory } from '../../../machines/linux-memory/linux-memory-params';
 import { zoneLimits } from '../../../machines/linux-memory/zones';
 
@@ -74,6 +75,22 @@ describe('the page allocator, by zone and order', () => {
     expect(units.some((u) => u.startPage < 0x1000)).toBe(false);
     const limits = m.zoneLimits()!;
     expect(m.freePages()).toBeGreaterThanOrEqual(limits.zones.Normal.min + limits.zones.DMA32.min);
+  });
+
+  it('allocateBalloonUnitRuns takes the same pages as allocateBalloonUnits, as runs that cut into the same units in the same order', () => {
+    const byUnits = q35();
+    const byRuns = q35();
+    // Workload pages first, so free memory has holes and a message's units fall into several runs.
+    byUnits.allocateUsed(300_000);
+    byRuns.allocateUsed(300_000);
+    for (const [unitPages, maxUnits] of [[512, 510], [512, 510], [512, 2000], [1, 510], [512, 10]] as const) {
+      const units = byUnits.allocateBalloonUnits(unitPages, maxUnits);
+      const runs = byRuns.allocateBalloonUnitRuns(unitPages, maxUnits);
+      expect(unitsOfRuns(runs, unitPages)).toEqual(units);
+      expect(runs.length).toBeLessThanOrEqual(units.length);
+      expect(byRuns.balloonedPages()).toBe(byUnits.balloonedPages());
+      expect(byRuns.freePages()).toBe(byUnits.freePages());
+    }
   });
 
   it('workload pages come from ZONE_NORMAL first too', () => {
