@@ -3,19 +3,27 @@
  * parent's pool (workerpool's worker side: tasks and outcomes come and go over the IPC channel).
  */
 import { worker } from 'workerpool';
-import { runTask, type RunTask } from './run-task';
-import type { PoolReply } from './run-pool';
+import { runTask, serializeOutcome, type RunTask } from './run-task';
+import type { PoolBatchReply, PoolReply } from './run-pool';
 
 // Ctrl-C in a terminal reaches the whole process group: the sweep decides what happens to its
 // runs (it drops those in flight and ends this process), so the worker does not die under it
 // first. A parent that dies without ending it closes the IPC channel, and workerpool exits then.
 process.on('SIGINT', () => undefined);
 
+/** This process's CPU so far (its start-up and GC included): the sweep's CPU figure adds up its workers'. */
+function cpuMs(): number {
+  const cpu = process.cpuUsage();
+  return (cpu.user + cpu.system) / 1000;
+}
+
 worker({
   run: (task: RunTask): PoolReply => {
     const outcome = runTask(task);
-    // This process's CPU so far (its start-up and GC included): the sweep's CPU figure adds up its workers'.
-    const cpu = process.cpuUsage();
-    return { outcome, pid: process.pid, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return { outcome, pid: process.pid, cpuMs: cpuMs() };
+  },
+  runBatch: (tasks: RunTask[]): PoolBatchReply => {
+    const outcomes = tasks.map((task) => serializeOutcome(runTask(task)));
+    return { outcomes, pid: process.pid, cpuMs: cpuMs() };
   },
 });

@@ -1,15 +1,19 @@
 /**
  * The results file: one JSON line per run, in combination order. It is the sweep's memory: a sweep
  * started again with the same file skips the runs it already holds (resume), so every line is
- * written whole (appendFileSync of one line) and a torn last line from a killed process is dropped.
+ * written whole (appendFileSync of whole lines) and a torn last line from a killed process is dropped.
  */
 import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import type { RunOutcome } from './run-task';
+import type { RunOutcome, SerializedRunOutcome } from './run-task';
 import { SweepError, type Sweep } from './sweep-file';
 
-/** One line of the results file. `final` comes last: it is the long part. */
+/**
+ * One line of the results file. `final` comes last: it is the long part. A run from the local pool
+ * carries it as JSON text (`finalJson`, written as the line's `final`: the same bytes).
+ */
 export type RunRecord = { sweep: string; index: number; combination: Record<string, unknown> } & (
   | { status: 'ok'; figures: Record<string, number | null>; final: unknown }
+  | { status: 'ok'; figures: Record<string, number | null>; finalJson: string }
   | { status: 'error' | 'timeout'; error: string }
 );
 
@@ -20,8 +24,16 @@ export interface RunDigest {
   figures: Record<string, number | null> | null;
 }
 
-export function recordOf(sweep: Sweep, index: number, combination: Record<string, unknown>, outcome: RunOutcome): RunRecord {
+export function recordOf(sweep: Sweep, index: number, combination: Record<string, unknown>, outcome: RunOutcome | SerializedRunOutcome): RunRecord {
   return { sweep: sweep.id, index, combination, ...outcome };
+}
+
+/** The record's line (without its newline): JSON.stringify of the record, `final` spliced in as text when it came as text. */
+export function lineOf(record: RunRecord): string {
+  if (!('finalJson' in record)) return JSON.stringify(record);
+  const { finalJson, ...head } = record;
+  // `final` is the last key of a record: the same bytes as JSON.stringify({ ...head, final }).
+  return `${JSON.stringify(head).slice(0, -1)},"final":${finalJson}}`;
 }
 
 export function digestOf(record: Pick<RunRecord, 'index' | 'status'> & { figures?: Record<string, number | null> }): RunDigest {
@@ -84,16 +96,19 @@ export class OrderedResultsWriter {
     private readonly onWritten: (record: RunRecord) => void = () => undefined,
   ) {}
 
-  add(record: RunRecord): void {
-    if (this.pending.has(record.index)) return;
-    this.pending.set(record.index, record);
+  /** Takes runs (a batch from one worker, say); the lines now in order go to the file in one write, each line whole. */
+  add(...records: RunRecord[]): void {
+    for (const record of records) if (!this.pending.has(record.index)) this.pending.set(record.index, record);
+    const ready: RunRecord[] = [];
     while (this.cursor < this.todo.length && this.pending.has(this.todo[this.cursor])) {
       const next = this.pending.get(this.todo[this.cursor])!;
       this.pending.delete(next.index);
-      appendFileSync(this.path, JSON.stringify(next) + '\n');
+      ready.push(next);
       this.cursor++;
-      this.onWritten(next);
     }
+    if (ready.length === 0) return;
+    appendFileSync(this.path, ready.map((record) => lineOf(record) + '\n').join(''));
+    for (const record of ready) this.onWritten(record);
   }
 
   get written(): number {

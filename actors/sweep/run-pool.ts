@@ -1,8 +1,9 @@
 /**
  * Runs on every core: a pool of worker processes (workerpool), one per worker, each running one
- * scenario at a time. A run whose process outlives the run's budget by far (a run stuck inside one
- * step never reaches its own budget check) has its process ended by the pool; a process that dies
- * takes only its run with it, and a new one takes its place.
+ * scenario at a time; short runs are handed out in batches (runAll). A run whose process outlives
+ * the run's budget by far (a run stuck inside one step never reaches its own budget check) has its
+ * process ended by the pool; a process that dies takes only its run with it (a batch's other runs
+ * are run again), and a new one takes its place.
  *
  * Processes rather than worker threads, and each with V8's helper threads off: a run is a burst of
  * short-lived allocations, and with V8's defaults a third of a run's CPU goes to GC and compiler
@@ -15,7 +16,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadOptional } from './optional-package';
-import { overBudget, type RunOutcome, type RunTask } from './run-task';
+import { overBudget, type RunOutcome, type RunTask, type SerializedRunOutcome } from './run-task';
 
 /**
  * Extra time the pool gives a run beyond its budget before ending its process: a fresh process
@@ -34,6 +35,13 @@ export const WORKER_NODE_FLAGS = ['--single-threaded', '--max-semi-space-size=64
 export interface RunPool {
   readonly workers: number;
   run(task: RunTask): Promise<RunOutcome>;
+  /**
+   * Runs `tasks` one after another in one worker process: one message each way for the lot (see
+   * runAll). A batch whose process fails, or outlives one run's budget by the pool's allowance, is
+   * run again task by task, so each run gets its own outcome (the stuck or crashing one alone is
+   * recorded as such; the others, deterministic, give what they gave).
+   */
+  runBatch(tasks: readonly RunTask[]): Promise<Array<RunOutcome | SerializedRunOutcome>>;
   /** CPU time of the worker processes so far (as of each one's latest run). */
   cpuMs(): number;
   close(): Promise<void>;
@@ -42,6 +50,13 @@ export interface RunPool {
 /** What a worker process sends back for a task: the outcome, and its own CPU time so far. */
 export interface PoolReply {
   outcome: RunOutcome;
+  pid: number;
+  cpuMs: number;
+}
+
+/** What a worker process sends back for a batch of tasks: their outcomes in order (final states as JSON text), and its CPU time so far. */
+export interface PoolBatchReply {
+  outcomes: Array<RunOutcome | SerializedRunOutcome>;
   pid: number;
   cpuMs: number;
 }
@@ -71,17 +86,34 @@ export function createRunPool(workers: number): RunPool {
     workerTerminateTimeout: 2000,
   });
   const cpuByProcess = new Map<number, number>();
+  const run = async (task: RunTask): Promise<RunOutcome> => {
+    try {
+      const reply = (await pool.exec('run', [task]).timeout(task.budgetMs + PROCESS_START_ALLOWANCE_MS)) as PoolReply;
+      cpuByProcess.set(reply.pid, reply.cpuMs);
+      return reply.outcome;
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') return overBudget(task.budgetMs);
+      return { status: 'error', error: `the run's worker process failed: ${(err as Error).message}` };
+    }
+  };
   return {
     workers,
-    async run(task) {
+    run,
+    async runBatch(tasks) {
+      if (tasks.length === 1) return [await run(tasks[0])];
+      // The backstop of one run, not of all: only short runs are batched, so a batch past one budget has a stuck run.
+      const budgetMs = Math.max(...tasks.map((task) => task.budgetMs));
+      let reply: PoolBatchReply;
       try {
-        const reply = (await pool.exec('run', [task]).timeout(task.budgetMs + PROCESS_START_ALLOWANCE_MS)) as PoolReply;
-        cpuByProcess.set(reply.pid, reply.cpuMs);
-        return reply.outcome;
-      } catch (err) {
-        if ((err as Error).name === 'TimeoutError') return overBudget(task.budgetMs);
-        return { status: 'error', error: `the run's worker process failed: ${(err as Error).message}` };
+        reply = (await pool.exec('runBatch', [tasks]).timeout(budgetMs + PROCESS_START_ALLOWANCE_MS)) as PoolBatchReply;
+      } catch {
+        // Which run hung or killed the process is not known: each gets its own try, as if never batched.
+        const outcomes: Array<RunOutcome | SerializedRunOutcome> = [];
+        for (const task of tasks) outcomes.push(await run(task));
+        return outcomes;
       }
+      cpuByProcess.set(reply.pid, reply.cpuMs);
+      return reply.outcomes;
     },
     cpuMs: () => [...cpuByProcess.values()].reduce((a, b) => a + b, 0),
     close: async () => {
@@ -90,22 +122,50 @@ export function createRunPool(workers: number): RunPool {
   };
 }
 
+/** Wall time a batch of short runs should take: long enough that its two messages cost little beside it, short enough that progress and the results file still move smoothly. */
+export const BATCH_TARGET_MS = 100;
+/** At most this many runs in one batch. */
+export const MAX_BATCH = 32;
+
 /**
- * Runs `indices` through the pool, at most one run per worker at a time (so a queued run's budget
- * does not tick while it waits), handing each outcome to `onOutcome` as it comes.
+ * How many runs to hand a worker at once. Short runs go in batches (each message wakes the sweep
+ * process and costs both sides system calls and serialization; with every core running a worker, the
+ * sweep's own work takes time from a worker), sized to take about BATCH_TARGET_MS from the mean wall time of
+ * the runs done so far (one run at a time until then), and never more than a quarter of what is
+ * left per worker, so the workers finish together.
+ */
+export function batchSize(meanRunMs: number | undefined, remaining: number, workers: number): number {
+  if (meanRunMs === undefined) return 1;
+  const byTime = Math.floor(BATCH_TARGET_MS / Math.max(meanRunMs, 0.001));
+  const byTail = Math.floor(remaining / (4 * workers));
+  return Math.max(1, Math.min(MAX_BATCH, byTime, byTail));
+}
+
+/**
+ * Runs `indices` through the pool, at most one batch per worker at a time (a queued run's budget
+ * does not tick while it waits: each run's budget starts when the run starts), handing the
+ * outcomes of each batch, as [index, outcome] in order, to `onOutcomes` as the batch comes back.
  */
 export async function runAll(
   pool: RunPool,
   indices: readonly number[],
   taskOf: (index: number) => RunTask,
-  onOutcome: (index: number, outcome: RunOutcome) => void,
+  onOutcomes: (outcomes: ReadonlyArray<readonly [number, RunOutcome | SerializedRunOutcome]>) => void,
   stopped: () => boolean = () => false,
 ): Promise<void> {
   let next = 0;
+  let doneRuns = 0;
+  let doneMs = 0;
   const lane = async (): Promise<void> => {
     while (next < indices.length && !stopped()) {
-      const index = indices[next++];
-      onOutcome(index, await pool.run(taskOf(index)));
+      const size = batchSize(doneRuns === 0 ? undefined : doneMs / doneRuns, indices.length - next, pool.workers);
+      const batch = indices.slice(next, next + size);
+      next += batch.length;
+      const started = performance.now();
+      const outcomes = await pool.runBatch(batch.map(taskOf));
+      doneMs += performance.now() - started;
+      doneRuns += batch.length;
+      onOutcomes(batch.map((index, i) => [index, outcomes[i]] as const));
     }
   };
   await Promise.all(Array.from({ length: Math.min(pool.workers, indices.length) }, lane));

@@ -6,7 +6,7 @@
  */
 import { createRunPool, defaultWorkers, runAll } from './run-pool';
 import { runThroughQueue, type QueueTarget } from './queue-producer';
-import type { RunOutcome, RunTask } from './run-task';
+import type { RunOutcome, RunTask, SerializedRunOutcome } from './run-task';
 import { digestOf, OrderedResultsWriter, readResults, recordOf, startResults, type RunDigest } from './results-file';
 import { combinationOf, scenarioOf, type Sweep } from './sweep-file';
 import { summarize, type SweepSummary } from './summary';
@@ -89,6 +89,10 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
   const onOutcome = (index: number, outcome: RunOutcome): void => {
     if (!stopped()) writer.add(recordOf(sweep, index, combinationOf(sweep, index), outcome));
   };
+  // A batch from the local pool: its lines go to the file in one write.
+  const onOutcomes = (outcomes: ReadonlyArray<readonly [number, RunOutcome | SerializedRunOutcome]>): void => {
+    if (!stopped()) writer.add(...outcomes.map(([index, outcome]) => recordOf(sweep, index, combinationOf(sweep, index), outcome)));
+  };
   progress();
 
   const engine = options.queue ? 'queue' : 'processes';
@@ -107,7 +111,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
       const onAbort = (): void => void pool.close();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        await runAll(pool, todo, (i) => taskOf(sweep, i), onOutcome, stopped);
+        await runAll(pool, todo, (i) => taskOf(sweep, i), onOutcomes, stopped);
       } finally {
         options.signal?.removeEventListener('abort', onAbort);
         workersCpuMs = pool.cpuMs();

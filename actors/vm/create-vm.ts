@@ -28,7 +28,7 @@ import type { VirtualClock } from '../virtual-clock';
 import { QmpError, type QmpEvent, type QmpReply, type RunState, type VmControl } from '../qmp/qmp-types';
 import { DEVICE_MEMORY_ALIGN_BYTES } from '../../protocol/constants';
 import type { HvBalloonInfo } from '../../machines/hv-balloon-device/queries';
-import { createVmMachine, type VmPartInputs } from './vm.machine';
+import { vmMachine, type VmPartInputs } from './vm.machine';
 import { normalizeVmConfig, type VmConfig, type VmConfigInput } from './vm-config';
 import type { VirtioBalloonDeviceEmitted } from '../../machines/virtio-balloon/virtio-balloon-device.machine';
 import type { VirtioBalloonDriverEmitted } from '../../machines/virtio-balloon/virtio-balloon-driver.machine';
@@ -183,7 +183,7 @@ class VmImpl extends VmRuntime implements Vm {
         ? { endpoint: link.endpoint('guest', this.bus.outboxFor('guest')), memory: this.memory, outbox: this.bus.outboxFor('guest'), profile: config.guest, seed: config.seed }
         : null,
     };
-    this.root = createActor(createVmMachine(hasDevice), {
+    this.root = createActor(vmMachine(hasDevice), {
       input: { outbox: this.bus.outboxFor('vm'), parts },
       clock: this.clock,
       systemId: 'vm',

@@ -2,7 +2,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OrderedResultsWriter, readResults, recordOf, startResults } from '../../../actors/sweep/results-file';
+import { lineOf, OrderedResultsWriter, readResults, recordOf, startResults } from '../../../actors/sweep/results-file';
+import { serializeOutcome, type RunOutcome } from '../../../actors/sweep/run-task';
 import { combinationOf, parseSweep } from '../../../actors/sweep/sweep-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvb-results-'));
@@ -27,6 +28,17 @@ describe('the results file', () => {
     writer.add(ok(1));
     expect(indices(file)).toEqual([1, 2, 4]);
     expect(written).toEqual([1, 2, 4]);
+  });
+
+  it('writes a run whose final state came as JSON text from a worker byte for byte as one that came as an object', () => {
+    const final = { actualBytes: 2 ** 32, deviceState: 'S_IDLE', counters: { a: [1, -0, 0.1, null], s: 'é"\\' }, last: null };
+    const outcome: RunOutcome = { status: 'ok', figures: { actualMiB: 4096, none: null }, final };
+    const asText = recordOf(sweep, 3, combinationOf(sweep, 3), serializeOutcome(outcome));
+    expect(asText).not.toHaveProperty('final');
+    expect(lineOf(asText)).toBe(JSON.stringify(recordOf(sweep, 3, combinationOf(sweep, 3), outcome)));
+    // Failed runs carry no final state: their line is the record as it is.
+    const failed: RunOutcome = { status: 'timeout', error: 'over budget' };
+    expect(lineOf(recordOf(sweep, 4, combinationOf(sweep, 4), serializeOutcome(failed)))).toBe(JSON.stringify(recordOf(sweep, 4, combinationOf(sweep, 4), failed)));
   });
 
   it('reads back what a resume needs and drops a line torn by a killed process', () => {
