@@ -146,11 +146,32 @@ export const vmBalloon1tBench: Benchmark = {
   },
 };
 
+let firstGiveBack: { wallMs: number; cpuMs: number } | undefined;
+
+/**
+ * Once per process, as vm-balloon-1t does: the first give-back timed (cold: its code is compiled
+ * while it runs; 100 requests are not enough for V8 to finish), then WARM_UP_PHASES untimed ones.
+ */
+function giveBackWarmUp(): { wallMs: number; cpuMs: number } {
+  if (firstGiveBack) return firstGiveBack;
+  const { vm, idle } = ballooned256g();
+  firstGiveBack = timed(() => giveBack(vm, idle));
+  vm.dispose();
+  for (let i = 0; i < WARM_UP_PHASES; i++) {
+    const warm = ballooned256g();
+    giveBack(warm.vm, warm.idle);
+    warm.vm.dispose();
+  }
+  return firstGiveBack;
+}
+
 export const vmUnballoon200gBench: Benchmark = {
   name: 'vm-unballoon-200g',
-  description: 'whole VM: a 256 GiB Linux guest with 200 GiB ballooned gets it back (DM_UNBALLOON_REQUESTs of up to 2 GiB); wall and CPU time of the give-back phase',
+  description:
+    'whole VM: a 256 GiB Linux guest with 200 GiB ballooned gets it back (DM_UNBALLOON_REQUESTs of up to 2 GiB); wall and CPU time of the give-back phase once the code is compiled (firstPhase*: the first give-back in the process, cold)',
   target: { figure: 'wallMs', op: '<=', value: 10, unit: 'ms' },
   run() {
+    const first = giveBackWarmUp();
     // The VM and the phase are bench/perf-giveback.ts's, which also profiles the phase.
     const { vm, idle } = ballooned256g();
     const before = dmMessageTotal(vm);
@@ -161,6 +182,14 @@ export const vmUnballoon200gBench: Benchmark = {
     const back = vm.queryBalloon().actual === 256 * GiB;
     vm.dispose();
     if (!back) throw new Error('vm-unballoon-200g: the guest did not get its 256 GiB back');
-    return { wallMs: Math.round(wallMs * 100) / 100, cpuMs: Math.round(cpuMs * 100) / 100, virtualMs, dmMessages, loadAvg1: loadAverage() };
+    return {
+      wallMs: Math.round(wallMs * 100) / 100,
+      cpuMs: Math.round(cpuMs * 100) / 100,
+      firstPhaseWallMs: Math.round(first.wallMs * 100) / 100,
+      firstPhaseCpuMs: Math.round(first.cpuMs * 100) / 100,
+      virtualMs,
+      dmMessages,
+      loadAvg1: loadAverage(),
+    };
   },
 };

@@ -139,17 +139,20 @@ function balloonResponseInPlace(payload: Uint8Array, header: DmHeader): DmBalloo
   const rangeCount = word >>> 1;
   if (msglen < BALLOON_RANGES_OFFSET + 8 * rangeCount) return undefined;
   let message: DmBalloonResponse | undefined;
-  return {
+  const event: DmBalloonResponsePacket = {
     type: 'DM_BALLOON_RESPONSE',
     msglen,
     header,
-    rangeCount,
-    morePages: (word & 1) === 1,
-    wireRanges: new WireRanges(payload, BALLOON_RANGES_OFFSET, rangeCount),
     get message(): DmBalloonResponse {
       return (message ??= decode(payload) as DmBalloonResponse);
     },
+    rangeCount,
+    morePages: (word & 1) === 1,
   };
+  // Not enumerable: the event's keys, in the same order (what inspectors, JSON and spreads see),
+  // stay those of a decoded event; a copy made by spreading falls back to `message`.
+  Object.defineProperty(event, 'wireRanges', { value: new WireRanges(payload, BALLOON_RANGES_OFFSET, rangeCount), enumerable: false });
+  return event;
 }
 
 /** A packet event for a message object (specs and the graph walk build events without a ring). */

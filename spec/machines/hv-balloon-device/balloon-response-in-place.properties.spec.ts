@@ -81,6 +81,10 @@ describe('balloon response ranges read in place', () => {
           expect(event.message).toEqual(plain);
           expect(event.rangeCount).toBe(plain.ranges.length);
           expect(event.morePages).toBe(plain.morePages);
+          // What inspectors and logs see of the event is what it was when it carried the decoded message.
+          const header = { typeId: 7, size: new DataView(bytes.buffer).getUint16(2, true), transId: plain.transId };
+          const decodedEvent = { type: 'DM_BALLOON_RESPONSE', msglen: bytes.length, header, message: plain, rangeCount: plain.ranges.length, morePages: plain.morePages };
+          expect(JSON.stringify(event)).toBe(JSON.stringify(decodedEvent));
         }
       }),
       { numRuns: 500 },
