@@ -38,8 +38,11 @@ export function encodeBalloonResponseUnits(transId: number, morePages: boolean, 
     throw new ProtocolError('FIELD_OUT_OF_RANGE', `DM_BALLOON_RESPONSE unitPages: must be an integer >= 1, got ${String(unitPages)}`, 'unitPages');
   }
   let units = 0;
-  // encode checks transId before the ranges: the same error whatever the ranges.
-  if (!Number.isInteger(transId) || transId < 0 || transId >= TWO_POW_32) return encode({ type: 'DM_BALLOON_RESPONSE', transId, morePages, ranges: [] });
+  // encode checks transId and morePages before the ranges: the same error whatever the ranges
+  // (a JavaScript caller can pass a morePages that is not a boolean).
+  if (!Number.isInteger(transId) || transId < 0 || transId >= TWO_POW_32 || typeof morePages !== 'boolean') {
+    return encode({ type: 'DM_BALLOON_RESPONSE', transId, morePages, ranges: [] });
+  }
   let fits = unitPages <= MAX_PAGE_COUNT;
   for (let i = 0; i < runs.length; i++) {
     const { startPage, pageCount } = runs[i]!;

@@ -66,6 +66,12 @@ describe('encodeBalloonResponseUnits', () => {
     for (const transId of [-1, 2 ** 32, 1.5]) {
       expect(errorOf(() => encodeBalloonResponseUnits(transId, false, many, 1)).message).toBe(errorOf(() => viaEncode(transId, false, [], 1)).message);
     }
+    // A more_pages flag that is not a boolean (a JavaScript caller): encode's error, not a 0/1 bit.
+    for (const morePages of [1, 'yes', undefined] as unknown as boolean[]) {
+      const e = errorOf(() => encodeBalloonResponseUnits(1, morePages, [{ startPage: 0, pageCount: 512 }], 512));
+      expect(e.code).toBe('FIELD_OUT_OF_RANGE');
+      expect(e.message).toBe(errorOf(() => viaEncode(1, morePages, [], 1)).message);
+    }
   });
 
   test('runs that are not whole units are refused, naming the field', () => {
