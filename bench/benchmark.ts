@@ -23,6 +23,8 @@ export interface Benchmark {
   repeats?: number;
   /** Whether an unmeasured warm-up run comes first. Default true. */
   warmUp?: boolean;
+  /** Warm-up the benchmark does itself beyond the runner's, for the table ("that also runs 4 untimed phases"). */
+  warmUpNote?: string;
   /** At most this many measured runs, whatever --repeats says (for benchmarks that take minutes). */
   maxRepeats?: number;
   /** Runs only when named (`--only <name>`): too long for every `npm run bench`. */
@@ -40,6 +42,8 @@ export interface BenchResult {
   repeats: number;
   /** Whether an unmeasured warm-up run came first (benchmarks may opt out with `warmUp: false`). */
   warmUp: boolean;
+  /** The benchmark's own warm-up beyond that, when it has one (Benchmark.warmUpNote). */
+  warmUpNote?: string;
 }
 
 export interface RunOptions {
@@ -91,6 +95,7 @@ export function runBenchmark(benchmark: Benchmark, repeats = DEFAULT_REPEATS): B
     met: meetsTarget(benchmark.target, figures),
     repeats,
     warmUp: benchmark.warmUp !== false,
+    ...(benchmark.warmUpNote === undefined ? {} : { warmUpNote: benchmark.warmUpNote }),
   };
 }
 

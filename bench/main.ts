@@ -86,10 +86,12 @@ export function formatTable(results: readonly BenchResult[]): string {
 
 /** How the medians were taken: the common case, then each benchmark that differs from it. */
 function runsLine(results: readonly BenchResult[]): string {
-  const describe = (repeats: number, warmUp: boolean): string => `${repeats} runs${warmUp ? ' after one warm-up' : ', no warm-up'}`;
+  const describe = (repeats: number, warmUp: boolean, note?: string): string =>
+    `${repeats} runs${warmUp ? ' after one warm-up' : ', no warm-up'}${note === undefined ? '' : ` ${note}`}`;
+  const of = (r: BenchResult): string => describe(r.repeats, r.warmUp, r.warmUpNote);
   const first = results[0];
-  const common = first ? describe(first.repeats, first.warmUp) : describe(DEFAULT_REPEATS, true);
-  const others = results.filter((r) => describe(r.repeats, r.warmUp) !== common).map((r) => `${r.name}: ${describe(r.repeats, r.warmUp)}`);
+  const common = first ? of(first) : describe(DEFAULT_REPEATS, true);
+  const others = results.filter((r) => of(r) !== common).map((r) => `${r.name}: ${of(r)}`);
   return `medians of ${common}${others.length > 0 ? ` (${others.join('; ')})` : ''}`;
 }
 
@@ -116,5 +118,6 @@ function runIsolated(benchmark: Benchmark, repeats: number): BenchResult {
     // The child caps the runs at maxRepeats, as runBenchmark does in process.
     repeats: Math.min(repeats, benchmark.maxRepeats ?? Infinity),
     warmUp: benchmark.warmUp !== false,
+    ...(benchmark.warmUpNote === undefined ? {} : { warmUpNote: benchmark.warmUpNote }),
   };
 }

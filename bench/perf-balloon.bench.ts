@@ -106,6 +106,7 @@ export const vmBalloon1tBench: Benchmark = {
   description:
     'whole VM: a 1032 GiB Linux guest ballooned towards 8 GiB (1 TiB in 2 MiB ranges; it stops at its floor): wall and CPU time of the balloon phase once the code is compiled (firstPhase*: the first phase in the process, cold), XState events per DM message, and the same messages through the data path without XState',
   target: { figure: 'wallMs', op: '<=', value: 250, unit: 'ms' },
+  warmUpNote: `that also runs the cold first phase, the inspected run and ${WARM_UP_PHASES} untimed phases`,
   run() {
     const first = warmUp();
     const { vm, idle } = terabyteAtBalloon();
@@ -170,6 +171,7 @@ export const vmUnballoon200gBench: Benchmark = {
   description:
     'whole VM: a 256 GiB Linux guest with 200 GiB ballooned gets it back (DM_UNBALLOON_REQUESTs of up to 2 GiB); wall and CPU time of the give-back phase once the code is compiled (firstPhase*: the first give-back in the process, cold)',
   target: { figure: 'wallMs', op: '<=', value: 10, unit: 'ms' },
+  warmUpNote: `that also runs the cold first give-back and ${WARM_UP_PHASES} untimed ones`,
   run() {
     const first = giveBackWarmUp();
     // The VM and the phase are bench/perf-giveback.ts's, which also profiles the phase.

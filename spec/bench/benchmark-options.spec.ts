@@ -39,4 +39,11 @@ describe('long benchmarks', () => {
     expect(table).toContain('medians of 3 runs after one warm-up (long: 1 runs, no warm-up)');
     expect(formatTable([runBenchmark(counting({ warmUp: false }), 2)])).toContain('medians of 2 runs, no warm-up\n');
   });
+
+  it('the table names a warm-up a benchmark does itself beyond the runner\'s', () => {
+    const plain = counting({ name: 'plain' });
+    const phases = counting({ name: 'phases', warmUpNote: 'that also runs 4 untimed phases' });
+    const table = formatTable(runBenchmarksFrom([plain, phases], ['plain', 'phases'], { repeats: 2 }));
+    expect(table).toContain('medians of 2 runs after one warm-up (phases: 2 runs after one warm-up that also runs 4 untimed phases)');
+  });
 });
