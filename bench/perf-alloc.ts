@@ -10,7 +10,7 @@
 import { Session } from 'node:inspector';
 import { createVm } from '../actors/vm/create-vm';
 import { TERABYTE_BALLOON_AT_MS, TERABYTE_TARGET_BYTES, TERABYTE_VM } from '../actors/golden-trace/terabyte-run';
-import { runUntilDone, watchDeviceIdle } from './perf-measure';
+import { inspectorPost, runUntilDone, watchDeviceIdle } from './perf-measure';
 
 interface SamplingNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -18,23 +18,11 @@ interface SamplingNode {
   children: SamplingNode[];
 }
 
-function post<T>(session: Session, method: string, params?: object): T {
-  let result: T | undefined;
-  let error: Error | null = null;
-  // The inspector answers same-thread calls synchronously.
-  session.post(method, params ?? {}, (err, res) => {
-    error = err;
-    result = res as T;
-  });
-  if (error) throw error;
-  return result as T;
-}
-
 /** Bytes allocated per function (`name file:line`) in one balloon phase, after `warmUp` unprofiled ones. */
 export function allocationsOfBalloon1t(options: { survivorsOnly?: boolean; warmUp?: number } = {}): Map<string, number> {
   const session = new Session();
   session.connect();
-  post(session, 'HeapProfiler.enable');
+  inspectorPost(session, 'HeapProfiler.enable');
   const warmUp = options.warmUp ?? 2;
   let profile: { head: SamplingNode } | undefined;
   for (let i = 0; i <= warmUp; i++) {
@@ -42,7 +30,7 @@ export function allocationsOfBalloon1t(options: { survivorsOnly?: boolean; warmU
     vm.runUntil(TERABYTE_BALLOON_AT_MS);
     const idle = watchDeviceIdle(vm);
     if (i === warmUp) {
-      post(session, 'HeapProfiler.startSampling', {
+      inspectorPost(session, 'HeapProfiler.startSampling', {
         samplingInterval: 4096,
         includeObjectsCollectedByMajorGC: true,
         includeObjectsCollectedByMinorGC: options.survivorsOnly !== true,
@@ -50,7 +38,7 @@ export function allocationsOfBalloon1t(options: { survivorsOnly?: boolean; warmU
     }
     vm.balloon(TERABYTE_TARGET_BYTES);
     runUntilDone(vm, () => idle.idle, 100, 600_000, 'alloc balloon phase');
-    if (i === warmUp) profile = post<{ profile: { head: SamplingNode } }>(session, 'HeapProfiler.stopSampling').profile;
+    if (i === warmUp) profile = inspectorPost<{ profile: { head: SamplingNode } }>(session, 'HeapProfiler.stopSampling').profile;
     vm.dispose();
   }
   session.disconnect();

@@ -54,20 +54,30 @@ export const WARM_UP_PHASES = 4;
 /** The first balloon phase this process ran (cold: compiled while it runs), reported beside the warm figures. */
 let firstPhase: { wallMs: number; cpuMs: number } | undefined;
 
-/** Once per process: the first phase (timed, cold), the inspected run, then WARM_UP_PHASES untimed phases. */
-function warmUp(): { wallMs: number; cpuMs: number } {
-  if (firstPhase) return firstPhase;
-  const { vm, idle } = terabyteAtBalloon();
-  const { wallMs, cpuMs } = timed(() => balloonPhase(vm, idle));
-  vm.dispose();
-  firstPhase = { wallMs, cpuMs };
-  inspectedRun();
+/**
+ * The first phase of a fresh VM from `make`, timed (cold), then `between`, then WARM_UP_PHASES
+ * untimed phases; returns the cold phase's times. Each benchmark calls it once per process.
+ */
+function coldThenWarm<S extends { vm: Vm }>(make: () => S, phase: (setUp: S) => void, between?: () => void): { wallMs: number; cpuMs: number } {
+  const cold = make();
+  const { wallMs, cpuMs } = timed(() => phase(cold));
+  cold.vm.dispose();
+  between?.();
   for (let i = 0; i < WARM_UP_PHASES; i++) {
-    const warm = terabyteAtBalloon();
-    balloonPhase(warm.vm, warm.idle);
+    const warm = make();
+    phase(warm);
     warm.vm.dispose();
   }
-  return firstPhase;
+  return { wallMs, cpuMs };
+}
+
+/** Once per process: the first phase (timed, cold), the inspected run, then WARM_UP_PHASES untimed phases. */
+function warmUp(): { wallMs: number; cpuMs: number } {
+  return (firstPhase ??= coldThenWarm(
+    () => terabyteAtBalloon(),
+    ({ vm, idle }) => balloonPhase(vm, idle),
+    () => inspectedRun(),
+  ));
 }
 
 /** The inspected run (once per process: its counts do not change between runs). */
@@ -154,16 +164,7 @@ let firstGiveBack: { wallMs: number; cpuMs: number } | undefined;
  * while it runs; 100 requests are not enough for V8 to finish), then WARM_UP_PHASES untimed ones.
  */
 function giveBackWarmUp(): { wallMs: number; cpuMs: number } {
-  if (firstGiveBack) return firstGiveBack;
-  const { vm, idle } = ballooned256g();
-  firstGiveBack = timed(() => giveBack(vm, idle));
-  vm.dispose();
-  for (let i = 0; i < WARM_UP_PHASES; i++) {
-    const warm = ballooned256g();
-    giveBack(warm.vm, warm.idle);
-    warm.vm.dispose();
-  }
-  return firstGiveBack;
+  return (firstGiveBack ??= coldThenWarm(ballooned256g, ({ vm, idle }) => giveBack(vm, idle)));
 }
 
 export const vmUnballoon200gBench: Benchmark = {

@@ -10,12 +10,11 @@
  * the heaviest functions, and what one give-back takes in bus deliveries and XState microsteps
  * per part (counted in a separate, inspected run).
  */
-import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import type { InspectionEvent } from 'xstate';
 import { createVm, type Vm } from '../actors/vm/create-vm';
 import { loadAverage, runUntilDone, watchDeviceIdle } from './perf-measure';
-import { summarizeProfile, topFunctions, type CpuProfile } from './perf-profile';
+import { profilePhases, summarizeProfile, topFunctions, type CpuProfile } from './perf-profile';
 
 const GiB = 2 ** 30;
 
@@ -40,34 +39,12 @@ export function giveBack(vm: Vm, idle: { idle: boolean }): void {
   runUntilDone(vm, () => idle.idle, 10, 600_000, 'vm-unballoon-200g give-back');
 }
 
-function post<T>(session: Session, method: string, params?: object): T {
-  let result: T | undefined;
-  let error: Error | null = null;
-  // The inspector answers same-thread calls synchronously.
-  session.post(method, params ?? {}, (err, res) => {
-    error = err;
-    result = res as T;
-  });
-  if (error) throw error;
-  return result as T;
-}
-
 /** Profiles `runs` give-backs (after one unprofiled run to warm the code up). */
 export function profileGiveBack(runs: number): CpuProfile[] {
-  const session = new Session();
-  session.connect();
-  post(session, 'Profiler.enable');
-  post(session, 'Profiler.setSamplingInterval', { interval: Number(process.env.PROFILE_INTERVAL_US ?? 100) });
-  const profiles: CpuProfile[] = [];
-  for (let i = 0; i <= runs; i++) {
+  return profilePhases(runs, 100, () => {
     const { vm, idle } = ballooned256g();
-    if (i > 0) post(session, 'Profiler.start');
-    giveBack(vm, idle);
-    if (i > 0) profiles.push(post<{ profile: CpuProfile }>(session, 'Profiler.stop').profile);
-    vm.dispose();
-  }
-  session.disconnect();
-  return profiles;
+    return { phase: () => giveBack(vm, idle), dispose: () => vm.dispose() };
+  });
 }
 
 /** One give-back, inspected: XState microsteps and bus deliveries per part, and the DM messages. */

@@ -3,6 +3,7 @@
  * average beside them (the cores are shared, so a figure means little without it), and the S_IDLE
  * the device reaches when a balloon phase is over. Wall-clock reads live here in bench/ only.
  */
+import type { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
 import type { AnyActorRef } from 'xstate';
 import type { Vm } from '../actors/vm/create-vm';
@@ -59,4 +60,16 @@ export function dmMessageTotal(vm: Vm): number {
   let n = 0;
   for (const count of Object.values(vm.messageCounts())) n += count ?? 0;
   return n;
+}
+
+/** A node:inspector call on this thread, answered synchronously (CPU and heap profiles of a phase). */
+export function inspectorPost<T>(session: Session, method: string, params?: object): T {
+  let result: T | undefined;
+  let error: Error | null = null;
+  session.post(method, params ?? {}, (err, res) => {
+    error = err;
+    result = res as T;
+  });
+  if (error) throw error;
+  return result as T;
 }

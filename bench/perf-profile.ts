@@ -11,7 +11,7 @@ import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import { createVm } from '../actors/vm/create-vm';
 import { TERABYTE_BALLOON_AT_MS, TERABYTE_TARGET_BYTES, TERABYTE_VM } from '../actors/golden-trace/terabyte-run';
-import { loadAverage, runUntilDone, watchDeviceIdle } from './perf-measure';
+import { inspectorPost, loadAverage, runUntilDone, watchDeviceIdle } from './perf-measure';
 
 interface ProfileNode {
   id: number;
@@ -92,37 +92,41 @@ export function topFunctions(profile: CpuProfile, n: number): Array<{ fn: string
   return [...ms].map(([fn, t]) => ({ fn, ms: t })).sort((a, b) => b.ms - a.ms).slice(0, n);
 }
 
-function post<T>(session: Session, method: string, params?: object): T {
-  let result: T | undefined;
-  let error: Error | null = null;
-  // The inspector answers same-thread calls synchronously.
-  session.post(method, params ?? {}, (err, res) => {
-    error = err;
-    result = res as T;
-  });
-  if (error) throw error;
-  return result as T;
+/**
+ * CPU profiles of `runs` phases, after one unprofiled phase to warm the code up: `prepare` builds
+ * the VM up to the phase (not profiled) and returns the phase to profile and how to dispose of it.
+ */
+export function profilePhases(runs: number, defaultIntervalUs: number, prepare: () => { phase(): void; dispose(): void }): CpuProfile[] {
+  const session = new Session();
+  session.connect();
+  inspectorPost(session, 'Profiler.enable');
+  inspectorPost(session, 'Profiler.setSamplingInterval', { interval: Number(process.env.PROFILE_INTERVAL_US ?? defaultIntervalUs) });
+  const profiles: CpuProfile[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const { phase, dispose } = prepare();
+    if (i > 0) inspectorPost(session, 'Profiler.start');
+    phase();
+    if (i > 0) profiles.push(inspectorPost<{ profile: CpuProfile }>(session, 'Profiler.stop').profile);
+    dispose();
+  }
+  session.disconnect();
+  return profiles;
 }
 
 /** Profiles `runs` balloon phases of the 1 TiB run (after one unprofiled run to warm the code up). */
 export function profileBalloon1t(runs: number): CpuProfile[] {
-  const session = new Session();
-  session.connect();
-  post(session, 'Profiler.enable');
-  post(session, 'Profiler.setSamplingInterval', { interval: Number(process.env.PROFILE_INTERVAL_US ?? 250) });
-  const profiles: CpuProfile[] = [];
-  for (let i = 0; i <= runs; i++) {
+  return profilePhases(runs, 250, () => {
     const vm = createVm(TERABYTE_VM);
     vm.runUntil(TERABYTE_BALLOON_AT_MS);
     const idle = watchDeviceIdle(vm);
-    if (i > 0) post(session, 'Profiler.start');
-    vm.balloon(TERABYTE_TARGET_BYTES);
-    runUntilDone(vm, () => idle.idle, 100, 600_000, 'profile balloon phase');
-    if (i > 0) profiles.push(post<{ profile: CpuProfile }>(session, 'Profiler.stop').profile);
-    vm.dispose();
-  }
-  session.disconnect();
-  return profiles;
+    return {
+      phase: () => {
+        vm.balloon(TERABYTE_TARGET_BYTES);
+        runUntilDone(vm, () => idle.idle, 100, 600_000, 'profile balloon phase');
+      },
+      dispose: () => vm.dispose(),
+    };
+  });
 }
 
 if (require.main === module) {
