@@ -198,7 +198,7 @@ export const hvBalloonDeviceMachine = setup({
     latchTarget: enqueueActions(steps.latchTarget),
 
     // ---- ring space (QEMU vmbus_channel_reserve; on failure the guest signals when room is freed) ----
-    reserveRing: enqueueActions(steps.reserveRing),
+    reserveRing: ({ context }, params: { bytes: number }) => steps.reserveRing(context, params),
 
     // ---- balloon ----
     postBalloonRequest: enqueueActions(steps.postBalloonRequest),

@@ -237,7 +237,7 @@ export function latchTarget({ context, enqueue }: StepArgs): void {
 }
 
 // ---- ring space (QEMU vmbus_channel_reserve; on failure the guest signals when room is freed) ----
-export function reserveRing({ context }: StepArgs, params: { bytes: number }): void {
+export function reserveRing(context: HvBalloonContext, params: { bytes: number }): void {
   context.model.endpoint.reserve(params.bytes);
 }
 
