@@ -16,7 +16,7 @@ import { followWallClock } from '../../virtual-clock';
 import { MAX_VIRTUAL_MS } from '../../virtual-time';
 import type { HostRecording } from '../host-recording';
 import { LiveViewSource, ReplayViewSource, parseRecording, type ViewSource } from '../view-source';
-import { HostViewModel, type HostOverview, type HostViewInfo, type HostViewModelJson } from './host-view-model';
+import { HostViewModel, type HostOverview, type HostViewInfo, type HostViewLimits, type HostViewModelJson } from './host-view-model';
 import { HostViewRecorder } from './host-view-recorder';
 
 export interface OverviewQuery {
@@ -57,9 +57,11 @@ export class LiveHostViewSource implements HostViewSource {
       /** VMs whose detail records from the start. */
       watch?: string[];
       onStep?: (s: HostStepResult) => void;
+      /** The overview's bounds (host-view-model.ts DEFAULT_HOST_VIEW_LIMITS). */
+      limits?: HostViewLimits;
     },
   ) {
-    this.recorder = new HostViewRecorder(host, info);
+    this.recorder = new HostViewRecorder(host, info, options.limits ? { limits: options.limits } : {});
     for (const name of options.watch ?? []) this.vmSource(name);
     for (const step of options.steps ?? []) {
       this.timers.push(
