@@ -141,7 +141,9 @@ export function drawSparkline(cell, data) {
   const x = (/** @type {number} */ t) => 1 + (Math.min(t, endMs) / endMs) * (W - 2);
   const y = (/** @type {number} */ b) => H - 2 - (b / max) * (H - 4);
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img' });
-  if (data.maximumBytes > 0) svg.append(el('rect', { x: 0, y: y(data.maximumBytes), width: W, height: Math.max(1, y(data.minimumBytes) - y(data.maximumBytes)), fill: '#d0e0f5', opacity: 0.5 }));
+  // The band of what the VM may be given, as far as the run has got.
+  const until = data.times.length ? x(data.times[data.times.length - 1]) : 0;
+  if (data.maximumBytes > 0 && until > 0) svg.append(el('rect', { x: 0, y: y(data.maximumBytes), width: until, height: Math.max(1, y(data.minimumBytes) - y(data.maximumBytes)), fill: '#d0e0f5', opacity: 0.5, 'data-series': 'limits' }));
   for (const line of VM_LINES) {
     const values = data.series[line.key];
     if (!values || data.times.length === 0) continue;
