@@ -92,7 +92,7 @@ describe('view host.json: the live host', () => {
     const page = await browser.page();
     await page.goto(view.url);
     await page.waitForSelector('#vms tbody tr');
-    expect(await page.$$eval('#vms tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.vm))).toEqual(DESKS);
+    expect(await page.$$eval('#vms tbody tr', (rows) => rows.map((r) => r.getAttribute('data-vm')))).toEqual(DESKS);
     expect(await page.textContent('#mode')).toBe('live');
 
     // At first each desktop holds its 1 GiB startup RAM; the policy takes most of it back (idle
@@ -153,7 +153,7 @@ describe('view run.json: a recorded host run', () => {
       await page.waitForSelector('#vms tbody tr');
       expect(await page.textContent('#mode')).toBe('recorded run');
       expect(await page.isVisible('#controls')).toBe(false);
-      const rows = await page.$$eval('#vms tbody tr', (trs) => trs.map((r) => (r as HTMLElement).dataset.vm));
+      const rows = await page.$$eval('#vms tbody tr', (trs) => trs.map((r) => r.getAttribute('data-vm')));
       expect(rows.length).toBeGreaterThan(1);
       const end = await page.textContent(`#vms tr[data-vm=${rows[0]}] td.assigned`);
       await page.locator('#slider').fill('0');
