@@ -92,7 +92,6 @@ function firstDraw(/** @type {any} */ o) {
     app.rows.set(vm.name, tr);
   }
   $('vm-count').textContent = `(${o.info.vms.length})`;
-  $('host-note').textContent = `host ${gib(o.info.memoryBytes)}, reserve ${gib(o.info.reserveBytes)} (dotted: what VMs can use); sampled every ${formatTime(o.periodMs)} of virtual time, coarser as the run grows`;
 }
 
 function draw() {
@@ -108,6 +107,7 @@ function draw() {
   if (o.clock) $('clock-state').textContent = o.clock.running ? `running x${o.clock.speed}` : 'paused';
   $('policy').textContent = `policy ${o.info.policy}${o.policyState ? ` (${o.policyState})` : ''}`;
   const endMs = Math.max(o.nowMs, o.info.untilMs || 0);
+  $('host-note').textContent = `host ${gib(o.info.memoryBytes)}, reserve ${gib(o.info.reserveBytes)} (dotted: what VMs can use); a sample every ${formatTime(o.periodMs)}`;
   const h = o.host.now;
   $('host-summary').textContent = h
     ? `memory ${gib(o.info.memoryBytes)}  free ${gib(h.freeBytes)}  assigned ${gib(h.assignedBytes)}  resident ${gib(h.residentBytes)}  demand ${gib(h.demandBytes)}`
