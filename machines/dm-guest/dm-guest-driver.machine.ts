@@ -27,6 +27,7 @@
 import { and, not } from 'xstate';
 import { balloonDownActions, balloonDownGuards } from './balloon-down-actions';
 import { balloonUpActions } from './balloon-up-actions';
+import { balloonUpGuards } from './balloon-up-guards';
 import { EIO, EPROTO, ETIMEDOUT, freshContext } from './driver-context';
 import { driverGuards } from './driver-guards';
 import { driverSetup } from './driver-setup';
@@ -43,6 +44,7 @@ export const dmGuestDriverMachine = driverSetup
     guards: {
       ...driverGuards,
       ...balloonDownGuards,
+      ...balloonUpGuards,
       // balloonDown's job is done and draining would take the next packet straight back into balloonDown.
       balloonDownContinues: and(['receiveJobDone', 'nextIsUnballoonRequest', 'initialized', not('hibernating')]),
     },
@@ -148,18 +150,15 @@ export const dmGuestDriverMachine = driverSetup
                 status: {
                   initial: 'sleeping',
                   states: {
-                    // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status.
+                    // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status
+                    // and sleep again, in one step (the timer's re-entry; there is no state to wait in between).
                     // Woken by an unballoon's completions: post_status and sleep again, in the step that
-                    // completed them (entering `sleeping` with wake-ups pending posts; no pass through `posting`).
+                    // completed them (entering `sleeping` with wake-ups pending posts).
                     sleeping: {
                       entry: 'wakeStatusThread',
                       on: { 'job.done': { guard: 'balloonDownContinues', target: 'sleeping', reenter: true } },
                       always: { guard: 'statusWakeups', target: 'sleeping', reenter: true },
-                      after: { statusPeriod: 'posting' },
-                    },
-                    posting: {
-                      entry: 'postStatus',
-                      always: 'sleeping',
+                      after: { statusPeriod: { target: 'sleeping', reenter: true, actions: 'postStatus' } },
                     },
                   },
                 },
@@ -201,10 +200,28 @@ export const dmGuestDriverMachine = driverSetup
                             { target: 'charging', actions: 'prepareBalloonMessage' },
                           ],
                         },
-                        // The allocation costs vCPU time before the message goes out.
+                        // The allocation costs vCPU time before the message goes out. When it is done, a
+                        // message that goes out is sent, and the next allocated and charged (or the
+                        // transaction ended), in one step: the actions `sending` and `allocating` would
+                        // run, in their order (balloon-up-guards.ts). Otherwise step by step.
                         charging: {
                           entry: 'chargeBalloonMessage',
-                          on: { 'job.done': { guard: 'workJobDone', target: 'sending' } },
+                          on: {
+                            'job.done': [
+                              {
+                                guard: 'sendsAndAllocatesNext',
+                                target: 'charging',
+                                reenter: true,
+                                actions: ['sendBalloonResponse', 'recordMessageSent', 'postStatus', 'allocateBalloonMessage', 'prepareBalloonMessage'],
+                              },
+                              {
+                                guard: 'sendsLastMessage',
+                                target: '#dmGuestDriver.connection.connected.initialized.work.idle',
+                                actions: ['sendBalloonResponse', 'recordMessageSent', 'postStatus', 'endBalloonUp'],
+                              },
+                              { guard: 'workJobDone', target: 'sending' },
+                            ],
+                          },
                         },
                         sending: {
                           entry: 'sendBalloonResponse',
