@@ -24,7 +24,7 @@
  * virtual time on the vCPU ('vcpu.run' -> 'job.done'). The hot-add bookkeeping is a mutable model
  * (HotAddRegions) referenced from context.
  */
-import { and, not } from 'xstate';
+import { and, not, stateIn } from 'xstate';
 import { balloonDownActions, balloonDownGuards } from './balloon-down-actions';
 import { balloonUpActions } from './balloon-up-actions';
 import { balloonUpGuards } from './balloon-up-guards';
@@ -34,6 +34,7 @@ import { driverSetup } from './driver-setup';
 import type { DmGuestDriverContext } from './driver-types';
 import { handshakeActions } from './handshake-actions';
 import { hotAddActions } from './hot-add-actions';
+import { loneBalloonRequestActions, loneBalloonRequestGuards } from './lone-balloon-request';
 import { maliceActions } from './malice-actions';
 import { resolveGuestProfile } from './profiles';
 import { receiveActions } from './receive-actions';
@@ -45,10 +46,13 @@ export const dmGuestDriverMachine = driverSetup
       ...driverGuards,
       ...balloonDownGuards,
       ...balloonUpGuards,
+      ...loneBalloonRequestGuards,
+      workIdle: stateIn('#dmGuestDriver.connection.connected.initialized.work.idle'),
+      receiveIdle: stateIn('#dmGuestDriver.receive.idle'),
       // balloonDown's job is done and draining would take the next packet straight back into balloonDown.
       balloonDownContinues: and(['receiveJobDone', 'nextIsUnballoonRequest', 'initialized', not('hibernating')]),
     },
-    actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...hotAddActions, ...maliceActions },
+    actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...loneBalloonRequestActions, ...hotAddActions, ...maliceActions },
   })
   .createMachine({
   id: 'dmGuestDriver',
@@ -177,20 +181,24 @@ export const dmGuestDriverMachine = driverSetup
                     idle: {
                       // A balloon request that finds the work item idle is queued and taken in one
                       // step (the same as queueing it and then `nextIsBalloon`: the queue was empty).
+                      // The usual one is taken in the interrupt's step: `receive` reads, queues, starts
+                      // and allocates it, and this goes straight to `charging` (lone-balloon-request.ts).
                       on: {
+                        'guest.interrupt': { guard: and(['receiveIdle', 'loneBalloonRequest']), target: 'balloonUp.charging' },
                         'guest.balloon-request': [
                           { guard: 'hibernating', actions: 'logIgnoreBalloonUp' },
                           { guard: 'requestTooLarge', actions: 'logIgnoreOversizedRequest' },
-                          { target: 'balloonUp', actions: 'queueBalloonRequest' },
+                          { target: 'balloonUp', actions: ['queueBalloonRequest', 'startBalloonUp'] },
                         ],
                       },
                       always: [
-                        { guard: 'nextIsBalloon', target: 'balloonUp' },
+                        { guard: 'nextIsBalloon', target: 'balloonUp', actions: 'startBalloonUp' },
                         { guard: 'nextIsHotAdd', target: 'hotAdd' },
                       ],
                     },
+                    // Linux balloon_up. The transitions into it start the transaction (startBalloonUp),
+                    // so the interrupt's step can enter `charging` directly.
                     balloonUp: {
-                      entry: 'startBalloonUp',
                       initial: 'allocating',
                       states: {
                         allocating: {
@@ -309,7 +317,16 @@ export const dmGuestDriverMachine = driverSetup
       initial: 'idle',
       states: {
         idle: {
-          on: { 'guest.interrupt': { guard: 'channelListening', target: 'draining' } },
+          on: {
+            'guest.interrupt': [
+              // The usual DM_BALLOON_REQUEST, alone in the ring, in one step (lone-balloon-request.ts).
+              {
+                guard: and(['workIdle', 'loneBalloonRequest']),
+                actions: ['takeLoneBalloonRequest', 'startBalloonUp', 'allocateBalloonMessage', 'prepareBalloonMessage'],
+              },
+              { guard: 'channelListening', target: 'draining' },
+            ],
+          },
         },
         draining: {
           entry: 'readPacket',
