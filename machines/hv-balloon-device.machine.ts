@@ -33,7 +33,7 @@
  * step is resolved, so their outcome (a failed send, a warning) is counted and emitted in the same
  * step. The loop driver's self-sends are plain custom actions.
  */
-import { enqueueActions, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import { DYNMEM_PROTOCOL_VERSION_WIN10, DYNMEM_PROTOCOL_VERSION_WIN7, HOT_ADD_CHUNK_PAGES, POST_INIT_WAIT_MS } from '../protocol/constants';
 import { versionValue, type DmCaps } from '../protocol/messages';
 import { memdevWindow, memslotLimitOf } from './hv-balloon-device/config';
@@ -158,13 +158,23 @@ export const hvBalloonDeviceMachine = setup({
   },
   actions: {
     // ---- bookkeeping ----
-    // Every state's one entry action: record QEMU's state, trace the change, and end the step (or
-    // loop entry) that moved the state, which takes the next loop step (one action, not two: XState
-    // pays for every action it resolves, and every state entry runs this).
+    // Every state's entry: record QEMU's state, trace the change, then end the step (or loop entry)
+    // that moved the state, which takes the next loop step. Built-in actions defined once here:
+    // resolving them allocates less than an enqueueActions, which builds its enqueue closures on
+    // every run (and every state entry runs these).
+    recordState: assign((_, params: { name: HvBalloonStateName }) => ({ state: params.name })),
+    // QEMU trace hv_balloon_state_change("-> %s")
+    traceStateChange: emit((_, params: { name: HvBalloonStateName }) => ({
+      type: 'trace' as const,
+      name: 'hv_balloon_state_change' as const,
+      args: { to: params.name },
+    })),
+    loopStateEntered: ({ context, event, self }, params: { name: HvBalloonStateName }) =>
+      stateEntered(context.model.loop, params.name, event, context.model.endpoint, loopSend(self)),
+    // S_WAIT_RESET's entry, which is also the initial state: no trace when the state is already it.
     enterState: enqueueActions(({ context, event, enqueue, self }, params: { name: HvBalloonStateName }) => {
       if (context.state !== params.name) {
         enqueue.assign({ state: params.name });
-        // QEMU trace hv_balloon_state_change("-> %s")
         enqueue.emit({ type: 'trace', name: 'hv_balloon_state_change', args: { to: params.name } });
       }
       stateEntered(context.model.loop, params.name, event, context.model.endpoint, loopSend(self));
@@ -275,7 +285,7 @@ export const hvBalloonDeviceMachine = setup({
     },
     S_POST_RESET_CLOSED: {
       id: 'S_POST_RESET_CLOSED',
-      entry: { type: 'enterState', params: { name: 'S_POST_RESET_CLOSED' } },
+      entry: [{ type: 'recordState', params: { name: 'S_POST_RESET_CLOSED' } }, { type: 'traceStateChange', params: { name: 'S_POST_RESET_CLOSED' } }, { type: 'loopStateEntered', params: { name: 'S_POST_RESET_CLOSED' } }],
       on: {
         // QEMU vmdev_reset does nothing when the device is already reset.
         'device.reset': {},
@@ -305,7 +315,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_VERSION: {
               id: 'S_VERSION',
-              entry: { type: 'enterState', params: { name: 'S_VERSION' } },
+              entry: [{ type: 'recordState', params: { name: 'S_VERSION' } }, { type: 'traceStateChange', params: { name: 'S_VERSION' } }, { type: 'loopStateEntered', params: { name: 'S_VERSION' } }],
               on: {
                 DM_VERSION_REQUEST: [
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
@@ -317,7 +327,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_CAPS: {
               id: 'S_CAPS',
-              entry: { type: 'enterState', params: { name: 'S_CAPS' } },
+              entry: [{ type: 'recordState', params: { name: 'S_CAPS' } }, { type: 'traceStateChange', params: { name: 'S_CAPS' } }, { type: 'loopStateEntered', params: { name: 'S_CAPS' } }],
               on: {
                 DM_CAPABILITIES_REPORT: [
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
@@ -327,7 +337,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_POST_INIT_WAIT: {
               id: 'S_POST_INIT_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_POST_INIT_WAIT' } },
+              entry: [{ type: 'recordState', params: { name: 'S_POST_INIT_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_POST_INIT_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_POST_INIT_WAIT' } }],
               // QEMU: Windows crashes on DM requests right after boot; wait 50 s of virtual time.
               after: { postInitWait: { target: '#S_IDLE', actions: 'startLoopOnEntry' } },
             },
@@ -335,7 +345,7 @@ export const hvBalloonDeviceMachine = setup({
         },
         S_IDLE: {
           id: 'S_IDLE',
-          entry: { type: 'enterState', params: { name: 'S_IDLE' } },
+          entry: [{ type: 'recordState', params: { name: 'S_IDLE' } }, { type: 'traceStateChange', params: { name: 'S_IDLE' } }, { type: 'loopStateEntered', params: { name: 'S_IDLE' } }],
           on: {
             // QEMU hv_balloon_idle_state: only a changed target does anything; unballoon before hot-add.
             'loop.run-handler': [
@@ -352,7 +362,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_BALLOON_RB_WAIT: {
               id: 'S_BALLOON_RB_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_BALLOON_RB_WAIT' } },
+              entry: [{ type: 'recordState', params: { name: 'S_BALLOON_RB_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_BALLOON_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -367,12 +377,12 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_BALLOON_POSTING: {
               id: 'S_BALLOON_POSTING',
-              entry: { type: 'enterState', params: { name: 'S_BALLOON_POSTING' } },
+              entry: [{ type: 'recordState', params: { name: 'S_BALLOON_POSTING' } }, { type: 'traceStateChange', params: { name: 'S_BALLOON_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_POSTING' } }],
               on: { 'loop.run-handler': { target: 'S_BALLOON_REPLY_WAIT', actions: 'postBalloonRequest' } },
             },
             S_BALLOON_REPLY_WAIT: {
               id: 'S_BALLOON_REPLY_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_BALLOON_REPLY_WAIT' } },
+              entry: [{ type: 'recordState', params: { name: 'S_BALLOON_REPLY_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_BALLOON_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_REPLY_WAIT' } }],
               on: {
                 DM_BALLOON_RESPONSE: [
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
@@ -401,7 +411,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_UNBALLOON_RB_WAIT: {
               id: 'S_UNBALLOON_RB_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_UNBALLOON_RB_WAIT' } },
+              entry: [{ type: 'recordState', params: { name: 'S_UNBALLOON_RB_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_UNBALLOON_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -415,7 +425,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_UNBALLOON_POSTING: {
               id: 'S_UNBALLOON_POSTING',
-              entry: { type: 'enterState', params: { name: 'S_UNBALLOON_POSTING' } },
+              entry: [{ type: 'recordState', params: { name: 'S_UNBALLOON_POSTING' } }, { type: 'traceStateChange', params: { name: 'S_UNBALLOON_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_POSTING' } }],
               on: {
                 'loop.run-handler': [
                   // QEMU stays here (until a reset): a partial request may already be out.
@@ -427,7 +437,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_UNBALLOON_REPLY_WAIT: {
               id: 'S_UNBALLOON_REPLY_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_UNBALLOON_REPLY_WAIT' } },
+              entry: [{ type: 'recordState', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }],
               on: {
                 DM_UNBALLOON_RESPONSE: [
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
@@ -443,7 +453,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_HOT_ADD_SETUP: {
               id: 'S_HOT_ADD_SETUP',
-              entry: { type: 'enterState', params: { name: 'S_HOT_ADD_SETUP' } },
+              entry: [{ type: 'recordState', params: { name: 'S_HOT_ADD_SETUP' } }, { type: 'traceStateChange', params: { name: 'S_HOT_ADD_SETUP' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_SETUP' } }],
               on: {
                 'loop.run-handler': [
                   { guard: 'noMemdev', target: '#S_IDLE' },
@@ -456,7 +466,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_HOT_ADD_RB_WAIT: {
               id: 'S_HOT_ADD_RB_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_HOT_ADD_RB_WAIT' } },
+              entry: [{ type: 'recordState', params: { name: 'S_HOT_ADD_RB_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_HOT_ADD_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -470,12 +480,12 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_HOT_ADD_POSTING: {
               id: 'S_HOT_ADD_POSTING',
-              entry: { type: 'enterState', params: { name: 'S_HOT_ADD_POSTING' } },
+              entry: [{ type: 'recordState', params: { name: 'S_HOT_ADD_POSTING' } }, { type: 'traceStateChange', params: { name: 'S_HOT_ADD_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_POSTING' } }],
               on: { 'loop.run-handler': { target: 'S_HOT_ADD_REPLY_WAIT', actions: 'postHotAddRequest' } },
             },
             S_HOT_ADD_REPLY_WAIT: {
               id: 'S_HOT_ADD_REPLY_WAIT',
-              entry: { type: 'enterState', params: { name: 'S_HOT_ADD_REPLY_WAIT' } },
+              entry: [{ type: 'recordState', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }],
               on: {
                 DM_MEM_HOT_ADD_RESPONSE: [
                   // QEMU asserts the range exists; only a system reset mid-operation can remove it here.

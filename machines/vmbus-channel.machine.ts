@@ -8,7 +8,7 @@
  * when the guest closes the device's only channel the device is reset (vmdev_reset); a bus reset
  * (system reset) closes open channels and resets every device.
  */
-import { assign, enqueueActions, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import type { Outbox } from './outbox';
 import type { ChannelEvent, ChannelSide } from './part-events';
 import type { ChannelLink } from './vmbus-ring';
@@ -54,19 +54,17 @@ export const vmbusChannelMachine = setup({
     countOpen: assign({ opens: ({ context }) => context.opens + 1 }),
     refuseOpen: ({ context }) =>
       context.outbox.post('guest', { type: 'guest.channel-opened', ok: false }, context.signalLatencyMs),
-    // Relay a signal to the other side and count it: one action (XState pays per action, and a
-    // busy channel relays one signal per DM message).
-    relaySignal: enqueueActions(({ context, event, enqueue }) => {
+    relaySignal: ({ context, event }) => {
       if (event.type !== 'channel.signal') return;
       const to: ChannelSide = event.from === 'host' ? 'guest' : 'host';
-      const { signals } = context;
-      if (to === 'guest') {
-        context.outbox.post('guest', { type: 'guest.interrupt' }, context.signalLatencyMs);
-        enqueue.assign({ signals: { ...signals, toGuest: signals.toGuest + 1 } });
-      } else {
-        context.outbox.post('device', { type: 'device.notify' }, context.signalLatencyMs);
-        enqueue.assign({ signals: { ...signals, toHost: signals.toHost + 1 } });
-      }
+      if (to === 'guest') context.outbox.post('guest', { type: 'guest.interrupt' }, context.signalLatencyMs);
+      else context.outbox.post('device', { type: 'device.notify' }, context.signalLatencyMs);
+    },
+    countSignal: assign({
+      signals: ({ context, event }) =>
+        event.type === 'channel.signal' && event.from === 'host'
+          ? { ...context.signals, toGuest: context.signals.toGuest + 1 }
+          : { ...context.signals, toHost: context.signals.toHost + 1 },
     }),
     shutRings: ({ context }) => context.link.setOpen(false),
     // QEMU vmbus.c: closing the device's only channel runs close_channel, then resets the device.
@@ -107,7 +105,7 @@ export const vmbusChannelMachine = setup({
     },
     open: {
       on: {
-        'channel.signal': { actions: 'relaySignal' },
+        'channel.signal': { actions: ['relaySignal', 'countSignal'] },
         'channel.close': 'closing',
         'system.reset': { target: 'offered', actions: ['shutRings', 'closeOnDevice'] },
       },
