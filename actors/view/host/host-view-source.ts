@@ -68,6 +68,8 @@ export class LiveHostViewSource implements HostViewSource {
       limits?: HostViewLimits;
     },
   ) {
+    this.speed = options.speed;
+    this.running = options.paused !== true;
     this.recorder = new HostViewRecorder(host, info, options.limits ? { limits: options.limits } : {});
     for (const name of options.watch ?? []) this.vmSource(name);
     for (const step of options.steps ?? []) {
@@ -90,8 +92,6 @@ export class LiveHostViewSource implements HostViewSource {
         }, info.untilMs),
       );
     }
-    this.speed = options.speed;
-    this.running = options.paused !== true;
     this.follower = followWallClock(host.clock, { speed: this.speed, tickMs: 20 });
     if (!this.running) this.follower.pause();
   }
