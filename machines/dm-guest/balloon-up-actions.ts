@@ -39,6 +39,33 @@ export function clampBalloonRequest(context: DmGuestDriverContext, numPages: num
 }
 
 /**
+ * A new transaction for a request of `numPages`: its progress, clamped once, and the log line of a
+ * partial fulfilment (or null).
+ */
+export function newBalloonUp(context: DmGuestDriverContext, numPages: number): { progress: BalloonUpProgress; partialText: string | null } {
+  const clamp = clampBalloonRequest(context, numPages);
+  return {
+    partialText: clamp.partial === null ? null : partialFulfilmentText(clamp.partial),
+    progress: {
+      requested: numPages,
+      target: clamp.pages,
+      sent: 0,
+      unitPages: UNIT_2M,
+      ranges: [],
+      unitCount: 0,
+      unitRuns: false,
+      wire: [],
+      last: false,
+      messages: 0,
+      attempts: 0,
+      corruption: [],
+      sendResult: 0,
+      transId: context.transId,
+    },
+  };
+}
+
+/**
  * Allocate the pages of one message into the transaction's progress `b` (in place); `allocating`
  * decides on what it got.
  */
@@ -122,30 +149,9 @@ export const balloonUpActions = {
   startBalloonUp: driverSetup.enqueueActions(({ context, enqueue }) => {
     const head = context.work.queue[0];
     if (head?.kind !== 'balloon') return;
-    const clamp = clampBalloonRequest(context, head.numPages);
-    if (clamp.partial !== null) enqueue.emit(line(context, 'info', partialFulfilmentText(clamp.partial)));
-    enqueue.assign({
-      work: {
-        ...context.work,
-        queue: context.work.queue.slice(1),
-        balloonUp: {
-          requested: head.numPages,
-          target: clamp.pages,
-          sent: 0,
-          unitPages: UNIT_2M,
-          ranges: [],
-          unitCount: 0,
-          unitRuns: false,
-          wire: [],
-          last: false,
-          messages: 0,
-          attempts: 0,
-          corruption: [],
-          sendResult: 0,
-          transId: context.transId,
-        },
-      },
-    });
+    const { progress, partialText } = newBalloonUp(context, head.numPages);
+    if (partialText !== null) enqueue.emit(line(context, 'info', partialText));
+    enqueue.assign({ work: { ...context.work, queue: context.work.queue.slice(1), balloonUp: progress } });
   }),
   /**
    * Allocate the pages of one message; `allocating` decides on what it got. The transaction's

@@ -13,7 +13,7 @@ import type { BalloonUpProgress, DmGuestDriverContext } from './driver-types';
 import { planStatusPost, type StatusPost } from './status-actions';
 
 /** prepareBalloonMessage for a guest that does not corrupt its messages: the wire is the allocation. */
-function prepareUncorrupted(b: BalloonUpProgress, remaining: number): void {
+export function prepareUncorrupted(b: BalloonUpProgress, remaining: number): void {
   const got = sumPages(b.ranges);
   b.wire = b.ranges;
   b.corruption = [];

@@ -206,15 +206,16 @@ export const dmGuestDriverMachine = driverSetup
                           entry: 'allocateBalloonMessage',
                           always: [
                             { guard: 'nothingIn2MiBUnits', target: 'allocating', reenter: true, actions: 'switchTo4KiBUnits' },
-                            { target: 'charging', actions: 'prepareBalloonMessage' },
+                            { target: 'charging', actions: ['prepareBalloonMessage', 'chargeBalloonMessage'] },
                           ],
                         },
                         // The allocation costs vCPU time before the message goes out. When it is done, a
                         // message that goes out is sent, and the next allocated and charged (or the
                         // transaction ended), in one step: what `sending` and `allocating` would do, in
                         // their order (balloon-up-guards.ts, balloon-up-one-step.ts). Otherwise step by step.
+                        // The transitions into it charge the message (chargeBalloonMessage), so that a
+                        // request taken in the interrupt's step enters it charged (lone-balloon-request.ts).
                         charging: {
-                          entry: 'chargeBalloonMessage',
                           on: {
                             'job.done': [
                               // Stays in `charging`: the action charges the next message itself.
@@ -315,7 +316,7 @@ export const dmGuestDriverMachine = driverSetup
               // The usual DM_BALLOON_REQUEST, alone in the ring, in one step (lone-balloon-request.ts).
               {
                 guard: and(['workIdle', 'loneBalloonRequest']),
-                actions: ['takeLoneBalloonRequest', 'startBalloonUp', 'allocateBalloonMessage', 'prepareBalloonMessage'],
+                actions: 'takeLoneBalloonRequest',
               },
               { guard: 'channelListening', target: 'draining' },
             ],
