@@ -370,6 +370,12 @@ export class MachineMemory implements HostMemoryView, GuestMemoryView {
     return runs;
   }
 
+  /** Whether allocateBalloonUnits(unitPages, 1) would get a unit now: the same pick, nothing moved. */
+  hasBalloonUnit(unitPages: number): boolean {
+    if (this.limits !== null) return pickUnitRunsByZone(this.free, this.limits, unitPages, 1).length > 0;
+    return pickUnitsFromTop(this.free, unitPages, Math.min(1, Math.floor(this.allocatablePages() / unitPages))).runs.length > 0;
+  }
+
   allocateBalloonContiguous(maxPages: number, maxRanges: number): PageRange[] {
     checkCount('allocateBalloonContiguous', 'maxPages', maxPages);
     checkCount('allocateBalloonContiguous', 'maxRanges', maxRanges);

@@ -70,6 +70,13 @@ export interface GuestMemoryView {
    */
   allocateBalloonUnitRuns?(unitPages: number, maxUnits: number): PageRange[];
   /**
+   * Optional, no side effect: whether `allocateBalloonUnits(unitPages, 1)` would get a unit now.
+   * A Linux guest asks it before sending a balloon response, to know its next round will not
+   * switch to 4 KiB units, and then sends, allocates and charges the next message in one step.
+   * Without it the guest takes the next round step by step (the same messages).
+   */
+  hasBalloonUnit?(unitPages: number): boolean;
+  /**
    * Take up to `maxPages` from free memory into the balloon as the largest contiguous runs it can
    * find, at most `maxRanges` ranges of at most 2^24 - 1 pages (a Windows-like guest).
    */

@@ -3,7 +3,7 @@ import { encodeBalloonResponseUnits } from '../../protocol/balloon-response-unit
 import { encode } from '../../protocol/codec';
 import { MAX_RANGES_PER_MESSAGE } from '../../protocol/constants';
 import type { DmBalloonResponse, PageRange } from '../../protocol/messages';
-import { balloonFloorPages, clampToFloor, clampToReserve, partialFulfilmentText } from './balloon-floor';
+import { balloonFloorPages, clampToFloor, clampToReserve, partialFulfilmentText, type ClampedRequest } from './balloon-floor';
 import {
   countMisbehaviours,
   currentCorruption,
@@ -17,18 +17,33 @@ import {
   work,
 } from './driver-context';
 import { driverSetup } from './driver-setup';
+import type { DmGuestDriverContext } from './driver-types';
 import { corruptedCopies, corruptRanges, injectedRangeCount, withTransId } from './malicious-plan';
+
+/** What noting a balloon request changes (Linux balloon_onchannelcallback: the work item is scheduled). */
+export function balloonRequestQueued(context: DmGuestDriverContext, numPages: number): Pick<DmGuestDriverContext, 'dmState' | 'work' | 'stats'> {
+  return {
+    dmState: 'Balloon Up',
+    work: { ...context.work, queue: upsert(context.work.queue, { kind: 'balloon', numPages }) },
+    stats: { ...context.stats, balloonRequests: context.stats.balloonRequests + 1 },
+  };
+}
+
+/** The request's target, clamped once (Linux: the floor from managed pages; Windows: its reserve). */
+export function clampBalloonRequest(context: DmGuestDriverContext, numPages: number): ClampedRequest {
+  const mem = context.parts.memory;
+  const available = mem.availablePages();
+  return context.profile.balloonAllocation === 'contiguous'
+    ? clampToReserve(numPages, available, context.profile.reservePages)
+    : clampToFloor(numPages, available, balloonFloorPages(mem.managedPages()));
+}
 
 export const balloonUpActions = {
   // ---- the request (Linux balloon_onchannelcallback queues the work item) ----
   queueBalloonRequest: driverSetup.enqueueActions(({ context, event, enqueue }) => {
     if (event.type !== 'guest.balloon-request') return;
     if (context.dmState === 'Balloon Up') enqueue.emit(line(context, 'warn', 'Currently ballooning'));
-    enqueue.assign({
-      dmState: 'Balloon Up',
-      work: { ...context.work, queue: upsert(context.work.queue, { kind: 'balloon', numPages: event.numPages }) },
-      stats: { ...context.stats, balloonRequests: context.stats.balloonRequests + 1 },
-    });
+    enqueue.assign(balloonRequestQueued(context, event.numPages));
   }),
   logIgnoreBalloonUp: driverSetup.emit(({ context }) => line(context, 'info', 'Ignore balloon-up request!')),
   logIgnoreOversizedRequest: driverSetup.emit(({ context, event }) =>
@@ -43,13 +58,7 @@ export const balloonUpActions = {
   startBalloonUp: driverSetup.enqueueActions(({ context, enqueue }) => {
     const head = context.work.queue[0];
     if (head?.kind !== 'balloon') return;
-    const mem = context.parts.memory;
-    const available = mem.availablePages();
-    // The clamp is done once per request (Linux: floor from managed pages; Windows: its reserve).
-    const clamp =
-      context.profile.balloonAllocation === 'contiguous'
-        ? clampToReserve(head.numPages, available, context.profile.reservePages)
-        : clampToFloor(head.numPages, available, balloonFloorPages(mem.managedPages()));
+    const clamp = clampBalloonRequest(context, head.numPages);
     if (clamp.partial !== null) enqueue.emit(line(context, 'info', partialFulfilmentText(clamp.partial)));
     enqueue.assign({
       work: {

@@ -24,15 +24,17 @@
  * virtual time on the vCPU ('vcpu.run' -> 'job.done'). The hot-add bookkeeping is a mutable model
  * (HotAddRegions) referenced from context.
  */
-import { and, not } from 'xstate';
+import { and, not, stateIn } from 'xstate';
 import { balloonDownActions, balloonDownGuards } from './balloon-down-actions';
 import { balloonUpActions } from './balloon-up-actions';
+import { balloonUpGuards } from './balloon-up-guards';
 import { EIO, EPROTO, ETIMEDOUT, freshContext } from './driver-context';
 import { driverGuards } from './driver-guards';
 import { driverSetup } from './driver-setup';
 import type { DmGuestDriverContext } from './driver-types';
 import { handshakeActions } from './handshake-actions';
 import { hotAddActions } from './hot-add-actions';
+import { loneBalloonRequestActions, loneBalloonRequestGuards } from './lone-balloon-request';
 import { maliceActions } from './malice-actions';
 import { resolveGuestProfile } from './profiles';
 import { receiveActions } from './receive-actions';
@@ -43,10 +45,14 @@ export const dmGuestDriverMachine = driverSetup
     guards: {
       ...driverGuards,
       ...balloonDownGuards,
+      ...balloonUpGuards,
+      ...loneBalloonRequestGuards,
+      workIdle: stateIn('#dmGuestDriver.connection.connected.initialized.work.idle'),
+      receiveIdle: stateIn('#dmGuestDriver.receive.idle'),
       // balloonDown's job is done and draining would take the next packet straight back into balloonDown.
       balloonDownContinues: and(['receiveJobDone', 'nextIsUnballoonRequest', 'initialized', not('hibernating')]),
     },
-    actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...hotAddActions, ...maliceActions },
+    actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...loneBalloonRequestActions, ...hotAddActions, ...maliceActions },
   })
   .createMachine({
   id: 'dmGuestDriver',
@@ -148,18 +154,15 @@ export const dmGuestDriverMachine = driverSetup
                 status: {
                   initial: 'sleeping',
                   states: {
-                    // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status.
+                    // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status
+                    // and sleep again, in one step (the timer's re-entry; there is no state to wait in between).
                     // Woken by an unballoon's completions: post_status and sleep again, in the step that
-                    // completed them (entering `sleeping` with wake-ups pending posts; no pass through `posting`).
+                    // completed them (entering `sleeping` with wake-ups pending posts).
                     sleeping: {
                       entry: 'wakeStatusThread',
                       on: { 'job.done': { guard: 'balloonDownContinues', target: 'sleeping', reenter: true } },
                       always: { guard: 'statusWakeups', target: 'sleeping', reenter: true },
-                      after: { statusPeriod: 'posting' },
-                    },
-                    posting: {
-                      entry: 'postStatus',
-                      always: 'sleeping',
+                      after: { statusPeriod: { target: 'sleeping', reenter: true, actions: 'postStatus' } },
                     },
                   },
                 },
@@ -178,20 +181,24 @@ export const dmGuestDriverMachine = driverSetup
                     idle: {
                       // A balloon request that finds the work item idle is queued and taken in one
                       // step (the same as queueing it and then `nextIsBalloon`: the queue was empty).
+                      // The usual one is taken in the interrupt's step: `receive` reads, queues, starts
+                      // and allocates it, and this goes straight to `charging` (lone-balloon-request.ts).
                       on: {
+                        'guest.interrupt': { guard: and(['receiveIdle', 'loneBalloonRequest']), target: 'balloonUp.charging' },
                         'guest.balloon-request': [
                           { guard: 'hibernating', actions: 'logIgnoreBalloonUp' },
                           { guard: 'requestTooLarge', actions: 'logIgnoreOversizedRequest' },
-                          { target: 'balloonUp', actions: 'queueBalloonRequest' },
+                          { target: 'balloonUp', actions: ['queueBalloonRequest', 'startBalloonUp'] },
                         ],
                       },
                       always: [
-                        { guard: 'nextIsBalloon', target: 'balloonUp' },
+                        { guard: 'nextIsBalloon', target: 'balloonUp', actions: 'startBalloonUp' },
                         { guard: 'nextIsHotAdd', target: 'hotAdd' },
                       ],
                     },
+                    // Linux balloon_up. The transitions into it start the transaction (startBalloonUp),
+                    // so the interrupt's step can enter `charging` directly.
                     balloonUp: {
-                      entry: 'startBalloonUp',
                       initial: 'allocating',
                       states: {
                         allocating: {
@@ -201,10 +208,28 @@ export const dmGuestDriverMachine = driverSetup
                             { target: 'charging', actions: 'prepareBalloonMessage' },
                           ],
                         },
-                        // The allocation costs vCPU time before the message goes out.
+                        // The allocation costs vCPU time before the message goes out. When it is done, a
+                        // message that goes out is sent, and the next allocated and charged (or the
+                        // transaction ended), in one step: the actions `sending` and `allocating` would
+                        // run, in their order (balloon-up-guards.ts). Otherwise step by step.
                         charging: {
                           entry: 'chargeBalloonMessage',
-                          on: { 'job.done': { guard: 'workJobDone', target: 'sending' } },
+                          on: {
+                            'job.done': [
+                              {
+                                guard: 'sendsAndAllocatesNext',
+                                target: 'charging',
+                                reenter: true,
+                                actions: ['sendBalloonResponse', 'recordMessageSent', 'postStatus', 'allocateBalloonMessage', 'prepareBalloonMessage'],
+                              },
+                              {
+                                guard: 'sendsLastMessage',
+                                target: '#dmGuestDriver.connection.connected.initialized.work.idle',
+                                actions: ['sendBalloonResponse', 'recordMessageSent', 'postStatus', 'endBalloonUp'],
+                              },
+                              { guard: 'workJobDone', target: 'sending' },
+                            ],
+                          },
                         },
                         sending: {
                           entry: 'sendBalloonResponse',
@@ -292,7 +317,16 @@ export const dmGuestDriverMachine = driverSetup
       initial: 'idle',
       states: {
         idle: {
-          on: { 'guest.interrupt': { guard: 'channelListening', target: 'draining' } },
+          on: {
+            'guest.interrupt': [
+              // The usual DM_BALLOON_REQUEST, alone in the ring, in one step (lone-balloon-request.ts).
+              {
+                guard: and(['workIdle', 'loneBalloonRequest']),
+                actions: ['takeLoneBalloonRequest', 'startBalloonUp', 'allocateBalloonMessage', 'prepareBalloonMessage'],
+              },
+              { guard: 'channelListening', target: 'draining' },
+            ],
+          },
         },
         draining: {
           entry: 'readPacket',

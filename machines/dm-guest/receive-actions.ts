@@ -13,7 +13,7 @@ import { driverSetup } from './driver-setup';
 import type { DmGuestDriverContext, LogLevel, PacketRead } from './driver-types';
 
 /** Read and decode the next packet of the inbound ring (Linux: vmbus_recvpacket, then the header's type). */
-function readNextPacket(endpoint: ChannelEndpoint): PacketRead {
+export function readNextPacket(endpoint: ChannelEndpoint): PacketRead {
   const packet = endpoint.receive();
   if (packet === undefined) return { kind: 'empty' };
   // Linux frees ring space per packet read.

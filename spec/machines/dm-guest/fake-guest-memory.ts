@@ -112,6 +112,11 @@ export class FakeGuestMemory implements GuestMemoryView {
     return out;
   }
 
+  /** Whether allocateBalloonUnits(unitPages, 1) would get a unit (not in `calls`: it changes nothing). */
+  hasBalloonUnit(unitPages: number): boolean {
+    return this.free.some((r) => Math.floor(end(r) / unitPages) * unitPages - unitPages >= Math.ceil(r.startPage / unitPages) * unitPages);
+  }
+
   allocateBalloonContiguous(maxPages: number, maxRanges: number): PageRange[] {
     this.calls.push(`contiguous ${maxPages} x${maxRanges}`);
     const runs = [...this.free].sort((a, b) => b.pageCount - a.pageCount || b.startPage - a.startPage);

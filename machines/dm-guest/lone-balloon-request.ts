@@ -1,0 +1,91 @@
+/**
+ * The usual DM_BALLOON_REQUEST: the host's interrupt finds one packet in the ring, a well-formed
+ * balloon request, while the work item is idle (QEMU posts one request and waits for the whole
+ * answer). Step by step that is the callback reading it in `draining`, dispatching it as a raised
+ * `guest.balloon-request`, reading the empty ring and going back to `idle`, then the work item
+ * starting balloonUp and allocating the first message: five XState steps. Here it is one: the
+ * interrupt's step reads the request, reads the empty ring, queues and starts the request and
+ * allocates and prepares the first message, in that order, and the work item goes straight to
+ * `charging` (whose entry charges the message, as before).
+ *
+ * XState picks a step's targets before its actions run, so `loneBalloonRequest` decides
+ * beforehand, without side effects (a peek), what the dispatch would decide: the packet is a
+ * balloon request the driver honours, the ring is empty after it, and the first round gets 2 MiB
+ * units (not `nothingIn2MiBUnits`). Anything else goes through `draining` as before
+ * (docs/architecture.md, "Performance design: the guest side").
+ */
+import { decode } from '../../protocol/codec';
+import { GUEST_MESSAGE_MAX_BYTES } from '../../protocol/constants';
+import { DM_MESSAGE_TYPE_IDS, type DmBalloonRequest } from '../../protocol/messages';
+import type { ChannelEndpoint, RingPacket } from '../vmbus-ring';
+import { balloonRequestQueued, clampBalloonRequest } from './balloon-up-actions';
+import { line, UNIT_2M } from './driver-context';
+import { driverSetup } from './driver-setup';
+import type { DmGuestDriverContext } from './driver-types';
+import { readNextPacket } from './receive-actions';
+
+/** Packets already looked at (both regions' guards of a step peek at the same one). */
+const peeked = new WeakMap<RingPacket, DmBalloonRequest | null>();
+
+/**
+ * The only packet in the inbound ring, decoded, if it is a DM_BALLOON_REQUEST that `readPacket`
+ * would read as such (not taken from the ring); otherwise null.
+ */
+function peekLoneBalloonRequest(endpoint: ChannelEndpoint): DmBalloonRequest | null {
+  if (!endpoint.isOpen || endpoint.inbound.length !== 1) return null;
+  const packet = endpoint.inbound.peek()!;
+  let m = peeked.get(packet);
+  if (m !== undefined) return m;
+  m = null;
+  const p = packet.payload;
+  if (p.length <= GUEST_MESSAGE_MAX_BYTES && p.length >= 2 && (p[0]! | (p[1]! << 8)) === DM_MESSAGE_TYPE_IDS.DM_BALLOON_REQUEST) {
+    try {
+      const message = decode(p);
+      if (message.type === 'DM_BALLOON_REQUEST') m = message;
+    } catch {
+      // malformed: draining logs and drops it
+    }
+  }
+  peeked.set(packet, m);
+  return m;
+}
+
+export const loneBalloonRequestGuards = {
+  /**
+   * The interrupt brings one balloon request the driver honours (not hibernating, not above the
+   * profile's limit), and its first round gets 2 MiB units. The malicious profile's first round
+   * depends on its fakes: it goes step by step. Used with the state guards `workIdle` (in
+   * `receive`) and `receiveIdle` (in `work`).
+   */
+  loneBalloonRequest: ({ context }: { context: DmGuestDriverContext }) => {
+    const m = peekLoneBalloonRequest(context.parts.endpoint);
+    const profile = context.profile;
+    if (m === null || profile.hibernation || profile.malicious !== null) return false;
+    if (profile.maxBalloonRequestPages !== null && m.numPages > profile.maxBalloonRequestPages) return false;
+    if (profile.balloonAllocation !== 'units') return true;
+    return clampBalloonRequest(context, m.numPages).pages >= UNIT_2M && context.parts.memory.hasBalloonUnit?.(UNIT_2M) === true;
+  },
+};
+
+export const loneBalloonRequestActions = {
+  /** draining's read, dispatch and last (empty) read, and the work item's queueing, in their order. */
+  takeLoneBalloonRequest: driverSetup.enqueueActions(({ context, enqueue }) => {
+    const endpoint = context.parts.endpoint;
+    const m = peekLoneBalloonRequest(endpoint);
+    if (m === null) return;
+    enqueue(function readPacket() {
+      const packet = endpoint.receive();
+      // Linux frees ring space per packet read.
+      endpoint.receiveDone();
+      context.receive.read = { kind: 'packet', message: m, bytes: packet?.payload.length ?? 0 };
+    });
+    enqueue(function readPacket() {
+      // The ring is empty now: the callback is done.
+      context.receive.read = readNextPacket(endpoint);
+    });
+    if (context.dmState === 'Balloon Up') enqueue.emit(line(context, 'warn', 'Currently ballooning'));
+    // countMessage and queueBalloonRequest in one context update.
+    const queued = balloonRequestQueued(context, m.numPages);
+    enqueue.assign({ ...queued, stats: { ...queued.stats, messagesReceived: queued.stats.messagesReceived + 1 } });
+  }),
+};
