@@ -1,7 +1,7 @@
 /**
  * `run host.json`: the CLI side of a host scenario — a timeline of decisions and steps, a table of
  * the VMs at the end; `--json` one object with final.host and final.vms; `--report` the charts;
- * `--record` every VM's run for the view (`view run.json --vm <name>`).
+ * `--record` the host overview and every VM's run for the view (`view run.json`).
  */
 import { writeFileSync } from 'node:fs';
 import { CliError } from '../cli/cli-error';
@@ -14,6 +14,7 @@ import { runHostScenario, type HostSample, type HostScenarioResult } from './hos
 import { renderHostReport } from './host-report';
 import type { ViewRecorder } from '../view/view-recorder';
 import type { HostRecording } from '../view/host-recording';
+import type { HostViewRecorder } from '../view/host/host-view-recorder';
 
 const MAX_TIMELINE_DECISIONS = 400;
 
@@ -32,6 +33,7 @@ export function runHostCommand(file: string, flags: { json?: boolean; verbose?: 
   let shown = 0;
   // --record: one view recorder per VM, from the host's start (every part's first state).
   let recorders: { name: string; recorder: ViewRecorder }[] = [];
+  let overview: HostViewRecorder | undefined;
   let result;
   try {
     result = runHostScenario(scenario, {
@@ -41,6 +43,8 @@ export function runHostCommand(file: string, flags: { json?: boolean; verbose?: 
               // Loaded when asked for, not with every host run.
               const { ViewRecorder: Recorder } = require('../view/view-recorder') as typeof import('../view/view-recorder');
               recorders = host.vms.map((v) => ({ name: v.name, recorder: new Recorder(v.vm) }));
+              const { HostViewRecorder: Overview, hostViewInfo } = require('../view/host/host-view-recorder') as typeof import('../view/host/host-view-recorder');
+              overview = new Overview(host, hostViewInfo(scenario, host, file));
             },
           }
         : {}),
@@ -50,6 +54,7 @@ export function runHostCommand(file: string, flags: { json?: boolean; verbose?: 
       },
       onStep: (s) => {
         recorders.find((r) => r.name === s.vm)?.recorder.step(s);
+        overview?.step(s);
         show(`${pad(formatDuration(s.at))} ${s.vm}: ${typeof s.command === 'string' ? s.command : JSON.stringify(s.command)} -> ${typeof s.reply === 'string' ? s.reply || 'ok' : JSON.stringify(s.reply)}`);
       },
       ...(flags.report !== undefined ? { onSample: (s: HostSample) => samples.push(s) } : {}),
@@ -59,7 +64,7 @@ export function runHostCommand(file: string, flags: { json?: boolean; verbose?: 
     throw err;
   }
   const { host, ...plain } = result;
-  const recording = flags.record === undefined ? undefined : hostRecording(scenario, file, recorders, plain.virtualTimeMs);
+  const recording = flags.record === undefined ? undefined : hostRecording(scenario, file, recorders, plain.virtualTimeMs, overview);
   host.dispose();
   if (shown > MAX_TIMELINE_DECISIONS && !flags.verbose) show(`... ${shown - MAX_TIMELINE_DECISIONS} more decisions (--verbose shows all, --json lists them)`);
   for (const r of plain.rejections) show(`${pad(formatDuration(r.time))} policy: rejected: ${r.reason}`);
@@ -79,13 +84,13 @@ export function runHostCommand(file: string, flags: { json?: boolean; verbose?: 
     } catch (err) {
       throw new CliError(`--record: cannot write "${flags.record}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
-    show(`\nrecorded: ${flags.record} (replay a VM with: hv-balloon-sim view ${flags.record} --vm <name>; VMs: ${recording.vms.map((v) => v.name).join(', ')})`);
+    show(`\nrecorded: ${flags.record} (replay it with: hv-balloon-sim view ${flags.record}; one VM's detail: --vm <name>; VMs: ${recording.vms.map((v) => v.name).join(', ')})`);
   }
   return plain;
 }
 
 /** Every VM's recording, as `run <scenario> --record` makes one for a single VM; the recorders are done after it. */
-function hostRecording(scenario: HostScenario, file: string, recorders: { name: string; recorder: ViewRecorder }[], endMs: number): HostRecording {
+function hostRecording(scenario: HostScenario, file: string, recorders: { name: string; recorder: ViewRecorder }[], endMs: number, overview: HostViewRecorder | undefined): HostRecording {
   const { makeRecording } = require('../view/view-source') as typeof import('../view/view-source');
   const { HOST_RECORDING_FORMAT } = require('../view/host-recording') as typeof import('../view/host-recording');
   const vms = recorders.map(({ name, recorder }) => {
@@ -94,7 +99,11 @@ function hostRecording(scenario: HostScenario, file: string, recorders: { name: 
     recorder.dispose();
     return { name, recording };
   });
-  return { format: HOST_RECORDING_FORMAT, version: 1, host: { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), source: file }, vms };
+  // The overview ends with the host as it is at the end (between two of its samples).
+  overview?.catchUp();
+  const model = overview?.model.toJSON();
+  overview?.dispose();
+  return { format: HOST_RECORDING_FORMAT, version: 1, host: { name: scenario.name, ...(scenario.description ? { description: scenario.description } : {}), source: file }, vms, ...(model ? { overview: model } : {}) };
 }
 
 function hostTable(r: Omit<HostScenarioResult, 'host'>): string {

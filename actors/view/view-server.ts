@@ -44,12 +44,24 @@ const FLUSH_MS = 100;
 const MAX_BODY = 64 * 1024;
 
 export async function startViewServer(source: ViewSource, options: ViewServerOptions = {}): Promise<ViewServer> {
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ViewServerError(`--port ${String(port)}: expected an integer from 0 to 65535`);
+  const routes = createViewRoutes(source);
+  return listenOnLoopback(options.port ?? 0, async (req, res, url) => {
+    if (!(await routes.handle(req, res, url.pathname, url))) sendJson(res, 404, { error: `no such page: ${req.method ?? 'GET'} ${url.pathname}` });
+  }, () => routes.close());
+}
+
+/** The view's pages and API for one source, under any prefix (the host view serves one per VM under /vm/<name>/). */
+export interface ViewRoutes {
+  /** Answers `path` (the URL path less any prefix); false when it is none of the view's. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean>;
+  /** Ends the open event streams. */
+  close(): void;
+}
+
+export function createViewRoutes(source: ViewSource): ViewRoutes {
   const dir = appDir();
   const svgCache = new Map<string, Promise<string>>();
   const streams = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
 
   const chartSvg = (part: ViewPart, collapsed: string[]): Promise<string> => {
     const key = `${part} ${collapsed.join(',')}`;
@@ -62,66 +74,69 @@ export async function startViewServer(source: ViewSource, options: ViewServerOpt
     return svg;
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
-      else res.end();
-    });
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname;
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> {
     const asset = APP_FILES[path === '/index.html' ? '/' : path];
     if (req.method === 'GET' && asset) {
       res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-store' });
       res.end(readFileSync(join(dir, asset.file)));
-      return;
+      return true;
     }
     if (req.method === 'GET' && path === '/api/snapshot') {
       const t = url.searchParams.get('t');
       const at = t === null ? undefined : Number(t);
-      if (at !== undefined && !(at >= 0)) return sendJson(res, 400, { error: `t: expected a virtual time in ms >= 0, got ${JSON.stringify(t)}` });
-      return sendJson(res, 200, source.snapshot(at));
+      if (at !== undefined && !(at >= 0)) {
+        sendJson(res, 400, { error: `t: expected a virtual time in ms >= 0, got ${JSON.stringify(t)}` });
+        return true;
+      }
+      sendJson(res, 200, source.snapshot(at));
+      return true;
     }
     if (req.method === 'GET' && path === '/api/run') {
-      return sendJson(res, 200, { mode: source.mode, scenario: source.scenario, nowMs: source.now(), omitted: source.omitted(), events: source.events() });
+      sendJson(res, 200, { mode: source.mode, scenario: source.scenario, nowMs: source.now(), omitted: source.omitted(), events: source.events() });
+      return true;
     }
     if (req.method === 'GET' && path === '/api/charts') {
       const parts = VIEW_PARTS.map((part) => {
         const entry = findMachine(part)!;
         return { part, title: entry.title, source: entry.source, collapsed: defaultCollapsed(describeStatechart(entry.machine)) };
       });
-      return sendJson(res, 200, { parts });
+      sendJson(res, 200, { parts });
+      return true;
     }
     const chart = /^\/api\/chart\/([a-z]+)\.svg$/.exec(path);
     if (req.method === 'GET' && chart) {
       const part = VIEW_PARTS.find((p) => p === chart[1]);
-      if (!part) return sendJson(res, 404, { error: `no part ${JSON.stringify(chart[1])} (parts: ${VIEW_PARTS.join(', ')})` });
+      if (!part) {
+        sendJson(res, 404, { error: `no part ${JSON.stringify(chart[1])} (parts: ${VIEW_PARTS.join(', ')})` });
+        return true;
+      }
       const collapsed = (url.searchParams.get('collapsed') ?? '').split(',').filter((s) => s !== '');
       res.writeHead(200, { 'content-type': 'image/svg+xml; charset=utf-8', 'cache-control': 'no-store' });
       res.end(await chartSvg(part, collapsed));
-      return;
+      return true;
     }
-    if (req.method === 'GET' && path === '/api/events') return openStream(res);
+    if (req.method === 'GET' && path === '/api/events') {
+      openStream(res);
+      return true;
+    }
     if (req.method === 'POST' && path === '/api/qmp') {
-      if (!source.execute) return sendJson(res, 409, { error: 'this is a recorded run: replay it with the time slider; it takes no commands' });
+      if (!source.execute) {
+        sendJson(res, 409, { error: 'this is a recorded run: replay it with the time slider; it takes no commands' });
+        return true;
+      }
       let request: unknown;
       try {
         request = JSON.parse(await readBody(req));
       } catch (err) {
-        return sendJson(res, 400, { error: { class: 'GenericError', desc: `JSON parse error, ${err instanceof Error ? err.message : String(err)}` } });
+        sendJson(res, 400, { error: { class: 'GenericError', desc: `JSON parse error, ${err instanceof Error ? err.message : String(err)}` } });
+        return true;
       }
       // The reply as QEMU's monitor writes it (u64s above 2^53 as exact numbers).
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       res.end(toQmpJson(source.execute(request)));
-      return;
+      return true;
     }
-    sendJson(res, 404, { error: `no such page: ${req.method ?? 'GET'} ${path}` });
+    return false;
   }
 
   function openStream(res: ServerResponse): void {
@@ -149,11 +164,39 @@ export async function startViewServer(source: ViewSource, options: ViewServerOpt
     });
   }
 
+  return {
+    handle,
+    close: () => {
+      for (const s of streams) s.end();
+    },
+  };
+}
+
+/**
+ * An HTTP server on 127.0.0.1 (loopback only: the view can run commands on the VM and has no
+ * authentication) around `handle`; a handler's throw becomes a 500 with its message.
+ */
+export async function listenOnLoopback(
+  port: number,
+  handle: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>,
+  onClose: () => void = () => undefined,
+): Promise<ViewServer> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ViewServerError(`--port ${String(port)}: expected an integer from 0 to 65535`);
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    handle(req, res, new URL(req.url ?? '/', 'http://127.0.0.1')).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      else res.end();
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new ViewServerError(`cannot start the view on 127.0.0.1:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (try --port 0 for a free one)' : err.message}`)),
     );
-    // Loopback only: the view can run commands on the VM and has no authentication.
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
@@ -162,19 +205,19 @@ export async function startViewServer(source: ViewSource, options: ViewServerOpt
     port: bound,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of streams) s.end();
+        onClose();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       }),
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];

@@ -35,6 +35,14 @@ export interface ViewSource {
   close(): void;
 }
 
+/** Whoever moves virtual time when the view does not (the QMP server, a host's view). */
+export interface ExternalClock {
+  hooks: ControlHooks;
+  afterCommand(): void;
+  /** Whether virtual time runs now and how fast, when the owner knows better than the view's last command. */
+  clock?(): { running: boolean; speed: number };
+}
+
 /** How often the live view moves virtual time (wall ms). */
 const TICK_MS = 20;
 
@@ -46,7 +54,7 @@ export class LiveViewSource implements ViewSource {
   private follower: ReturnType<Vm['followWallClock']> | undefined;
   private endTimer: ReturnType<typeof setInterval> | undefined;
   private readonly hooks: ControlHooks;
-  private readonly external: { hooks: ControlHooks; afterCommand(): void } | undefined;
+  private readonly external: ExternalClock | undefined;
 
   constructor(
     private readonly vm: Vm,
@@ -55,8 +63,8 @@ export class LiveViewSource implements ViewSource {
       speed: number;
       paused?: boolean;
       recorder?: ViewRecorder;
-      /** Someone else moves virtual time (the QMP server): the view runs its commands through their hooks. */
-      external?: { hooks: ControlHooks; afterCommand(): void };
+      /** Someone else moves virtual time (the QMP server, a host): the view runs its commands through their hooks. */
+      external?: ExternalClock;
     },
   ) {
     this.recorder = options.recorder ?? new ViewRecorder(vm);
@@ -112,7 +120,7 @@ export class LiveViewSource implements ViewSource {
   snapshot(t?: number): ViewSnapshot {
     const at = t === undefined ? this.vm.now() : Math.min(t, this.vm.now());
     const snap = snapshotAt(this.events(), at, 'live');
-    return { ...snap, clock: { running: this.running, speed: this.speed }, runState: this.vm.runState() };
+    return { ...snap, clock: this.external?.clock?.() ?? { running: this.running, speed: this.speed }, runState: this.vm.runState() };
   }
 
   subscribe(listener: (e: ViewEvent) => void): () => void {

@@ -65,7 +65,8 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIo): Prom
   // A host scenario ("host" + "vms": actors/host/) has its own runner and output.
   if (readHostScenarioJson(file)) {
     if (flags.inspect) throw new CliError('--inspect: not available for host scenarios (one inspector per VM is not supported yet)');
-    if (flags.view) throw new CliError('--view: not available for host scenarios yet (one live view per VM); record the run with --record and replay a VM with view <run.json> --vm <name>');
+    // (The run command sends --view to viewScenarioLive, which shows a host live; this runs at full speed.)
+    if (flags.view) throw new CliError('--view runs the host live in the browser (the run command does it); runCommand runs at full speed');
     if (flags.report !== undefined) checkOutputPath(flags.report, '--report', 'report.html');
     if (flags.record !== undefined) checkOutputPath(flags.record, '--record', 'run.json');
     const { runHostCommand } = require('../../host/host-run-command') as typeof import('../../host/host-run-command');

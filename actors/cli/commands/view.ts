@@ -3,8 +3,9 @@
  * 127.0.0.1 showing a VM as it runs (virtual time follows the wall clock times --speed) — every
  * part's statechart with its active states, the messages between the parts, memory, the device's
  * counters and warnings — with controls and a QMP/HMP console. Given a recorded run (`run
- * <scenario> --record run.json`), it replays it with a time slider instead; of a recorded host run
- * (`run host.json --record`), one VM (`--vm <name>`, the first by default).
+ * <scenario> --record run.json`), it replays it with a time slider instead. A host scenario (or a
+ * recorded host run) gets the host view (../host-view.ts): the host's memory, a row per VM, the
+ * policy's decisions, each VM's detail a click away; `--vm <name>` names a VM to open.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -33,9 +34,9 @@ export function registerViewCommand(program: Command, io: CliIo): void {
     .option('--port <port>', 'port on 127.0.0.1 (default 0: a free one)')
     .option('--speed <factor>', 'virtual ms per wall ms (the page can change it)', '1')
     .option('--paused', 'start with virtual time stopped (press run or step in the page)')
-    .option('--vm <name>', 'of a recorded host run: the VM to replay (default: the first)');
+    .option('--vm <name>', 'of a host scenario or a recorded host run: a VM whose detail to open (live: recorded from the start)');
   addVmOptions(command)
-    .addHelpText('after', '\nExamples:\n  hv-balloon-sim view examples/shrink-and-grow.json\n  hv-balloon-sim run examples/reboot.json --record run.json && hv-balloon-sim view run.json\n  hv-balloon-sim run examples/host-overcommit-weight.json --record host-run.json && hv-balloon-sim view host-run.json --vm db\n  hv-balloon-sim view --memory 4G --maxmem 44G --memdev 8G --status-report')
+    .addHelpText('after', '\nExamples:\n  hv-balloon-sim view examples/shrink-and-grow.json\n  hv-balloon-sim run examples/reboot.json --record run.json && hv-balloon-sim view run.json\n  hv-balloon-sim view examples/host-vdi-login-storm.json --speed 100\n  hv-balloon-sim run examples/host-overcommit-weight.json --record host-run.json && hv-balloon-sim view host-run.json --vm db\n  hv-balloon-sim view --memory 4G --maxmem 44G --memdev 8G --status-report')
     .action(async (file: string | undefined, flags: ViewFlags, cmd: Command) => {
       // --view and --view-port come with the VM flags; here the page is the point, --port its port.
       const port = flags.port !== undefined ? parsePort(flags.port) : parsePort(flags.viewPort, '--view-port');
@@ -49,8 +50,15 @@ export function registerViewCommand(program: Command, io: CliIo): void {
       const json = file === undefined ? undefined : readJson(file);
       // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
       const { ReplayViewSource } = require('../../view/view-source') as typeof import('../../view/view-source');
-      const recording = json === undefined ? undefined : recordingIn(json, file!, flags.vm, io);
-      if (flags.vm !== undefined && recording === undefined) throw new CliError('--vm: goes with a recorded host run (run <host.json> --record run.json)');
+      const { isHostRecording } = require('../../view/host-recording') as typeof import('../../view/host-recording');
+      if (isHostRecording(json)) {
+        const { viewHostRecording } = require('../host-view') as typeof import('../host-view');
+        await viewHostRecording(json, file!, { port, vm: flags.vm }, io);
+        return;
+      }
+      const recording = json === undefined ? undefined : recordingIn(json, file!, flags.vm);
+      const hostScenario = file !== undefined && recording === undefined && readHostScenarioJson(file);
+      if (flags.vm !== undefined && recording === undefined && !hostScenario) throw new CliError('--vm: goes with a host scenario or a recorded host run (run <host.json> --record run.json)');
       if (recording !== undefined) {
         const server = await serveView(new ReplayViewSource(recording), port, io);
         await untilSignal(io);
@@ -58,7 +66,7 @@ export function registerViewCommand(program: Command, io: CliIo): void {
         return;
       }
       const options = vmOptionsFromCli(flags);
-      const live = { port, speed, paused: flags.paused === true, inspect: options.inspect, inspectPort: flags.inspectPort, inspectWait: flags.inspectWait };
+      const live = { port, speed, paused: flags.paused === true, inspect: options.inspect, inspectPort: flags.inspectPort, inspectWait: flags.inspectWait, vm: flags.vm };
       if (file !== undefined) {
         await viewScenarioLive(file, live, io);
         return;
@@ -83,12 +91,17 @@ export interface LiveViewFlags {
   inspect?: boolean;
   inspectPort?: string | undefined;
   inspectWait?: string | undefined;
+  /** Of a host scenario: a VM whose detail to open. */
+  vm?: string | undefined;
 }
 
 /** A scenario run live in the view until Ctrl-C (`view <scenario>`, `run <scenario> --view`); it pauses at the scenario's end. */
 export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: CliIo, onStep?: (step: ScenarioStepResult) => void): Promise<void> {
   if (readHostScenarioJson(file)) {
-    throw new CliError(`${file}: a host scenario; the view shows a host's VMs from a recording, one at a time: run ${file} --record run.json, then view run.json --vm <name> (live, not yet)`);
+    // A host: the host view, every VM a click away (../host-view.ts).
+    const { viewHostLive } = require('../host-view') as typeof import('../host-view');
+    await viewHostLive(file, { port: flags.port, speed: flags.speed, paused: flags.paused === true, inspect: flags.inspect === true, vm: flags.vm }, io, { printSteps: onStep !== undefined });
+    return;
   }
   const { scheduleScenarioSteps } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
   const { createVm } = require('../../vm/create-vm') as typeof import('../../vm/create-vm');
@@ -113,18 +126,12 @@ export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: C
   }
 }
 
-/** The recording `json` holds (of a host run: the VM `vm`, the first by default), or undefined when it is no recording. */
-function recordingIn(json: unknown, file: string, vm: string | undefined, io: CliIo): ViewRecording | undefined {
+/** The recording `json` holds, or undefined when it is no recording (a host recording is the host view's). */
+function recordingIn(json: unknown, file: string, vm: string | undefined): ViewRecording | undefined {
   const { RECORDING_FORMAT } = require('../../view/view-model') as typeof import('../../view/view-model');
   const { parseRecording, RecordingError } = require('../../view/view-source') as typeof import('../../view/view-source');
-  const { isHostRecording, pickHostVmRecording } = require('../../view/host-recording') as typeof import('../../view/host-recording');
   try {
-    if (isHostRecording(json)) {
-      const picked = pickHostVmRecording(json, file, vm);
-      io.stderr(`recorded host run: VMs ${picked.names.join(', ')}; showing ${picked.name} (--vm <name> shows another)\n`);
-      return picked.recording;
-    }
-    if (vm !== undefined) throw new CliError(`--vm: goes with a recorded host run (run <host.json> --record run.json); ${file} is not one`);
+    if (vm !== undefined && !readHostScenarioJson(file)) throw new CliError(`--vm: goes with a host scenario or a recorded host run (run <host.json> --record run.json); ${file} is not one`);
     if ((json as { format?: unknown } | null)?.format === RECORDING_FORMAT) return parseRecording(json, file);
     return undefined;
   } catch (err) {

@@ -35,7 +35,7 @@ const app = {
 /** @type {any} */ (window).hvView = { app, shown: () => shownState() };
 
 async function main() {
-  const [charts, run] = await Promise.all([getJson('/api/charts'), getJson('/api/run')]);
+  const [charts, run] = await Promise.all([getJson('api/charts'), getJson('api/run')]);
   for (const c of charts.parts) {
     app.collapsed[c.part] = new Set(c.collapsed);
     app.partTitles[c.part] = c.title;
@@ -49,6 +49,8 @@ async function main() {
   $('mode').textContent = app.mode === 'live' ? 'live' : 'recorded run';
   $('mode').classList.toggle('replay', app.mode === 'replay');
   document.title = `hv-balloon-sim: ${run.scenario.name}`;
+  // One VM of a host (the host view serves it under /vm/<name>/): a way back to the host.
+  if (/^\/vm\/[^/]+\/$/.test(location.pathname)) $('host-link').hidden = false;
   if (app.mode === 'replay') {
     for (const id of ['controls', 'btn-live', 'console-form']) $(id).style.display = 'none';
     $('console-out').textContent = 'A recorded run takes no commands: move the time slider, or click a step to jump to it.';
@@ -67,7 +69,7 @@ async function getJson(/** @type {string} */ url) {
 }
 
 function openStream() {
-  const es = new EventSource('/api/events');
+  const es = new EventSource('api/events');
   es.addEventListener('events', (ev) => {
     for (const e of JSON.parse(/** @type {MessageEvent} */ (ev).data)) app.events.push(e);
     queueDraw();
@@ -134,7 +136,7 @@ async function loadChart() {
   const part = app.part;
   const collapsed = [...(app.collapsed[part] ?? [])].join(',');
   const ticket = ++app.chartLoading;
-  const res = await fetch(`/api/chart/${part}.svg?collapsed=${encodeURIComponent(collapsed)}`);
+  const res = await fetch(`api/chart/${part}.svg?collapsed=${encodeURIComponent(collapsed)}`);
   const text = await res.text();
   if (ticket !== app.chartLoading) return;
   const host = $('chart');
@@ -341,7 +343,7 @@ function drawMessages(/** @type {number} */ t) {
 }
 
 async function qmp(/** @type {any} */ command) {
-  const res = await fetch('/api/qmp', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(command) });
+  const res = await fetch('api/qmp', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(command) });
   return res.json();
 }
 

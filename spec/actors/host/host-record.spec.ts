@@ -1,5 +1,5 @@
-/** `run host.json --record run.json`, then `view run.json --vm <name>`: every VM's run recorded; the view replays one VM at a time. */
-import { readFileSync } from 'node:fs';
+/** `run host.json --record run.json`, then `view run.json`: the host overview and every VM's run recorded; `--vm <name>` names one VM's detail. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../../../actors/cli/commands/run';
 import { runCli } from '../../../actors/cli/main';
@@ -17,7 +17,7 @@ describe('run host.json --record', () => {
   });
 
   it('records every VM of the host, each as a single-VM recording the view replays', () => {
-    expect(out).toContain(`recorded: ${record} (replay a VM with: hv-balloon-sim view ${record} --vm <name>; VMs: web, idle)`);
+    expect(out).toContain(`recorded: ${record} (replay it with: hv-balloon-sim view ${record}; one VM's detail: --vm <name>; VMs: web, idle)`);
     const json = JSON.parse(readFileSync(record, 'utf8')) as { format: string; vms: { name: string }[] };
     expect(json.format).toBe(HOST_RECORDING_FORMAT);
     expect(json.vms.map((v) => v.name)).toEqual(['web', 'idle']);
@@ -40,20 +40,27 @@ describe('run host.json --record', () => {
     expect(() => pickHostVmRecording(json, record, 'db')).toThrow(new RecordingError(`--vm "db": no VM of that name in ${record} (VMs: web, idle)`));
   });
 
-  it('view: --vm that the recording lacks, or --vm without a host recording, exits 2 naming why', async () => {
+  it('view: --vm that the recording or the host scenario lacks, a bad host file, or --vm without a host, exits 2 naming why', async () => {
     const cli = async (...argv: string[]) => {
       let stderr = '';
       const code = await runCli(argv, { stdout: () => undefined, stderr: (t) => void (stderr += t) });
       return { code, stderr };
     };
     expect(await cli('view', record, '--vm', 'db')).toEqual({ code: 2, stderr: `hv-balloon-sim: --vm "db": no VM of that name in ${record} (VMs: web, idle)\n` });
+    expect(await cli('view', file, '--vm', 'db')).toEqual({ code: 2, stderr: `hv-balloon-sim: --vm "db": no VM of that name in ${file} (VMs: web, idle)\n` });
     expect(await cli('view', 'examples/reboot.json', '--vm', 'web')).toEqual({
       code: 2,
-      stderr: 'hv-balloon-sim: --vm: goes with a recorded host run (run <host.json> --record run.json); examples/reboot.json is not one\n',
+      stderr: 'hv-balloon-sim: --vm: goes with a host scenario or a recorded host run (run <host.json> --record run.json); examples/reboot.json is not one\n',
     });
-    // Live, a host is not shown yet: both ways in say how to see it instead.
-    const notLive = `hv-balloon-sim: ${file}: a host scenario; the view shows a host's VMs from a recording, one at a time: run ${file} --record run.json, then view run.json --vm <name> (live, not yet)\n`;
-    expect(await cli('view', file)).toEqual({ code: 2, stderr: notLive });
-    expect(await cli('run', file, '--view')).toEqual({ code: 2, stderr: notLive });
+    const bad = join(dir, 'bad-host.json');
+    writeFileSync(bad, JSON.stringify({ host: { memory: '8G', policy: { kind: 'hyperv' } }, vms: [{ name: 'web', dynamicMemory: { startup: '2G', minimum: '3G', maximum: '4G' } }], until: '1min' }));
+    const refused = await cli('view', bad);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^hv-balloon-sim: .*vms\[0\]\.dynamicMemory\.minimum.*3G.*\n$/);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(await cli('view', file, '--inspect')).toEqual({
+      code: 2,
+      stderr: 'hv-balloon-sim: --inspect: not available for host scenarios (one inspector per VM is not supported yet); the host view shows every VM\n',
+    });
   });
 });
