@@ -1,12 +1,17 @@
 /**
  * sweep-1000: 1,000 short scenarios through `hv-balloon-sim sweep`, once on one worker process and
  * once on one per core; runs per second of each and the speed-up. Each sweep runs in its own
- * process (the CLI), as a user runs it: wall time includes starting the pool's workers.
+ * process (the CLI), as a user runs it, timed (its `wallMs`) from when the sweep command starts,
+ * before it reads the sweep file: the pool's worker processes start then, and load the simulator
+ * while the sweep process reads and checks the file, so the time holds the pool's whole start and
+ * the file's check, with one worker as with all. (Until session 4 the time started after the
+ * check, when the pool was started.) Node's own start and the CLI's loading are outside it.
  *
  * On a machine other jobs share, wall time measures the machine as much as the pool: a sweep on
  * two workers gets two cores only if nobody else wants them. So beside the speed-up it reports
- * what does not depend on load: CPU per run with one worker and with all (equal: the workers add
- * no work), and the cores each sweep got (CPU ÷ wall: a one-worker sweep should use one core, an
+ * what depends less on load: CPU per run with one worker and with all (the runs cost the same;
+ * each extra worker adds its own start, about a second of CPU to load the simulator and let V8
+ * compile it), and the cores each sweep got (CPU ÷ wall: a one-worker sweep should use one core, an
  * all-worker sweep one per worker), and the load average before and after; and a yardstick, the
  * speed-up the machine gives a plain CPU loop run as that many processes (machineSpeedup): the
  * sweep's speed-up over it says how much of what the machine offers the sweep takes.

@@ -7,7 +7,9 @@
  * with its reason. Deterministic: the host's seed gives every VM its seed.
  */
 import { createActor, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+// Subject from its own module, not rxjs's index (~300 modules): every sweep worker and CLI start loads this.
+import { Subject } from 'rxjs/internal/Subject';
 import { PAGE_SIZE } from '../../protocol/constants';
 import { HostMemoryLedger, type HostLedgerSnapshot } from '../../machines/host/host-memory';
 import { hypervPolicyMachine } from '../../machines/policy/hyperv-policy.machine';

@@ -19,11 +19,13 @@ function cpuMs(): number {
 
 worker({
   run: (task: RunTask): PoolReply => {
+    const started = performance.now();
     const outcome = runTask(task);
-    return { outcome, pid: process.pid, cpuMs: cpuMs() };
+    return { outcome, pid: process.pid, cpuMs: cpuMs(), runMs: performance.now() - started };
   },
   runBatch: (tasks: RunTask[]): PoolBatchReply => {
+    const started = performance.now();
     const outcomes = tasks.map((task) => serializeOutcome(runTask(task)));
-    return { outcomes, pid: process.pid, cpuMs: cpuMs() };
+    return { outcomes, pid: process.pid, cpuMs: cpuMs(), runMs: performance.now() - started };
   },
 });

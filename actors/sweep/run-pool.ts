@@ -16,7 +16,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadOptional } from './optional-package';
-import { overBudget, type RunOutcome, type RunTask, type SerializedRunOutcome } from './run-task';
+import { overBudget, type RunOutcome, type SerializedRunOutcome } from './run-outcome';
+import type { RunTask } from './run-task';
 
 /**
  * Extra time the pool gives a run beyond its budget before ending its process: a fresh process
@@ -41,7 +42,7 @@ export interface RunPool {
    * run again task by task, so each run gets its own outcome (the stuck or crashing one alone is
    * recorded as such; the others, deterministic, give what they gave).
    */
-  runBatch(tasks: readonly RunTask[]): Promise<Array<RunOutcome | SerializedRunOutcome>>;
+  runBatch(tasks: readonly RunTask[]): Promise<BatchResult>;
   /** CPU time of the worker processes so far (as of each one's latest run). */
   cpuMs(): number;
   close(): Promise<void>;
@@ -52,6 +53,8 @@ export interface PoolReply {
   outcome: RunOutcome;
   pid: number;
   cpuMs: number;
+  /** Wall-clock ms the worker spent on the run. */
+  runMs: number;
 }
 
 /** What a worker process sends back for a batch of tasks: their outcomes in order (final states as JSON text), and its CPU time so far. */
@@ -59,6 +62,15 @@ export interface PoolBatchReply {
   outcomes: Array<RunOutcome | SerializedRunOutcome>;
   pid: number;
   cpuMs: number;
+  /** Wall-clock ms the worker spent running the batch (not waiting for it or sending it back). */
+  runMs: number;
+}
+
+/** A batch's outcomes in order, and how long its runs took in their worker. */
+export interface BatchResult {
+  outcomes: Array<RunOutcome | SerializedRunOutcome>;
+  /** The worker's own wall time for the batch's runs; undefined when the batch was run again run by run. */
+  runMs?: number;
 }
 
 /** The process entry: compiled pool-worker.js when this file is compiled JS, else a shim that registers ts-node (see pool-worker-ts.js). */
@@ -86,21 +98,22 @@ export function createRunPool(workers: number): RunPool {
     workerTerminateTimeout: 2000,
   });
   const cpuByProcess = new Map<number, number>();
-  const run = async (task: RunTask): Promise<RunOutcome> => {
+  const timedRun = async (task: RunTask): Promise<BatchResult & { outcomes: [RunOutcome] }> => {
     try {
       const reply = (await pool.exec('run', [task]).timeout(task.budgetMs + PROCESS_START_ALLOWANCE_MS)) as PoolReply;
       cpuByProcess.set(reply.pid, reply.cpuMs);
-      return reply.outcome;
+      return { outcomes: [reply.outcome], runMs: reply.runMs };
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') return overBudget(task.budgetMs);
-      return { status: 'error', error: `the run's worker process failed: ${(err as Error).message}` };
+      if ((err as Error).name === 'TimeoutError') return { outcomes: [overBudget(task.budgetMs)] };
+      return { outcomes: [{ status: 'error', error: `the run's worker process failed: ${(err as Error).message}` }] };
     }
   };
+  const run = async (task: RunTask): Promise<RunOutcome> => (await timedRun(task)).outcomes[0];
   return {
     workers,
     run,
     async runBatch(tasks) {
-      if (tasks.length === 1) return [await run(tasks[0])];
+      if (tasks.length === 1) return timedRun(tasks[0]);
       // The backstop of one run, not of all: only short runs are batched, so a batch past one budget has a stuck run.
       const budgetMs = Math.max(...tasks.map((task) => task.budgetMs));
       let reply: PoolBatchReply;
@@ -110,10 +123,10 @@ export function createRunPool(workers: number): RunPool {
         // Which run hung or killed the process is not known: each gets its own try, as if never batched.
         const outcomes: Array<RunOutcome | SerializedRunOutcome> = [];
         for (const task of tasks) outcomes.push(await run(task));
-        return outcomes;
+        return { outcomes };
       }
       cpuByProcess.set(reply.pid, reply.cpuMs);
-      return reply.outcomes;
+      return { outcomes: reply.outcomes, runMs: reply.runMs };
     },
     cpuMs: () => [...cpuByProcess.values()].reduce((a, b) => a + b, 0),
     close: async () => {
@@ -130,21 +143,45 @@ export const MAX_BATCH = 32;
 /**
  * How many runs to hand a worker at once. Short runs go in batches (each message wakes the sweep
  * process and costs both sides system calls and serialization; with every core running a worker, the
- * sweep's own work takes time from a worker), sized to take about BATCH_TARGET_MS from the mean wall time of
- * the runs done so far (one run at a time until then), and never more than a quarter of what is
- * left per worker, so the workers finish together.
+ * sweep process's work takes time from a worker), sized to take about BATCH_TARGET_MS at the
+ * current time per run (one run at a time until a run has been timed), and never more than a
+ * quarter of what is left per worker, so the workers finish together.
  */
-export function batchSize(meanRunMs: number | undefined, remaining: number, workers: number): number {
-  if (meanRunMs === undefined) return 1;
-  const byTime = Math.floor(BATCH_TARGET_MS / Math.max(meanRunMs, 0.001));
+export function batchSize(runMs: number | undefined, remaining: number, workers: number): number {
+  if (runMs === undefined) return 1;
+  const byTime = Math.floor(BATCH_TARGET_MS / Math.max(runMs, 0.001));
   const byTail = Math.floor(remaining / (4 * workers));
   return Math.max(1, Math.min(MAX_BATCH, byTime, byTail));
 }
 
 /**
- * Runs `indices` through the pool, at most one batch per worker at a time (a queued run's budget
- * does not tick while it waits: each run's budget starts when the run starts), handing the
- * outcomes of each batch, as [index, outcome] in order, to `onOutcomes` as the batch comes back.
+ * Time per run for sizing batches: a moving average of the workers' own time per run, batch by
+ * batch. The workers' own time, not the time until a batch comes back: that also holds the wait
+ * in the pool's queue (see runAll) and the sweep process's turn. Moving, not over the whole sweep:
+ * a worker's first runs are several times slower than the rest while V8 compiles the simulator
+ * (45 ms against 4-6), and a mean over all runs would keep batches small long after that.
+ */
+export class RunTimer {
+  private mean: number | undefined;
+
+  add(runMs: number, runs: number): void {
+    const perRun = runMs / runs;
+    this.mean = this.mean === undefined ? perRun : (this.mean + perRun) / 2;
+  }
+
+  get runMs(): number | undefined {
+    return this.mean;
+  }
+}
+
+/**
+ * Runs `indices` through the pool, handing the outcomes of each batch, as [index, outcome] in
+ * order, to `onOutcomes` as the batch comes back. Two batches per worker are out at a time: one
+ * running and one waiting in the pool's queue, which the pool sends to the worker as soon as the
+ * worker's reply to the one before arrives. So a worker never waits for the sweep process to
+ * write a batch's lines and make up the next batch (with a worker on every core, the sweep process
+ * has to take a core from a worker first). A queued run's budget does not tick while it waits: the
+ * pool starts a batch's timer when it sends the batch.
  */
 export async function runAll(
   pool: RunPool,
@@ -154,19 +191,17 @@ export async function runAll(
   stopped: () => boolean = () => false,
 ): Promise<void> {
   let next = 0;
-  let doneRuns = 0;
-  let doneMs = 0;
+  const timer = new RunTimer();
   const lane = async (): Promise<void> => {
     while (next < indices.length && !stopped()) {
-      const size = batchSize(doneRuns === 0 ? undefined : doneMs / doneRuns, indices.length - next, pool.workers);
+      const size = batchSize(timer.runMs, indices.length - next, pool.workers);
       const batch = indices.slice(next, next + size);
       next += batch.length;
       const started = performance.now();
-      const outcomes = await pool.runBatch(batch.map(taskOf));
-      doneMs += performance.now() - started;
-      doneRuns += batch.length;
+      const { outcomes, runMs } = await pool.runBatch(batch.map(taskOf));
+      timer.add(runMs ?? performance.now() - started, batch.length);
       onOutcomes(batch.map((index, i) => [index, outcomes[i]] as const));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(pool.workers, indices.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(2 * pool.workers, indices.length) }, lane));
 }

@@ -4,6 +4,7 @@
  * or passes its wall-time budget is an outcome like any other, never a crash of the sweep.
  */
 import { readFieldPath, type PathSegment } from './field-path';
+import { overBudget, type RunOutcome } from './run-outcome';
 import { kindNamed } from './scenario-kinds';
 
 export interface RunTaskFigure {
@@ -23,25 +24,7 @@ export interface RunTask {
   budgetMs: number;
 }
 
-export type RunOutcome =
-  | { status: 'ok'; figures: Record<string, number | null>; final: unknown }
-  | { status: 'error'; error: string }
-  | { status: 'timeout'; error: string };
-
-/**
- * An outcome whose `final` is already JSON text: what a pool worker sends back, so that the sweep
- * process writes the text into the results file as it is instead of parsing a run's whole final
- * state from the message and serializing it again (with every core running a worker, the sweep
- * process's work takes time from a worker).
- */
-export type SerializedRunOutcome = Exclude<RunOutcome, { status: 'ok' }> | { status: 'ok'; figures: Record<string, number | null>; finalJson: string };
-
-export function serializeOutcome(outcome: RunOutcome): RunOutcome | SerializedRunOutcome {
-  if (outcome.status !== 'ok') return outcome;
-  const finalJson = JSON.stringify(outcome.final) as string | undefined;
-  // A final state JSON has no text for (undefined) stays as it is: the results line leaves it out either way.
-  return finalJson === undefined ? outcome : { status: 'ok', figures: outcome.figures, finalJson };
-}
+export { overBudget, serializeOutcome, type RunOutcome, type SerializedRunOutcome } from './run-outcome';
 
 class OverBudget extends Error {}
 
@@ -59,10 +42,6 @@ export function runTask(task: RunTask, wallNow: () => number = () => performance
     if (err instanceof OverBudget) return overBudget(task.budgetMs);
     return { status: 'error', error: err instanceof Error ? err.message : String(err) };
   }
-}
-
-export function overBudget(budgetMs: number): RunOutcome {
-  return { status: 'timeout', error: `over budget: the run took more than ${budgetMs / 1000} s of wall time` };
 }
 
 /** Figures are numbers; true/false count as 1/0; a missing or non-numeric value is null. */

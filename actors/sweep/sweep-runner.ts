@@ -4,7 +4,7 @@
  * and summarizes every run of the sweep. The results do not depend on the engine or the number of
  * workers: each run is deterministic from its scenario and seed, and the file is written in order.
  */
-import { createRunPool, defaultWorkers, runAll } from './run-pool';
+import { createRunPool, defaultWorkers, runAll, type RunPool } from './run-pool';
 import { runThroughQueue, type QueueTarget } from './queue-producer';
 import type { RunOutcome, RunTask, SerializedRunOutcome } from './run-task';
 import { digestOf, OrderedResultsWriter, readResults, recordOf, startResults, type RunDigest } from './results-file';
@@ -35,6 +35,17 @@ export interface RunSweepOptions {
   note?: (message: string) => void;
   /** Aborting stops the sweep: runs in flight are dropped (a resume does them again). */
   signal?: AbortSignal;
+  /**
+   * A local pool already started (startRunPool), whose worker processes loaded the simulator while
+   * the caller read and checked the sweep file; the sweep closes it. Default: one is started here.
+   */
+  pool?: RunPool;
+  /**
+   * When the caller started working on this sweep (performance.now() and process.cpuUsage() then):
+   * the report's wall and CPU time count from there, so a pool started before the sweep file was
+   * read is counted whole. Default: when runSweep is called.
+   */
+  startedAt?: { wallMs: number; cpu: NodeJS.CpuUsage };
 }
 
 export interface SweepReport {
@@ -66,8 +77,8 @@ export function taskOf(sweep: Sweep, index: number): RunTask {
 
 export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<SweepReport> {
   const note = options.note ?? (() => undefined);
-  const started = performance.now();
-  const cpu0 = process.cpuUsage();
+  const started = options.startedAt?.wallMs ?? performance.now();
+  const cpu0 = options.startedAt?.cpu ?? process.cpuUsage();
   if (options.restart) startResults(options.out);
   const done = readResults(options.out, sweep, note);
   const resumed = done.size;
@@ -97,7 +108,8 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
 
   const engine = options.queue ? 'queue' : 'processes';
   let workersCpuMs = 0;
-  const workers = options.queue ? 0 : Math.max(1, Math.min(options.workers ?? defaultWorkers(), todo.length || 1));
+  const workers = options.queue ? 0 : Math.max(1, Math.min(options.pool?.workers ?? options.workers ?? defaultWorkers(), todo.length || 1));
+  if (todo.length === 0 && options.pool) await options.pool.close();
   if (todo.length > 0) {
     if (options.queue) {
       const whenStopped = new Promise<void>((resolve) => {
@@ -106,7 +118,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<
       });
       await runThroughQueue(sweep.id, todo, (i) => taskOf(sweep, i), options.queue, { onOutcome, note, stopped, whenStopped });
     } else {
-      const pool = createRunPool(workers);
+      const pool = options.pool ?? createRunPool(workers);
       // Ctrl-C ends the workers at once; what they were running is done again on resume.
       const onAbort = (): void => void pool.close();
       options.signal?.addEventListener('abort', onAbort, { once: true });

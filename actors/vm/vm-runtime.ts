@@ -5,7 +5,11 @@
  * failure handling. A device model extends it with its parts, its queries and its counters.
  */
 import type { AnyActorRef } from 'xstate';
-import { map, merge, Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+// From their own modules, not rxjs's index (~300 modules): every sweep worker and CLI start loads this.
+import { merge } from 'rxjs/internal/observable/merge';
+import { map } from 'rxjs/internal/operators/map';
+import { Subject } from 'rxjs/internal/Subject';
 import { DEFAULT_KERNEL_RESERVED_PAGES, MachineMemory } from '../../machines/machine-memory';
 import { MessageBus } from '../message-bus';
 import { MAX_VIRTUAL_MS, VirtualClock, followWallClock } from '../virtual-clock';

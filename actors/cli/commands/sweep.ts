@@ -9,8 +9,10 @@ import type { Command } from 'commander';
 import type { SingleBar } from 'cli-progress';
 import { CliError } from '../cli-error';
 import type { CliIo } from '../cli-io';
+import { withSignalAbort } from '../signal-abort';
 import type { Sweep } from '../../sweep/sweep-file';
-import type { SweepProgress, SweepReport } from '../../sweep/sweep-runner';
+import type { RunPool } from '../../sweep/run-pool';
+import type { RunSweepOptions, SweepProgress, SweepReport } from '../../sweep/sweep-runner';
 
 interface SweepFlags {
   json?: boolean;
@@ -23,6 +25,8 @@ interface SweepFlags {
 
 /** Exit code of a sweep stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 const EXIT_INTERRUPTED = 130;
+/** Exit code of a sweep stopped by SIGTERM (128 + SIGTERM). */
+const EXIT_TERMINATED = 143;
 
 export function registerSweepCommand(program: Command, io: CliIo): void {
   program
@@ -42,13 +46,50 @@ export function registerSweepCommand(program: Command, io: CliIo): void {
 }
 
 export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): Promise<SweepReport> {
-  // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
+  // The sweep's wall and CPU time count from here: the worker processes' start included.
+  const startedAt = { wallMs: performance.now(), cpu: process.cpuUsage() };
+  // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark). What starts
+  // the pool comes first and does not load the simulator (see below).
+  const { MissingPackageError } = require('../../sweep/optional-package') as typeof import('../../sweep/optional-package');
+  const { queueFlag, workersFlag } = require('../../sweep/sweep-options') as typeof import('../../sweep/sweep-options');
+  const { createRunPool } = require('../../sweep/run-pool') as typeof import('../../sweep/run-pool');
+  const workers = flags.workers === undefined ? undefined : workersFlag(flags.workers);
+  if (flags.queue === undefined && flags.queueName !== undefined) throw new CliError('--queue-name needs --queue');
+  if (flags.queue !== undefined && flags.workers !== undefined) throw new CliError('--workers is for this machine; with --queue, give it to each `hv-balloon-sim worker`');
+  const queue = flags.queue === undefined ? undefined : queueFlag(flags.queue, flags.queueName);
+  const out = flags.out ?? `${basename(file).replace(/\.json$/i, '')}.results.jsonl`;
+  if (out.trim() === '') throw new CliError('--out: expected a file name, got ""');
+
+  // The worker processes start now, and load the simulator while this process loads it too and
+  // reads and checks the sweep file (each takes a few tenths of a second; one after the other they
+  // were the first second of every sweep). A sweep file that is refused closes them again.
+  let pool: RunPool | undefined;
+  try {
+    pool = queue === undefined ? createRunPool(workers ?? workersFlag(undefined)) : undefined;
+  } catch (err) {
+    if (err instanceof MissingPackageError) throw new CliError(err.message);
+    throw err;
+  }
+  try {
+    return await sweepWithPool(file, flags, io, { out, workers, queue, pool, startedAt });
+  } finally {
+    // Closed by the sweep when it ran; here when it did not get that far (a refused file, a results file of another sweep).
+    await pool?.close();
+  }
+}
+
+async function sweepWithPool(
+  file: string,
+  flags: SweepFlags,
+  io: CliIo,
+  options: Pick<RunSweepOptions, 'out' | 'workers' | 'queue' | 'pool' | 'startedAt'> & { out: string },
+): Promise<SweepReport> {
+  const { out, workers, queue, pool, startedAt } = options;
   const { loadSweepFile, SweepError } = require('../../sweep/sweep-file') as typeof import('../../sweep/sweep-file');
   const { runSweep } = require('../../sweep/sweep-runner') as typeof import('../../sweep/sweep-runner');
   const { formatNumber, summaryTables } = require('../../sweep/summary') as typeof import('../../sweep/summary');
   const { QueueError } = require('../../sweep/redis-queue') as typeof import('../../sweep/redis-queue');
   const { MissingPackageError } = require('../../sweep/optional-package') as typeof import('../../sweep/optional-package');
-  const { queueFlag, workersFlag } = require('../../sweep/sweep-options') as typeof import('../../sweep/sweep-options');
   const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
   let sweep: Sweep;
   try {
@@ -57,23 +98,11 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
     if (err instanceof SweepError) throw new CliError(err.message);
     throw err;
   }
-  const workers = flags.workers === undefined ? undefined : workersFlag(flags.workers);
-  if (flags.queue === undefined && flags.queueName !== undefined) throw new CliError('--queue-name needs --queue');
-  if (flags.queue !== undefined && flags.workers !== undefined) throw new CliError('--workers is for this machine; with --queue, give it to each `hv-balloon-sim worker`');
-  const queue = flags.queue === undefined ? undefined : queueFlag(flags.queue, flags.queueName);
-  const out = flags.out ?? `${basename(file).replace(/\.json$/i, '')}.results.jsonl`;
-  if (out.trim() === '') throw new CliError('--out: expected a file name, got ""');
 
   const note = (message: string): void => io.stderr(`${message}\n`);
   const axes = sweep.axes.map((a) => `${a.path} (${a.values.length})`).join(' × ');
   if (!flags.json) io.stdout(`hv-balloon-sim sweep: ${sweep.name} — ${sweep.runs} runs: ${axes}\n`);
 
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    note('stopping: runs in flight are dropped; run the same command again to resume');
-    controller.abort();
-  };
-  process.once('SIGINT', onSigint);
   const bar: SingleBar | undefined = process.stderr.isTTY
     ? new Bar({
         format: 'runs {bar} {value}/{total} | failed {failed} | {speed} runs/s | ETA {eta_formatted}',
@@ -93,13 +122,21 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
   };
   let barStarted = false;
   let report: SweepReport;
+  // Ctrl-C (SIGINT) or SIGTERM (kill, systemd, a Kubernetes pod's end) stops the sweep the same way.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stoppedBy ??= signal;
+    note('stopping: runs in flight are dropped; run the same command again to resume');
+  };
   try {
-    report = await runSweep(sweep, { out, restart: flags.restart === true, workers, queue, onProgress, note, signal: controller.signal });
+    report = await withSignalAbort(
+      (signal) => runSweep(sweep, { out, restart: flags.restart === true, workers, queue, pool, startedAt, onProgress, note, signal }),
+      onSignal,
+    );
   } catch (err) {
     if (err instanceof SweepError || err instanceof QueueError || err instanceof MissingPackageError) throw new CliError(err.message);
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSigint);
     bar?.stop();
   }
   const { all } = report.summary;
@@ -139,6 +176,8 @@ export async function sweepCommand(file: string, flags: SweepFlags, io: CliIo): 
     io.stdout(`results: ${out}\n\n`);
     io.stdout(summaryTables(report.summary, sweep));
   }
-  if (report.interrupted) throw new CliError(`interrupted with ${all.runs} of ${sweep.runs} runs in ${out}; run the same command again to resume`, EXIT_INTERRUPTED);
+  if (report.interrupted) {
+    throw new CliError(`interrupted with ${all.runs} of ${sweep.runs} runs in ${out}; run the same command again to resume`, stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED);
+  }
   return report;
 }

@@ -1,7 +1,7 @@
 /**
  * Sweeps on this machine's cores: the same results file with 1 and 2 worker processes, failing and
- * over-budget runs recorded while the sweep goes on, and a sweep stopped with Ctrl-C that resumes
- * from its results file to the same file an uninterrupted sweep writes.
+ * over-budget runs recorded while the sweep goes on, and a sweep stopped with Ctrl-C or SIGTERM that
+ * resumes from its results file to the same file an uninterrupted sweep writes.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -94,8 +94,11 @@ describe('a sweep on worker processes', () => {
     expect(report.summary.all).toMatchObject({ runs: 8, ok: 3, failed: 2, overBudget: 3 });
   });
 
-  it('stops on Ctrl-C and resumes from its results file to the same results', async () => {
-    const out = join(dir, 'stopped.jsonl');
+  it.each([
+    ['Ctrl-C (SIGINT)', 'SIGINT', 130],
+    ['SIGTERM (kill, systemd, the end of a Kubernetes pod)', 'SIGTERM', 143],
+  ] as const)('stops on %s and resumes from its results file to the same results', async (_how, signal, exitCode) => {
+    const out = join(dir, `stopped-${signal}.jsonl`);
     const child = spawn(process.execPath, [join(root, 'bin', 'hv-balloon-sim.js'), 'sweep', sweepFile, '--workers', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -103,9 +106,10 @@ describe('a sweep on worker processes', () => {
     // Ctrl-C once a few runs are in the file.
     const deadline = Date.now() + 180_000;
     while (!(existsSync(out) && lines(out).length >= 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toMatch(/interrupted with \d+ of 24 runs in .*stopped\.jsonl; run the same command again to resume/);
+    child.kill(signal);
+    expect(await exited).toBe(exitCode);
+    expect(stderr).toMatch(/stopping: runs in flight are dropped; run the same command again to resume/);
+    expect(stderr).toMatch(new RegExp(`interrupted with \\d+ of 24 runs in .*stopped-${signal}\\.jsonl; run the same command again to resume`));
     const kept = lines(out).length;
     expect(kept).toBeGreaterThanOrEqual(3);
     expect(kept).toBeLessThan(24);
