@@ -90,7 +90,12 @@ interface VmSlot extends HostVm {
   change: { at: number; reachedAt: number | null };
 }
 
-/** A VM that has not reached its target this long after a change is treated as settled (it may never: floor, refusals). */
+/**
+ * A VM that has not reached its target this long after a change is treated as settled (it may
+ * never: floor, refusals), once no transaction is under way: a hot-add the guest is slow to online
+ * still grows the VM toward the target it was planned for, and a cut made meanwhile would let the
+ * policy give that memory to another VM too.
+ */
 export const SETTLE_TIMEOUT_MS = 30_000;
 
 /** Bad policy module or decision; the message says what. */
@@ -255,7 +260,7 @@ export class Host {
         demandBytes: this.demandOf(s),
         reportedAt: s.report?.at ?? null,
         targetBytes: s.targetBytes,
-        settled: reached || now - s.change.at >= SETTLE_TIMEOUT_MS,
+        settled: reached || (now - s.change.at >= SETTLE_TIMEOUT_MS && !s.probe.midOperation()),
       };
     });
     return { type: 'policy.tick', now: this.clock.now(), host: { memoryBytes: this.scenario.memoryBytes, reserveBytes: this.scenario.reserveBytes }, vms };

@@ -16,7 +16,15 @@ export interface DeviceProbe {
   actualBytes(): number | null;
   /** Bytes the guest holds in the balloon now. */
   balloonedBytes(): number;
+  /**
+   * A balloon, unballoon or hot-add transaction is under way: the VM may still move toward the
+   * target it was working on, whatever the target is now.
+   */
+  midOperation(): boolean;
 }
+
+/** QEMU hv-balloon's states inside a balloon, unballoon or hot-add transaction. */
+const OPERATION_STATE = /^S_(BALLOON|UNBALLOON|HOT_ADD)_/;
 
 export function probeFor(vm: Vm, model: string): DeviceProbe {
   const actualBytes = (): number | null => {
@@ -34,8 +42,10 @@ export function probeFor(vm: Vm, model: string): DeviceProbe {
         const c = (device?.getSnapshot() as DeviceSnapshotLike | undefined)?.context;
         return c ? (c.removedGuestCtr + c.removedBothCtr) * PAGE_SIZE : 0;
       },
+      midOperation: () => OPERATION_STATE.test(vm.deviceState() ?? ''),
     };
   }
-  // Other models (virtio-balloon): the guest's reported figures do not include the balloon.
-  return { actualBytes, balloonedBytes: () => 0 };
+  // Other models (virtio-balloon): the guest's reported figures do not include the balloon, and the
+  // guest follows the current target page by page (no transaction runs on toward an old one).
+  return { actualBytes, balloonedBytes: () => 0, midOperation: () => false };
 }

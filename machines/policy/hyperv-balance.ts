@@ -8,12 +8,16 @@
  *    weight: everyone keeps its minimum, and what is left goes to the VMs in proportion to their
  *    weights, none above what it wants (weighted water-filling).
  * 3. Never more than the host has: a VM's growth is granted only from memory that is free now,
- *    counting for every VM the larger of what it holds and what it was told to hold (a shrinking VM
- *    still holds its memory until the guest gives it back). The rest waits for the next tick.
+ *    counting for every VM the largest of what it holds, what it is told to hold now and, while it
+ *    is still growing, the target it is growing toward (a shrinking VM still holds its memory until
+ *    the guest gives it back; a growing one may reach its old target before a cut takes effect:
+ *    QEMU posts a planned hot-add chunk by chunk without re-reading the target). The rest waits
+ *    for the next tick.
  * 4. Small moves are not worth a balloon operation: changes below `hysteresisBytes` are skipped,
  *    unless they bring a VM back within its limits.
  * 5. One operation at a time per VM: until a VM has reached its target and reported since (or a
- *    settle timeout passed), its demand is not read and its target is kept.
+ *    settle timeout passed), its demand is not read and its target is kept, also when the host is
+ *    short (a cut then waits until the VM settles), unless it is out of its limits.
  */
 import { DM_ALIGN_BYTES } from './dynamic-memory';
 import type { PolicyDecision, PolicyTickEvent, PolicyVmView } from './policy-types';
@@ -117,12 +121,18 @@ export function planBalance(tick: PolicyTickEvent, options: BalanceOptions): Bal
 
   // Decreases first (they free memory later, but never cost any); then growth from what is free.
   const next = vms.map((v) => v.targetBytes);
-  const holds = (i: number): number => Math.max(vms[i]!.actualBytes ?? vms[i]!.targetBytes, next[i]!);
+  // What a VM may come to hold: a growing VM's operation runs on toward the target it was given.
+  const holds = (i: number): number => {
+    const v = vms[i]!;
+    const actual = v.actualBytes ?? v.targetBytes;
+    return Math.max(actual, next[i]!, actual < v.targetBytes ? v.targetBytes : 0);
+  };
   const decisions: PolicyDecision[] = [];
   const outOfLimits = (i: number): boolean => next[i]! < vms[i]!.settings.minimumBytes || next[i]! > vms[i]!.settings.maximumBytes;
   const worthIt = (i: number, to: number): boolean => Math.abs(to - next[i]!) >= options.hysteresisBytes || outOfLimits(i) || (constrained && to < next[i]!);
   vms.forEach((v, i) => {
-    if (wanted[i]! < next[i]! && worthIt(i, wanted[i]!)) {
+    // Rule 5: an unsettled VM keeps its target (its operation may still be on the way up).
+    if (wanted[i]! < next[i]! && (v.settled || outOfLimits(i)) && worthIt(i, wanted[i]!)) {
       next[i] = wanted[i]!;
       decisions.push({ vm: v.name, targetBytes: wanted[i]!, reason: reasonFor(i) });
     }
