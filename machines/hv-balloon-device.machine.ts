@@ -8,7 +8,9 @@
  * inside it `init`, `balloon`, `unballoon` and `hotAdd` group the flows. One extra node,
  * `balloon.transactionEnd`, is a transient choice state: the end of a balloon transaction goes to
  * S_BALLOON_RB_WAIT or S_IDLE depending on balloon_diff AFTER the response's pages were recorded,
- * which a guard evaluated before the actions cannot know.
+ * which a guard evaluated before the actions cannot know in general. When balloon_diff exceeds all
+ * the pages the response names, it stays positive whatever is recorded, and the response goes to
+ * S_BALLOON_RB_WAIT directly (one microstep instead of two; the same actions, trace and state).
  *
  * Event loop. QEMU runs one loop (hv_balloon_event_loop) on every notification, target change,
  * open, close, timer and reset: run the current state's handler, then receive packets one at a time
@@ -19,10 +21,10 @@
  * DM_UNKNOWN), handled by the state the device is in at that moment. So packets are received in
  * exactly the states QEMU receives them in (including right after a handler moved the state, before
  * the new state's handler runs), and handlers run between packets exactly when QEMU runs them. The
- * loop's bookkeeping is no event: a step ends in the second entry action of the state it moved to
- * (`loopStateEntered`) or, if it stayed, in the last action of its branch (`done`), and there the
- * driver takes the next step. Every state's first entry action records QEMU's state in
- * `context.state`; the loop compares it to detect "the state changed".
+ * loop's bookkeeping is no event: a step ends in the entry action of the state it moved to
+ * (`enterState`, which first records QEMU's state in `context.state` and traces the change) or, if
+ * it stayed, in the last action of its branch (`done`), and there the driver takes the next step.
+ * The loop compares `context.state` to detect "the state changed".
  *
  * Model and effects. Small values live in context (assigned, JSON-clean); the four page-range trees,
  * the endpoint, the memory view and the loop bookkeeping live in `context.model`, which is mutated
@@ -31,7 +33,7 @@
  * step is resolved, so their outcome (a failed send, a warning) is counted and emitted in the same
  * step. The loop driver's self-sends are plain custom actions.
  */
-import { enqueueActions, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import { DYNMEM_PROTOCOL_VERSION_WIN10, DYNMEM_PROTOCOL_VERSION_WIN7, HOT_ADD_CHUNK_PAGES, POST_INIT_WAIT_MS } from '../protocol/constants';
 import { versionValue, type DmCaps } from '../protocol/messages';
 import { memdevWindow, memslotLimitOf } from './hv-balloon-device/config';
@@ -42,7 +44,7 @@ import type { HvBalloonEmitted } from './hv-balloon-device/output';
 import { RemovedPageTrees } from './hv-balloon-device/removed-pages';
 import type { HvBalloonStateName } from './hv-balloon-device/states';
 import * as steps from './hv-balloon-device/steps';
-import { alignPages, clampedHotAddCount, handledPacket, ourRangeOrNew, targetPlan } from './hv-balloon-device/steps';
+import { alignPages, clampedHotAddCount, handledPacket, ourRangeOrNew, pagesNamed, targetPlan } from './hv-balloon-device/steps';
 import type { TargetPlan } from './hv-balloon-device/target';
 import { emptyWarningCounters, MIN_MESSAGE_SIZE } from './hv-balloon-device/warnings';
 
@@ -113,6 +115,13 @@ export const hvBalloonDeviceMachine = setup({
     balloonResponseEmpty: ({ event }) => event.type === 'DM_BALLOON_RESPONSE' && event.rangeCount === 0,
     balloonResponseHasMore: ({ event }) => event.type === 'DM_BALLOON_RESPONSE' && event.morePages,
     balloonDiffLeft: ({ context }) => context.balloonDiff > 0,
+    // A response can lower balloon_diff by at most the pages it names (recorded pages are a subset),
+    // so if balloon_diff is larger, balloonDiffLeft holds after recording: transactionEnd is known.
+    balloonDiffOutlastsResponse: ({ context, event }) => {
+      if (event.type !== 'DM_BALLOON_RESPONSE') return false;
+      const ranges = event.wireRanges ?? event.message?.ranges;
+      return ranges !== undefined && context.balloonDiff > pagesNamed(ranges);
+    },
     nothingBallooned: ({ context }) => context.model.trees.unballoonSource(context.ourRange !== undefined) === undefined,
     // QEMU decides the next state before sending: more_pages = what is left after this range
     unballoonMoreAfterThis: ({ context }) => {
@@ -149,15 +158,27 @@ export const hvBalloonDeviceMachine = setup({
   },
   actions: {
     // ---- bookkeeping ----
-    enterState: enqueueActions(({ context, enqueue }, params: { name: HvBalloonStateName }) => {
-      if (context.state === params.name) return;
-      enqueue.assign({ state: params.name });
-      // QEMU trace hv_balloon_state_change("-> %s")
-      enqueue.emit({ type: 'trace', name: 'hv_balloon_state_change', args: { to: params.name } });
-    }),
-    // The second entry action of every state: the step (or loop entry) that moved the state is over.
+    // Every state's entry: record QEMU's state, trace the change, then end the step (or loop entry)
+    // that moved the state, which takes the next loop step. Built-in actions defined once here:
+    // resolving them allocates less than an enqueueActions, which builds its enqueue closures on
+    // every run (and every state entry runs these).
+    recordState: assign((_, params: { name: HvBalloonStateName }) => ({ state: params.name })),
+    // QEMU trace hv_balloon_state_change("-> %s")
+    traceStateChange: emit((_, params: { name: HvBalloonStateName }) => ({
+      type: 'trace' as const,
+      name: 'hv_balloon_state_change' as const,
+      args: { to: params.name },
+    })),
     loopStateEntered: ({ context, event, self }, params: { name: HvBalloonStateName }) =>
       stateEntered(context.model.loop, params.name, event, context.model.endpoint, loopSend(self)),
+    // S_WAIT_RESET's entry, which is also the initial state: no trace when the state is already it.
+    enterState: enqueueActions(({ context, event, enqueue, self }, params: { name: HvBalloonStateName }) => {
+      if (context.state !== params.name) {
+        enqueue.assign({ state: params.name });
+        enqueue.emit({ type: 'trace', name: 'hv_balloon_state_change', args: { to: params.name } });
+      }
+      stateEntered(context.model.loop, params.name, event, context.model.endpoint, loopSend(self));
+    }),
     // A loop step that stays in its state ends here (the last action of every such branch).
     loopStepDone: ({ context, event, self }) => stepDone(context.model.loop, context.state, event, context.model.endpoint, loopSend(self)),
     // Loop entry points: a transition that stays starts the loop at once; one that moves the
@@ -187,14 +208,14 @@ export const hvBalloonDeviceMachine = setup({
     latchTarget: enqueueActions(steps.latchTarget),
 
     // ---- ring space (QEMU vmbus_channel_reserve; on failure the guest signals when room is freed) ----
-    reserveRing: enqueueActions(steps.reserveRing),
+    reserveRing: ({ context }, params: { bytes: number }) => steps.reserveRing(context, params),
 
     // ---- balloon ----
     postBalloonRequest: enqueueActions(steps.postBalloonRequest),
     traceIncomingBalloon: enqueueActions(steps.traceIncomingBalloon),
     warnRangeCount: enqueueActions(steps.warnRangeCount),
     endBalloonAtMinimum: enqueueActions(steps.endBalloonAtMinimum),
-    recordBalloonRanges: enqueueActions(steps.recordBalloonRanges),
+    recordBalloonResponse: enqueueActions(steps.recordBalloonResponse),
     incrementTransId: enqueueActions(steps.incrementTransId),
 
     // ---- unballoon ----
@@ -256,7 +277,7 @@ export const hvBalloonDeviceMachine = setup({
   states: {
     S_WAIT_RESET: {
       id: 'S_WAIT_RESET',
-      entry: [{ type: 'enterState', params: { name: 'S_WAIT_RESET' } }, { type: 'loopStateEntered', params: { name: 'S_WAIT_RESET' } }],
+      entry: { type: 'enterState', params: { name: 'S_WAIT_RESET' } },
       on: {
         // Already here: QEMU's state_set sees no change.
         'device.close-channel': { actions: ['forgetStatusReport', 'startLoop'] },
@@ -264,7 +285,7 @@ export const hvBalloonDeviceMachine = setup({
     },
     S_POST_RESET_CLOSED: {
       id: 'S_POST_RESET_CLOSED',
-      entry: [{ type: 'enterState', params: { name: 'S_POST_RESET_CLOSED' } }, { type: 'loopStateEntered', params: { name: 'S_POST_RESET_CLOSED' } }],
+      entry: [{ type: 'recordState', params: { name: 'S_POST_RESET_CLOSED' } }, { type: 'traceStateChange', params: { name: 'S_POST_RESET_CLOSED' } }, { type: 'loopStateEntered', params: { name: 'S_POST_RESET_CLOSED' } }],
       on: {
         // QEMU vmdev_reset does nothing when the device is already reset.
         'device.reset': {},
@@ -294,7 +315,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_VERSION: {
               id: 'S_VERSION',
-              entry: [{ type: 'enterState', params: { name: 'S_VERSION' } }, { type: 'loopStateEntered', params: { name: 'S_VERSION' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_VERSION' } }, { type: 'traceStateChange', params: { name: 'S_VERSION' } }, { type: 'loopStateEntered', params: { name: 'S_VERSION' } }],
               on: {
                 DM_VERSION_REQUEST: [
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
@@ -306,7 +327,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_CAPS: {
               id: 'S_CAPS',
-              entry: [{ type: 'enterState', params: { name: 'S_CAPS' } }, { type: 'loopStateEntered', params: { name: 'S_CAPS' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_CAPS' } }, { type: 'traceStateChange', params: { name: 'S_CAPS' } }, { type: 'loopStateEntered', params: { name: 'S_CAPS' } }],
               on: {
                 DM_CAPABILITIES_REPORT: [
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
@@ -316,7 +337,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_POST_INIT_WAIT: {
               id: 'S_POST_INIT_WAIT',
-              entry: [{ type: 'enterState', params: { name: 'S_POST_INIT_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_POST_INIT_WAIT' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_POST_INIT_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_POST_INIT_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_POST_INIT_WAIT' } }],
               // QEMU: Windows crashes on DM requests right after boot; wait 50 s of virtual time.
               after: { postInitWait: { target: '#S_IDLE', actions: 'startLoopOnEntry' } },
             },
@@ -324,7 +345,7 @@ export const hvBalloonDeviceMachine = setup({
         },
         S_IDLE: {
           id: 'S_IDLE',
-          entry: [{ type: 'enterState', params: { name: 'S_IDLE' } }, { type: 'loopStateEntered', params: { name: 'S_IDLE' } }],
+          entry: [{ type: 'recordState', params: { name: 'S_IDLE' } }, { type: 'traceStateChange', params: { name: 'S_IDLE' } }, { type: 'loopStateEntered', params: { name: 'S_IDLE' } }],
           on: {
             // QEMU hv_balloon_idle_state: only a changed target does anything; unballoon before hot-add.
             'loop.run-handler': [
@@ -341,7 +362,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_BALLOON_RB_WAIT: {
               id: 'S_BALLOON_RB_WAIT',
-              entry: [{ type: 'enterState', params: { name: 'S_BALLOON_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_RB_WAIT' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_BALLOON_RB_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_BALLOON_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -356,23 +377,26 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_BALLOON_POSTING: {
               id: 'S_BALLOON_POSTING',
-              entry: [{ type: 'enterState', params: { name: 'S_BALLOON_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_POSTING' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_BALLOON_POSTING' } }, { type: 'traceStateChange', params: { name: 'S_BALLOON_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_POSTING' } }],
               on: { 'loop.run-handler': { target: 'S_BALLOON_REPLY_WAIT', actions: 'postBalloonRequest' } },
             },
             S_BALLOON_REPLY_WAIT: {
               id: 'S_BALLOON_REPLY_WAIT',
-              entry: [{ type: 'enterState', params: { name: 'S_BALLOON_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_REPLY_WAIT' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_BALLOON_REPLY_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_BALLOON_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_BALLOON_REPLY_WAIT' } }],
               on: {
                 DM_BALLOON_RESPONSE: [
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
                   // QEMU traces the response, then drops it whole if range_count does not fit msglen.
                   { guard: 'balloonRangeCountMismatch', actions: ['traceIncomingBalloon', 'warnRangeCount', done] },
                   { guard: 'balloonResponseEmpty', target: '#S_IDLE', actions: ['traceIncomingBalloon', 'endBalloonAtMinimum'] },
-                  { guard: 'balloonResponseHasMore', actions: ['traceIncomingBalloon', 'recordBalloonRanges', done] },
+                  // QEMU: trace the response, record its ranges; the last one of a request also ends the transaction.
+                  { guard: 'balloonResponseHasMore', actions: [{ type: 'recordBalloonResponse', params: { endsTransaction: false } }, done] },
                   {
-                    target: 'transactionEnd',
-                    actions: ['traceIncomingBalloon', 'recordBalloonRanges', 'incrementTransId'],
+                    guard: 'balloonDiffOutlastsResponse',
+                    target: 'S_BALLOON_RB_WAIT',
+                    actions: { type: 'recordBalloonResponse', params: { endsTransaction: true } },
                   },
+                  { target: 'transactionEnd', actions: { type: 'recordBalloonResponse', params: { endsTransaction: true } } },
                 ],
               },
             },
@@ -387,7 +411,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_UNBALLOON_RB_WAIT: {
               id: 'S_UNBALLOON_RB_WAIT',
-              entry: [{ type: 'enterState', params: { name: 'S_UNBALLOON_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_RB_WAIT' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_UNBALLOON_RB_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_UNBALLOON_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -401,7 +425,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_UNBALLOON_POSTING: {
               id: 'S_UNBALLOON_POSTING',
-              entry: [{ type: 'enterState', params: { name: 'S_UNBALLOON_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_POSTING' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_UNBALLOON_POSTING' } }, { type: 'traceStateChange', params: { name: 'S_UNBALLOON_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_POSTING' } }],
               on: {
                 'loop.run-handler': [
                   // QEMU stays here (until a reset): a partial request may already be out.
@@ -413,7 +437,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_UNBALLOON_REPLY_WAIT: {
               id: 'S_UNBALLOON_REPLY_WAIT',
-              entry: [{ type: 'enterState', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_REPLY_WAIT' } }],
               on: {
                 DM_UNBALLOON_RESPONSE: [
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
@@ -429,7 +453,7 @@ export const hvBalloonDeviceMachine = setup({
           states: {
             S_HOT_ADD_SETUP: {
               id: 'S_HOT_ADD_SETUP',
-              entry: [{ type: 'enterState', params: { name: 'S_HOT_ADD_SETUP' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_SETUP' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_HOT_ADD_SETUP' } }, { type: 'traceStateChange', params: { name: 'S_HOT_ADD_SETUP' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_SETUP' } }],
               on: {
                 'loop.run-handler': [
                   { guard: 'noMemdev', target: '#S_IDLE' },
@@ -442,7 +466,7 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_HOT_ADD_RB_WAIT: {
               id: 'S_HOT_ADD_RB_WAIT',
-              entry: [{ type: 'enterState', params: { name: 'S_HOT_ADD_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_RB_WAIT' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_HOT_ADD_RB_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_HOT_ADD_RB_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_RB_WAIT' } }],
               on: {
                 'loop.run-handler': [
                   {
@@ -456,12 +480,12 @@ export const hvBalloonDeviceMachine = setup({
             },
             S_HOT_ADD_POSTING: {
               id: 'S_HOT_ADD_POSTING',
-              entry: [{ type: 'enterState', params: { name: 'S_HOT_ADD_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_POSTING' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_HOT_ADD_POSTING' } }, { type: 'traceStateChange', params: { name: 'S_HOT_ADD_POSTING' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_POSTING' } }],
               on: { 'loop.run-handler': { target: 'S_HOT_ADD_REPLY_WAIT', actions: 'postHotAddRequest' } },
             },
             S_HOT_ADD_REPLY_WAIT: {
               id: 'S_HOT_ADD_REPLY_WAIT',
-              entry: [{ type: 'enterState', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }],
+              entry: [{ type: 'recordState', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }, { type: 'traceStateChange', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }, { type: 'loopStateEntered', params: { name: 'S_HOT_ADD_REPLY_WAIT' } }],
               on: {
                 DM_MEM_HOT_ADD_RESPONSE: [
                   // QEMU asserts the range exists; only a system reset mid-operation can remove it here.

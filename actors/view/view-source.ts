@@ -41,6 +41,8 @@ export interface ExternalClock {
   afterCommand(): void;
   /** Whether virtual time runs now and how fast, when the owner knows better than the view's last command. */
   clock?(): { running: boolean; speed: number };
+  /** The owner moves virtual time to a target itself, in slices (x-sim-advance answers at once with the target). */
+  advance?(targetMs: number): void;
 }
 
 /** How often the live view moves virtual time (wall ms). */
@@ -83,6 +85,7 @@ export class LiveViewSource implements ViewSource {
             ext.onTimeJump?.();
             this.recorder.sampleMemory();
           },
+          ...(options.external?.advance ? { deferAdvance: options.external.advance } : {}),
         }
       : {
           setSpeed: (speed) => this.setSpeed(speed),

@@ -160,20 +160,14 @@ export const balloonDownActions = {
   continueBalloonDown: driverSetup.enqueueActions(({ context, enqueue, self }) => {
     const next = peekUnballoonRequest(context.parts.endpoint);
     if (context.receive.unballoon === null || next === null) return;
-    enqueue(function releaseUnballoonRanges() {
-      releaseRanges({ context, self });
-    });
+    // The effects run here, in the order finishBalloonDown and readPacket run them, not as
+    // enqueued actions of their own: this step runs once per request of a stream, and XState
+    // pays for every action it resolves.
+    releaseRanges({ context, self });
     const { receive, status, stats, answer } = finish(context);
-    if (answer !== null) {
-      enqueue(function sendDmUnballoonResponse() {
-        transmit(context, answer.bytes); // Linux ignores send errors here
-      });
-    }
-    let read: PacketRead | null = null;
-    enqueue(function readPacket() {
-      read = takeUnballoonRequest(context.parts.endpoint, next);
-    });
+    if (answer !== null) transmit(context, answer.bytes); // Linux ignores send errors here
+    const read: PacketRead = takeUnballoonRequest(context.parts.endpoint, next);
     const transId = answer?.transId ?? context.transId;
-    enqueue.assign(() => ({ ...begin(context, next, { ...receive, read }, stats), status, transId }));
+    enqueue.assign({ ...begin(context, next, { ...receive, read }, stats), status, transId });
   }),
 };

@@ -17,7 +17,7 @@ import {
   work,
 } from './driver-context';
 import { driverSetup } from './driver-setup';
-import type { DmGuestDriverContext } from './driver-types';
+import type { BalloonUpProgress, DmGuestDriverContext } from './driver-types';
 import { corruptedCopies, corruptRanges, injectedRangeCount, withTransId } from './malicious-plan';
 
 /** What noting a balloon request changes (Linux balloon_onchannelcallback: the work item is scheduled). */
@@ -36,6 +36,97 @@ export function clampBalloonRequest(context: DmGuestDriverContext, numPages: num
   return context.profile.balloonAllocation === 'contiguous'
     ? clampToReserve(numPages, available, context.profile.reservePages)
     : clampToFloor(numPages, available, balloonFloorPages(mem.managedPages()));
+}
+
+/**
+ * A new transaction for a request of `numPages`: its progress, clamped once, and the log line of a
+ * partial fulfilment (or null).
+ */
+export function newBalloonUp(context: DmGuestDriverContext, numPages: number): { progress: BalloonUpProgress; partialText: string | null } {
+  const clamp = clampBalloonRequest(context, numPages);
+  return {
+    partialText: clamp.partial === null ? null : partialFulfilmentText(clamp.partial),
+    progress: {
+      requested: numPages,
+      target: clamp.pages,
+      sent: 0,
+      unitPages: UNIT_2M,
+      ranges: [],
+      unitCount: 0,
+      unitRuns: false,
+      wire: [],
+      last: false,
+      messages: 0,
+      attempts: 0,
+      corruption: [],
+      sendResult: 0,
+      transId: context.transId,
+    },
+  };
+}
+
+/**
+ * Allocate the pages of one message into the transaction's progress `b` (in place); `allocating`
+ * decides on what it got.
+ */
+export function allocateMessage(context: DmGuestDriverContext, b: BalloonUpProgress): void {
+  const remaining = b.target - b.sent;
+  // Fake ranges the malicious profile will add must fit in the same 4096-byte message.
+  const room = MAX_RANGES_PER_MESSAGE - injectedRangeCount(currentCorruption(context));
+  const mem = context.parts.memory;
+  if (context.profile.balloonAllocation === 'contiguous') {
+    b.ranges = remaining > 0 ? mem.allocateBalloonContiguous(remaining, room) : [];
+    b.unitCount = b.ranges.length;
+    b.unitRuns = false;
+    return;
+  }
+  const units = Math.min(Math.floor(remaining / b.unitPages), room);
+  // The units as runs, where the memory can give them so and no malicious copy needs the list.
+  b.unitRuns = context.malice === null && mem.allocateBalloonUnitRuns !== undefined;
+  b.ranges = units <= 0 ? [] : b.unitRuns ? mem.allocateBalloonUnitRuns!(b.unitPages, units) : mem.allocateBalloonUnits(b.unitPages, units);
+  b.unitCount = b.unitRuns ? sumPages(b.ranges) / b.unitPages : b.ranges.length;
+}
+
+/** The message's bytes with trans_id `transId` (more_pages unless it is the last). */
+export function encodeBalloonMessage(b: BalloonUpProgress, transId: number): Uint8Array {
+  return b.unitRuns
+    ? encodeBalloonResponseUnits(transId, !b.last, b.wire, b.unitPages)
+    : encode({ type: 'DM_BALLOON_RESPONSE', transId, morePages: !b.last, ranges: b.wire } satisfies DmBalloonResponse);
+}
+
+/** What recording a sent message changes in context (besides its trans_id), and its real pages. */
+export function recordedMessage(context: DmGuestDriverContext, b: BalloonUpProgress): Pick<DmGuestDriverContext, 'malice' | 'stats'> & { got: number } {
+  const got = sumPages(b.ranges);
+  const malice =
+    context.malice !== null && context.malice.earlierReported === null && b.wire.length > 0
+      ? { ...context.malice, earlierReported: { ...b.wire[0]! } }
+      : context.malice;
+  return {
+    got,
+    malice,
+    stats: { ...context.stats, balloonResponses: context.stats.balloonResponses + 1, pagesReported: context.stats.pagesReported + got },
+  };
+}
+
+/** The transaction's progress after a message of `got` pages went out: ready for the next. */
+export function advanceMessage(b: BalloonUpProgress, got: number): void {
+  b.sent += got;
+  b.messages++;
+  b.ranges = [];
+  b.unitCount = 0;
+  b.wire = [];
+  b.corruption = [];
+}
+
+/** Post the vCPU job that charges the allocation of the message in `b` (tag: the job's, already counted). */
+export function postChargeJob(context: DmGuestDriverContext, b: BalloonUpProgress, tag: string): void {
+  const items = work([
+    ['messageHandled', b.messages === 0 ? 1 : 0],
+    ['rangeAllocated', b.unitCount],
+    ['pageAllocated', sumPages(b.ranges)],
+    ['messageSent', 1],
+  ]);
+  context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: items } });
 }
 
 export const balloonUpActions = {
@@ -58,30 +149,9 @@ export const balloonUpActions = {
   startBalloonUp: driverSetup.enqueueActions(({ context, enqueue }) => {
     const head = context.work.queue[0];
     if (head?.kind !== 'balloon') return;
-    const clamp = clampBalloonRequest(context, head.numPages);
-    if (clamp.partial !== null) enqueue.emit(line(context, 'info', partialFulfilmentText(clamp.partial)));
-    enqueue.assign({
-      work: {
-        ...context.work,
-        queue: context.work.queue.slice(1),
-        balloonUp: {
-          requested: head.numPages,
-          target: clamp.pages,
-          sent: 0,
-          unitPages: UNIT_2M,
-          ranges: [],
-          unitCount: 0,
-          unitRuns: false,
-          wire: [],
-          last: false,
-          messages: 0,
-          attempts: 0,
-          corruption: [],
-          sendResult: 0,
-          transId: context.transId,
-        },
-      },
-    });
+    const { progress, partialText } = newBalloonUp(context, head.numPages);
+    if (partialText !== null) enqueue.emit(line(context, 'info', partialText));
+    enqueue.assign({ work: { ...context.work, queue: context.work.queue.slice(1), balloonUp: progress } });
   }),
   /**
    * Allocate the pages of one message; `allocating` decides on what it got. The transaction's
@@ -90,22 +160,7 @@ export const balloonUpActions = {
    */
   allocateBalloonMessage: driverSetup.createAction(({ context }) => {
     const b = context.work.balloonUp;
-    if (b === null) return;
-    const remaining = b.target - b.sent;
-    // Fake ranges the malicious profile will add must fit in the same 4096-byte message.
-    const room = MAX_RANGES_PER_MESSAGE - injectedRangeCount(currentCorruption(context));
-    const mem = context.parts.memory;
-    if (context.profile.balloonAllocation === 'contiguous') {
-      b.ranges = remaining > 0 ? mem.allocateBalloonContiguous(remaining, room) : [];
-      b.unitCount = b.ranges.length;
-      b.unitRuns = false;
-      return;
-    }
-    const units = Math.min(Math.floor(remaining / b.unitPages), room);
-    // The units as runs, where the memory can give them so and no malicious copy needs the list.
-    b.unitRuns = context.malice === null && mem.allocateBalloonUnitRuns !== undefined;
-    b.ranges = units <= 0 ? [] : b.unitRuns ? mem.allocateBalloonUnitRuns!(b.unitPages, units) : mem.allocateBalloonUnits(b.unitPages, units);
-    b.unitCount = b.unitRuns ? sumPages(b.ranges) / b.unitPages : b.ranges.length;
+    if (b !== null) allocateMessage(context, b);
   }),
   // An assign, not an in-place change: `allocating` re-enters itself, and XState looks for eventless
   // transitions again only after a step that made a new snapshot.
@@ -139,14 +194,8 @@ export const balloonUpActions = {
     if (b === null) return;
     const tag = `guest-job-${context.jobSeq + 1}`;
     enqueue.assign({ jobSeq: context.jobSeq + 1, work: { ...context.work, job: tag } });
-    const items = work([
-      ['messageHandled', b.messages === 0 ? 1 : 0],
-      ['rangeAllocated', b.unitCount],
-      ['pageAllocated', sumPages(b.ranges)],
-      ['messageSent', 1],
-    ]);
     enqueue(function postBalloonJob() {
-      context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: items } });
+      postChargeJob(context, b, tag);
     });
   }),
   /** Send the message; `sending` decides on what the ring said (kept in the transaction's progress). */
@@ -154,9 +203,7 @@ export const balloonUpActions = {
     const b = context.work.balloonUp;
     if (b === null) return;
     let transId = nextTransId(context.transId);
-    const bytes = b.unitRuns
-      ? encodeBalloonResponseUnits(transId, !b.last, b.wire, b.unitPages)
-      : encode({ type: 'DM_BALLOON_RESPONSE', transId, morePages: !b.last, ranges: b.wire } satisfies DmBalloonResponse);
+    const bytes = encodeBalloonMessage(b, transId);
     // Malicious byte-level copies go out once, before the first attempt of the real message.
     const copies: Uint8Array[] = [];
     if (b.attempts === 0 && b.corruption.length > 0) {
@@ -186,28 +233,10 @@ export const balloonUpActions = {
   recordMessageSent: driverSetup.enqueueActions(({ context, enqueue }) => {
     const b = context.work.balloonUp;
     if (b === null) return;
-    const got = sumPages(b.ranges);
-    const malice =
-      context.malice !== null && context.malice.earlierReported === null && b.wire.length > 0
-        ? { ...context.malice, earlierReported: { ...b.wire[0]! } }
-        : context.malice;
-    enqueue.assign({
-      transId: b.transId,
-      work: { ...context.work, job: null },
-      malice,
-      stats: {
-        ...context.stats,
-        balloonResponses: context.stats.balloonResponses + 1,
-        pagesReported: context.stats.pagesReported + got,
-      },
-    });
+    const { got, malice, stats } = recordedMessage(context, b);
+    enqueue.assign({ transId: b.transId, work: { ...context.work, job: null }, malice, stats });
     enqueue(function nextMessage() {
-      b.sent += got;
-      b.messages++;
-      b.ranges = [];
-      b.unitCount = 0;
-      b.wire = [];
-      b.corruption = [];
+      advanceMessage(b, got);
     });
   }),
   freeBalloonMessage: driverSetup.createAction(({ context }) => {

@@ -28,6 +28,7 @@ import { and, not, stateIn } from 'xstate';
 import { balloonDownActions, balloonDownGuards } from './balloon-down-actions';
 import { balloonUpActions } from './balloon-up-actions';
 import { balloonUpGuards } from './balloon-up-guards';
+import { balloonUpOneStepActions } from './balloon-up-one-step';
 import { EIO, EPROTO, ETIMEDOUT, freshContext } from './driver-context';
 import { driverGuards } from './driver-guards';
 import { driverSetup } from './driver-setup';
@@ -52,7 +53,7 @@ export const dmGuestDriverMachine = driverSetup
       // balloonDown's job is done and draining would take the next packet straight back into balloonDown.
       balloonDownContinues: and(['receiveJobDone', 'nextIsUnballoonRequest', 'initialized', not('hibernating')]),
     },
-    actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...loneBalloonRequestActions, ...hotAddActions, ...maliceActions },
+    actions: { ...handshakeActions, ...receiveActions, ...balloonDownActions, ...statusActions, ...balloonUpActions, ...balloonUpOneStepActions, ...loneBalloonRequestActions, ...hotAddActions, ...maliceActions },
   })
   .createMachine({
   id: 'dmGuestDriver',
@@ -205,28 +206,21 @@ export const dmGuestDriverMachine = driverSetup
                           entry: 'allocateBalloonMessage',
                           always: [
                             { guard: 'nothingIn2MiBUnits', target: 'allocating', reenter: true, actions: 'switchTo4KiBUnits' },
-                            { target: 'charging', actions: 'prepareBalloonMessage' },
+                            { target: 'charging', actions: ['prepareBalloonMessage', 'chargeBalloonMessage'] },
                           ],
                         },
                         // The allocation costs vCPU time before the message goes out. When it is done, a
                         // message that goes out is sent, and the next allocated and charged (or the
-                        // transaction ended), in one step: the actions `sending` and `allocating` would
-                        // run, in their order (balloon-up-guards.ts). Otherwise step by step.
+                        // transaction ended), in one step: what `sending` and `allocating` would do, in
+                        // their order (balloon-up-guards.ts, balloon-up-one-step.ts). Otherwise step by step.
+                        // The transitions into it charge the message (chargeBalloonMessage), so that a
+                        // request taken in the interrupt's step enters it charged (lone-balloon-request.ts).
                         charging: {
-                          entry: 'chargeBalloonMessage',
                           on: {
                             'job.done': [
-                              {
-                                guard: 'sendsAndAllocatesNext',
-                                target: 'charging',
-                                reenter: true,
-                                actions: ['sendBalloonResponse', 'recordMessageSent', 'postStatus', 'allocateBalloonMessage', 'prepareBalloonMessage'],
-                              },
-                              {
-                                guard: 'sendsLastMessage',
-                                target: '#dmGuestDriver.connection.connected.initialized.work.idle',
-                                actions: ['sendBalloonResponse', 'recordMessageSent', 'postStatus', 'endBalloonUp'],
-                              },
+                              // Stays in `charging`: the action charges the next message itself.
+                              { guard: 'sendsAndAllocatesNext', actions: 'sendAndChargeNextMessage' },
+                              { guard: 'sendsLastMessage', target: '#dmGuestDriver.connection.connected.initialized.work.idle', actions: 'sendLastMessage' },
                               { guard: 'workJobDone', target: 'sending' },
                             ],
                           },
@@ -322,7 +316,7 @@ export const dmGuestDriverMachine = driverSetup
               // The usual DM_BALLOON_REQUEST, alone in the ring, in one step (lone-balloon-request.ts).
               {
                 guard: and(['workIdle', 'loneBalloonRequest']),
-                actions: ['takeLoneBalloonRequest', 'startBalloonUp', 'allocateBalloonMessage', 'prepareBalloonMessage'],
+                actions: 'takeLoneBalloonRequest',
               },
               { guard: 'channelListening', target: 'draining' },
             ],

@@ -5,8 +5,8 @@
  * `guest.balloon-request`, reading the empty ring and going back to `idle`, then the work item
  * starting balloonUp and allocating the first message: five XState steps. Here it is one: the
  * interrupt's step reads the request, reads the empty ring, queues and starts the request and
- * allocates and prepares the first message, in that order, and the work item goes straight to
- * `charging` (whose entry charges the message, as before).
+ * allocates, prepares and charges the first message, in that order, with one context update, and
+ * the work item goes straight to `charging`.
  *
  * XState picks a step's targets before its actions run, so `loneBalloonRequest` decides
  * beforehand, without side effects (a peek), what the dispatch would decide: the packet is a
@@ -18,7 +18,8 @@ import { decode } from '../../protocol/codec';
 import { GUEST_MESSAGE_MAX_BYTES } from '../../protocol/constants';
 import { DM_MESSAGE_TYPE_IDS, type DmBalloonRequest } from '../../protocol/messages';
 import type { ChannelEndpoint, RingPacket } from '../vmbus-ring';
-import { balloonRequestQueued, clampBalloonRequest } from './balloon-up-actions';
+import { allocateMessage, balloonRequestQueued, clampBalloonRequest, newBalloonUp, postChargeJob } from './balloon-up-actions';
+import { prepareUncorrupted } from './balloon-up-one-step';
 import { line, UNIT_2M } from './driver-context';
 import { driverSetup } from './driver-setup';
 import type { DmGuestDriverContext } from './driver-types';
@@ -68,7 +69,11 @@ export const loneBalloonRequestGuards = {
 };
 
 export const loneBalloonRequestActions = {
-  /** draining's read, dispatch and last (empty) read, and the work item's queueing, in their order. */
+  /**
+   * draining's read, dispatch and last (empty) read, then the work item's queueBalloonRequest,
+   * startBalloonUp, allocateBalloonMessage, prepareBalloonMessage and chargeBalloonMessage, in
+   * that order, with one context update.
+   */
   takeLoneBalloonRequest: driverSetup.enqueueActions(({ context, enqueue }) => {
     const endpoint = context.parts.endpoint;
     const m = peekLoneBalloonRequest(endpoint);
@@ -84,8 +89,21 @@ export const loneBalloonRequestActions = {
       context.receive.read = readNextPacket(endpoint);
     });
     if (context.dmState === 'Balloon Up') enqueue.emit(line(context, 'warn', 'Currently ballooning'));
-    // countMessage and queueBalloonRequest in one context update.
+    const { progress: b, partialText } = newBalloonUp(context, m.numPages);
+    if (partialText !== null) enqueue.emit(line(context, 'info', partialText));
+    const tag = `guest-job-${context.jobSeq + 1}`;
+    enqueue(function allocateAndCharge() {
+      allocateMessage(context, b);
+      prepareUncorrupted(b, b.target - b.sent);
+      postChargeJob(context, b, tag);
+    });
+    // The queue is empty in `idle`: queued and taken, it stays empty.
     const queued = balloonRequestQueued(context, m.numPages);
-    enqueue.assign({ ...queued, stats: { ...queued.stats, messagesReceived: queued.stats.messagesReceived + 1 } });
+    enqueue.assign({
+      dmState: queued.dmState,
+      work: { ...queued.work, queue: queued.work.queue.slice(1), balloonUp: b, job: tag },
+      jobSeq: context.jobSeq + 1,
+      stats: { ...queued.stats, messagesReceived: queued.stats.messagesReceived + 1 },
+    });
   }),
 };

@@ -3,33 +3,34 @@ import { encode } from '../../protocol/codec';
 import { balloonFloorPages } from './balloon-floor';
 import { nextTransId, transmit } from './driver-context';
 import { driverSetup } from './driver-setup';
-import type { StatusState } from './driver-types';
+import type { DmGuestDriverContext, StatusState } from './driver-types';
 import { decidePostStatus, linuxStatusReport, windowsStatusReport } from './status-report';
 
 type PostStatusArgs = Parameters<Parameters<typeof driverSetup.enqueueActions>[0]>[0];
 
+/** What one post_status call changes: the thread's state, the last trans_id, and the report it sends (or null). */
+export interface StatusPost {
+  status: StatusState;
+  transId: number;
+  bytes: Uint8Array | null;
+}
+
 /**
- * Linux post_status. `status` is the thread's state to start from (the context's, or with the
- * wake-ups consumed): it is written in the same assign as the report's bookkeeping, so a woken
- * thread costs one context update.
+ * Linux post_status, planned: from the thread's state `status` and the last trans_id used
+ * `transId`, what the call changes and the report it sends (encoded now, from the memory counters
+ * now). Null when it changes nothing.
  */
-function postStatusFrom({ context, enqueue }: Pick<PostStatusArgs, 'context' | 'enqueue'>, status: StatusState): void {
+export function planStatusPost(context: DmGuestDriverContext, status: StatusState, transId: number): StatusPost | null {
   const now = context.parts.outbox.now();
   const decision = decidePostStatus(status, now);
-  if (decision.kind === 'delayed') {
-    enqueue.assign({ status: { ...status, delayCallsLeft: decision.delayCallsLeft } });
-    return;
-  }
-  if (decision.kind === 'rate-limited') {
-    if (status !== context.status) enqueue.assign({ status });
-    return;
-  }
-  const transId = nextTransId(context.transId);
+  if (decision.kind === 'delayed') return { status: { ...status, delayCallsLeft: decision.delayCallsLeft }, transId, bytes: null };
+  if (decision.kind === 'rate-limited') return status !== context.status ? { status, transId, bytes: null } : null;
+  const reportId = nextTransId(transId);
   const mem = context.parts.memory;
   const message =
     context.profile.statusFields === 'windows'
       ? windowsStatusReport(
-          transId,
+          reportId,
           {
             availablePages: mem.availablePages(),
             committedPages: mem.committedPages(),
@@ -41,7 +42,7 @@ function postStatusFrom({ context, enqueue }: Pick<PostStatusArgs, 'context' | '
           context.parts.seed,
           status.reportsSent,
         )
-      : linuxStatusReport(transId, {
+      : linuxStatusReport(reportId, {
           availablePages: mem.availablePages(),
           committedPages: mem.committedPages(),
           balloonedPages: mem.balloonedPages(),
@@ -49,11 +50,23 @@ function postStatusFrom({ context, enqueue }: Pick<PostStatusArgs, 'context' | '
           onlinedPages: context.hotAdd.onlinedPages,
           floorPages: balloonFloorPages(mem.managedPages()),
         });
-  const bytes = encode(message);
-  enqueue.assign({
-    transId,
-    status: { ...status, lastSentAt: now, reportsSent: status.reportsSent + 1 },
-  });
+  return { status: { ...status, lastSentAt: now, reportsSent: status.reportsSent + 1 }, transId: reportId, bytes: encode(message) };
+}
+
+/**
+ * Linux post_status. `status` is the thread's state to start from (the context's, or with the
+ * wake-ups consumed): it is written in the same assign as the report's bookkeeping, so a woken
+ * thread costs one context update.
+ */
+function postStatusFrom({ context, enqueue }: Pick<PostStatusArgs, 'context' | 'enqueue'>, status: StatusState): void {
+  const post = planStatusPost(context, status, context.transId);
+  if (post === null) return;
+  const bytes = post.bytes;
+  if (bytes === null) {
+    enqueue.assign({ status: post.status });
+    return;
+  }
+  enqueue.assign({ transId: post.transId, status: post.status });
   enqueue(function sendDmStatusReport() {
     transmit(context, bytes); // Linux: send errors are ignored, no retry
   });

@@ -134,8 +134,8 @@ export function packetEvent(payload: Uint8Array): DmPacketEvent | undefined {
 function balloonResponseInPlace(payload: Uint8Array, header: DmHeader): DmBalloonResponsePacket | undefined {
   const msglen = payload.length;
   if (msglen < DM_MIN_LENGTH.DM_BALLOON_RESPONSE) return undefined;
-  // PROTO dm_balloon_response: u32 at offset 12, bit 0 more_pages, bits 1-31 range_count.
-  const word = new DataView(payload.buffer, payload.byteOffset + 12, 4).getUint32(0, true);
+  // PROTO dm_balloon_response: u32 at offset 12 (little-endian), bit 0 more_pages, bits 1-31 range_count.
+  const word = (payload[12]! | (payload[13]! << 8) | (payload[14]! << 16) | (payload[15]! << 24)) >>> 0;
   const rangeCount = word >>> 1;
   if (msglen < BALLOON_RANGES_OFFSET + 8 * rangeCount) return undefined;
   let message: DmBalloonResponse | undefined;

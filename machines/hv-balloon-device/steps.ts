@@ -19,10 +19,11 @@ import {
   type OurRangeState,
 } from './our-range';
 import { DeviceOutput, type HvBalloonEmitted } from './output';
-import type { DmPacketEvent, DmUnknownPacket } from './packets';
+import type { DmBalloonResponsePacket, DmPacketEvent, DmUnknownPacket } from './packets';
 import { lowerBalloonDiff, recordRemovedRanges } from './removed-pages';
 import { planForTarget, ramTotalPages, type TargetPlan } from './target';
 import { countWarnings, MIN_MESSAGE_SIZE, sendResultForMessage, warnings } from './warnings';
+import type { RangeList } from '../../protocol/range-list';
 
 // ---- pure helpers the guards and actions share -------------------------------------------------
 
@@ -236,7 +237,7 @@ export function latchTarget({ context, enqueue }: StepArgs): void {
 }
 
 // ---- ring space (QEMU vmbus_channel_reserve; on failure the guest signals when room is freed) ----
-export function reserveRing({ context }: StepArgs, params: { bytes: number }): void {
+export function reserveRing(context: HvBalloonContext, params: { bytes: number }): void {
   context.model.endpoint.reserve(params.bytes);
 }
 
@@ -252,11 +253,21 @@ export function postBalloonRequest({ context, enqueue }: StepArgs): void {
 
 export function traceIncomingBalloon({ event, enqueue }: StepArgs): void {
   if (event.type !== 'DM_BALLOON_RESPONSE') return;
-  enqueue.emit({
-    type: 'trace',
-    name: 'hv_balloon_incoming_balloon',
-    args: { transId: event.header.transId, rangeCount: event.rangeCount, morePages: event.morePages },
-  });
+  const out = new DeviceOutput();
+  incomingBalloonTrace(event, out);
+  for (const e of out.emitted) enqueue.emit(e);
+}
+
+function incomingBalloonTrace(event: DmBalloonResponsePacket, out: DeviceOutput): void {
+  out.trace('hv_balloon_incoming_balloon', { transId: event.header.transId, rangeCount: event.rangeCount, morePages: event.morePages });
+}
+
+/** The pages a response's ranges name, overlaps counted twice (an upper bound of what recording it adds). */
+export function pagesNamed(ranges: readonly PageRange[] | RangeList): number {
+  let pages = 0;
+  if (Array.isArray(ranges)) for (const r of ranges as readonly PageRange[]) pages += r.pageCount;
+  else for (let i = 0, n = (ranges as RangeList).length; i < n; i++) pages += (ranges as RangeList).pageCount(i);
+  return pages;
 }
 
 export function warnRangeCount({ context, enqueue }: StepArgs): void {
@@ -270,25 +281,31 @@ export function endBalloonAtMinimum({ context, enqueue }: StepArgs): void {
   enqueue.assign({ balloonDiff: 0, transId: (context.transId + 1) >>> 0 });
 }
 
-export function recordBalloonRanges({ context, event, enqueue }: StepArgs): void {
+/**
+ * A well-formed balloon response with ranges (QEMU hv_balloon_handle_balloon_response): trace it,
+ * record its ranges; the last response of a request (more_pages = 0) also ends the transaction
+ * (trans_id + 1). One context update and the trace points in QEMU's order.
+ */
+export function recordBalloonResponse({ context, event, enqueue }: StepArgs, params: { endsTransaction: boolean }): void {
   if (event.type !== 'DM_BALLOON_RESPONSE') return;
   // Read in place from the payload when the event came from the ring (no object per range).
   const ranges = event.wireRanges ?? event.message?.ranges;
-  if (!ranges) return;
-  const { model } = context;
   const out = new DeviceOutput();
-  const recorded = recordRemovedRanges(ranges, {
-    trees: model.trees,
-    memory: model.memory,
-    ourWindow: context.ourRange ? model.window : undefined,
-    out,
-  });
-  const balloonDiff = lowerBalloonDiff(context.balloonDiff, recorded.guest + recorded.both, out);
-  commit(enqueue, context, out, {
-    balloonDiff,
-    removedGuestCtr: context.removedGuestCtr + recorded.guest,
-    removedBothCtr: context.removedBothCtr + recorded.both,
-  });
+  incomingBalloonTrace(event, out);
+  const patch: Partial<HvBalloonContext> = params.endsTransaction ? { transId: (context.transId + 1) >>> 0 } : {};
+  if (ranges) {
+    const { model } = context;
+    const recorded = recordRemovedRanges(ranges, {
+      trees: model.trees,
+      memory: model.memory,
+      ourWindow: context.ourRange ? model.window : undefined,
+      out,
+    });
+    patch.balloonDiff = lowerBalloonDiff(context.balloonDiff, recorded.guest + recorded.both, out);
+    patch.removedGuestCtr = context.removedGuestCtr + recorded.guest;
+    patch.removedBothCtr = context.removedBothCtr + recorded.both;
+  }
+  commit(enqueue, context, out, patch);
 }
 
 export function incrementTransId({ context, enqueue }: StepArgs): void {

@@ -4,7 +4,7 @@
  * createViewRoutes: its page, its API) for that VM. API of the overview:
  *
  *   GET  /api/host[?t=ms&points=n&rowPoints=n]   the host at t (default now): series, one row per VM, decisions
- *   POST /api/host/qmp                            x-sim-speed or x-sim-advance for the whole host (live only)
+ *   POST /api/host/qmp                            x-sim-speed or x-sim-advance for the whole host (live only; a step answers when it is done)
  *   GET  /vm/<name>/...                           the VM view of that VM (its /api/snapshot, /api/run, ...)
  */
 import { readFileSync } from 'node:fs';
@@ -53,8 +53,9 @@ export async function startHostViewServer(source: HostViewSource, options: ViewS
       } catch (err) {
         return sendJson(res, 400, { error: { class: 'GenericError', desc: `JSON parse error, ${err instanceof Error ? err.message : String(err)}` } });
       }
+      const reply = await source.control(request);
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(toQmpJson(source.control(request)));
+      res.end(toQmpJson(reply));
       return;
     }
     const vm = /^\/vm\/([^/]+)(\/.*)?$/.exec(path);

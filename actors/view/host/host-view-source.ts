@@ -13,7 +13,7 @@ import type { HostStepResult } from '../../host/host-scenario';
 import { QmpError, type QmpReply } from '../../qmp/qmp-types';
 import { checkSpeed } from '../../qmp/qmp-commands';
 import { followWallClock } from '../../virtual-clock';
-import { MAX_VIRTUAL_MS } from '../../virtual-time';
+import { MAX_VIRTUAL_MS, msToMicros } from '../../virtual-time';
 import type { HostRecording } from '../host-recording';
 import { LiveViewSource, ReplayViewSource, parseRecording, type ViewSource } from '../view-source';
 import { HostViewModel, type HostOverview, type HostViewInfo, type HostViewLimits, type HostViewModelJson } from './host-view-model';
@@ -32,10 +32,14 @@ export interface HostViewSource {
   overview(query?: OverviewQuery): HostOverview;
   /** The detail view of the VM called `name`; undefined when there is none. */
   vmSource(name: string): ViewSource | undefined;
-  /** Host-wide time controls (x-sim-speed, x-sim-advance); undefined for a replay. */
-  control?(request: unknown): QmpReply;
+  /** Host-wide time controls (x-sim-speed, x-sim-advance: answered once virtual time is there); undefined for a replay. */
+  control?(request: unknown): Promise<QmpReply>;
   close(): void;
 }
+
+/** A step's slices: at most this much wall time, then the server gets a turn. */
+const SLICE_MS = 25;
+const FIRINGS_PER_CHECK = 512;
 
 export class LiveHostViewSource implements HostViewSource {
   readonly mode = 'live' as const;
@@ -45,6 +49,9 @@ export class LiveHostViewSource implements HostViewSource {
   private readonly follower: ReturnType<typeof followWallClock>;
   private readonly details = new Map<string, LiveViewSource>();
   private readonly timers: ReturnType<Host['clock']['setTimeout']>[] = [];
+  /** A step in progress: where it goes, and who waits for it. */
+  private advance: { targetMs: number; waiters: Array<() => void>; immediate?: ReturnType<typeof setImmediate> } | undefined;
+  private closed = false;
 
   constructor(
     private readonly host: Host,
@@ -61,6 +68,8 @@ export class LiveHostViewSource implements HostViewSource {
       limits?: HostViewLimits;
     },
   ) {
+    this.speed = options.speed;
+    this.running = options.paused !== true;
     this.recorder = new HostViewRecorder(host, info, options.limits ? { limits: options.limits } : {});
     for (const name of options.watch ?? []) this.vmSource(name);
     for (const step of options.steps ?? []) {
@@ -83,8 +92,6 @@ export class LiveHostViewSource implements HostViewSource {
         }, info.untilMs),
       );
     }
-    this.speed = options.speed;
-    this.running = options.paused !== true;
     this.follower = followWallClock(host.clock, { speed: this.speed, tickMs: 20 });
     if (!this.running) this.follower.pause();
   }
@@ -110,13 +117,14 @@ export class LiveHostViewSource implements HostViewSource {
         hooks: { setSpeed: (speed) => this.setSpeed(speed), onTimeJump: () => this.onTimeJump() },
         afterCommand: () => undefined,
         clock: () => this.clock(),
+        advance: (targetMs) => void this.advanceTo(targetMs),
       },
     });
     this.details.set(name, source);
     return source;
   }
 
-  control(request: unknown): QmpReply {
+  async control(request: unknown): Promise<QmpReply> {
     const r = request as { execute?: unknown; arguments?: Record<string, unknown> } | null;
     try {
       if (r?.execute === 'x-sim-speed') {
@@ -129,10 +137,10 @@ export class LiveHostViewSource implements HostViewSource {
       if (r?.execute === 'x-sim-advance') {
         const ms = r.arguments?.ms;
         if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new QmpError('GenericError', `Parameter 'ms' expects a time >= 0, got ${JSON.stringify(ms)}`);
-        if (this.host.now() + ms > MAX_VIRTUAL_MS) throw new QmpError('GenericError', `Parameter 'ms' would take virtual time past ${MAX_VIRTUAL_MS} ms (about 285 years, the clock's range), got ${ms}`);
-        this.host.run(ms);
-        this.onTimeJump();
-        return { return: { 'virtual-time-ms': this.host.now() } };
+        const from = this.advance?.targetMs ?? this.host.now();
+        if (from + ms > MAX_VIRTUAL_MS) throw new QmpError('GenericError', `Parameter 'ms' would take virtual time past ${MAX_VIRTUAL_MS} ms (about 285 years, the clock's range), got ${ms}`);
+        await this.advanceTo(from + ms);
+        return { return: { ms: this.host.now() } };
       }
       throw new QmpError('CommandNotFound', `The host view takes x-sim-speed and x-sim-advance; ${JSON.stringify(r?.execute)} goes to a VM (open its detail)`);
     } catch (err) {
@@ -141,7 +149,33 @@ export class LiveHostViewSource implements HostViewSource {
     }
   }
 
-  close(): void {
+  /**
+   * Moves the whole host to `targetMs` in slices of at most SLICE_MS of wall time, so that the
+   * server keeps answering (the page shows the host on its way) however long the step is for a big
+   * host; resolves there. A clock run in slices fires exactly what one call would (virtual-clock.ts).
+   */
+  advanceTo(targetMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.advance) {
+        this.advance.targetMs = Math.max(this.advance.targetMs, targetMs);
+        this.advance.waiters.push(resolve);
+        return;
+      }
+      this.advance = { targetMs, waiters: [resolve] };
+      this.follower.pause();
+      this.pump();
+    });
+  }
+
+  /** Resolves when no step is in progress (specs, and callers that stepped from a VM's page). */
+  settled(): Promise<void> {
+    return this.advance ? this.advanceTo(0) : Promise.resolve();
+  }
+
+    close(): void {
+    this.closed = true;
+    if (this.advance?.immediate) clearImmediate(this.advance.immediate);
+    this.advance = undefined;
     this.follower.stop();
     for (const t of this.timers) this.host.clock.clearTimeout(t);
     for (const d of this.details.values()) d.close();
@@ -158,8 +192,29 @@ export class LiveHostViewSource implements HostViewSource {
       this.follower.setSpeed(speed);
     }
     this.running = speed > 0;
-    if (this.running) this.follower.resume();
+    // During a step the clock is the step's; the wall clock takes over after it.
+    if (this.running && !this.advance) this.follower.resume();
     else this.follower.pause();
+  }
+
+  private pump(): void {
+    const step = this.advance;
+    if (!step || this.closed) return;
+    step.immediate = undefined;
+    // Wall time, read in the runtime (as followWallClock does), never inside the simulated core.
+    const started = performance.now();
+    while (!this.host.clock.runUntilMicros(msToMicros(step.targetMs), FIRINGS_PER_CHECK)) {
+      if (performance.now() - started > SLICE_MS) {
+        step.immediate = setImmediate(() => this.pump());
+        return;
+      }
+    }
+    this.advance = undefined;
+    // As Host.runUntil ends: the ledger sampled at the new time.
+    this.host.runUntil(this.host.now());
+    this.onTimeJump();
+    if (this.running) this.follower.resume();
+    for (const w of step.waiters) w();
   }
 
   private onTimeJump(): void {

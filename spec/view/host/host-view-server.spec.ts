@@ -50,7 +50,7 @@ describe('the live host view server', () => {
     const page = await get(server.url);
     expect(page.type).toMatch(/^text\/html/);
     expect(page.body).toContain('host-app.js');
-    expect((await post(`${server.url}api/host/qmp`, { execute: 'x-sim-advance', arguments: { ms: 60_000 } })).json).toEqual({ return: { 'virtual-time-ms': 60_000 } });
+    expect((await post(`${server.url}api/host/qmp`, { execute: 'x-sim-advance', arguments: { ms: 60_000 } })).json).toEqual({ return: { ms: 60_000 } });
     const now = JSON.parse((await get(`${server.url}api/host?points=10&rowPoints=5`)).body);
     expect(now.t).toBe(60_000);
     expect(now.host.times.length).toBeLessThanOrEqual(10);
@@ -71,7 +71,8 @@ describe('the live host view server', () => {
     expect(snap.parts.device.state).toMatch(/^S_/);
     // Its step moves the host.
     const t = host.now();
-    await post(`${server.url}vm/idle/api/qmp`, { execute: 'x-sim-advance', arguments: { ms: 1000 } });
+    expect((await post(`${server.url}vm/idle/api/qmp`, { execute: 'x-sim-advance', arguments: { ms: 1000 } })).json).toEqual({ return: { ms: t + 1000 } });
+    await source.settled();
     expect(host.now()).toBe(t + 1000);
     // Its console reaches the VM: QEMU's reply for the VM's balloon.
     const info = await post(`${server.url}vm/idle/api/qmp`, { execute: 'query-balloon' });

@@ -48,8 +48,8 @@ describe('the live host view', () => {
   it('shows the same host for the same scenario however time was moved, and the same as a recorded run', async () => {
     const a = open();
     const b = open();
-    for (let i = 0; i < 9; i++) a.source.control({ execute: 'x-sim-advance', arguments: { ms: 10_000 } });
-    expect(b.source.control({ execute: 'x-sim-advance', arguments: { ms: 90_000 } })).toEqual({ return: { 'virtual-time-ms': 90_000 } });
+    for (let i = 0; i < 9; i++) await a.source.control({ execute: 'x-sim-advance', arguments: { ms: 10_000 } });
+    expect(await b.source.control({ execute: 'x-sim-advance', arguments: { ms: 90_000 } })).toEqual({ return: { ms: 90_000 } });
     const oa = a.source.overview({ points: 50, rowPoints: 20 });
     expect(oa.t).toBe(90_000);
     expect(drawn(b.source.overview({ points: 50, rowPoints: 20 }))).toEqual(drawn(oa));
@@ -75,9 +75,9 @@ describe('the live host view', () => {
     expect(oa.notes.map((n) => `${n.vm}: ${n.text.split('\n')[0]}`)).toEqual(['web: balloon 3072', 'idle: info balloon -> balloon: actual=1024']);
   });
 
-  it('moves the host\'s one clock from any VM\'s detail, which records from when it is opened', () => {
+  it('moves the host\'s one clock from any VM\'s detail, which records from when it is opened', async () => {
     const { host, source } = open();
-    source.control({ execute: 'x-sim-advance', arguments: { ms: 30_000 } });
+    await source.control({ execute: 'x-sim-advance', arguments: { ms: 30_000 } });
     expect(source.vmSource('db')).toBeUndefined();
     const web = source.vmSource('web')!;
     expect(source.vmSource('web')).toBe(web);
@@ -85,28 +85,30 @@ describe('the live host view', () => {
     expect(web.events()[0]!.t).toBe(30_000);
     expect(web.snapshot().parts.device?.state).toMatch(/^S_/);
     // A step on the VM's page moves every VM of the host.
+    // (It answers at once with where time goes; the host gets there in slices.)
     expect(web.execute({ execute: 'x-sim-advance', arguments: { ms: 5000 } })).toMatchObject({ return: {} });
+    await source.settled();
     expect(host.now()).toBe(35_000);
     expect(host.vm('idle').now()).toBe(35_000);
     // Run and pause on the VM's page are the host's: the overview's clock says so, and back.
     web.execute({ execute: 'x-sim-speed', arguments: { speed: 60 } });
     expect(source.overview().clock).toEqual({ running: true, speed: 60 });
-    source.control({ execute: 'x-sim-speed', arguments: { speed: 0 } });
+    await source.control({ execute: 'x-sim-speed', arguments: { speed: 0 } });
     expect(web.snapshot().clock).toEqual({ running: false, speed: 60 });
   });
 
-  it('answers the overview\'s controls as QMP does, and refuses the rest naming where they go', () => {
+  it('answers the overview\'s controls as QMP does, and refuses the rest naming where they go', async () => {
     const { source } = open();
-    expect(source.control({ execute: 'x-sim-speed', arguments: { speed: -1 } })).toEqual({ error: { class: 'GenericError', desc: "Parameter 'speed' expects a non-negative number" } });
-    expect(source.control({ execute: 'x-sim-advance', arguments: { ms: 'soon' } })).toEqual({ error: { class: 'GenericError', desc: 'Parameter \'ms\' expects a time >= 0, got "soon"' } });
-    expect(source.control({ execute: 'balloon', arguments: { value: G } })).toEqual({
+    expect(await source.control({ execute: 'x-sim-speed', arguments: { speed: -1 } })).toEqual({ error: { class: 'GenericError', desc: "Parameter 'speed' expects a non-negative number" } });
+    expect(await source.control({ execute: 'x-sim-advance', arguments: { ms: 'soon' } })).toEqual({ error: { class: 'GenericError', desc: 'Parameter \'ms\' expects a time >= 0, got "soon"' } });
+    expect(await source.control({ execute: 'balloon', arguments: { value: G } })).toEqual({
       error: { class: 'CommandNotFound', desc: 'The host view takes x-sim-speed and x-sim-advance; "balloon" goes to a VM (open its detail)' },
     });
   });
 
-  it('pauses at the scenario\'s end and says so', () => {
+  it('pauses at the scenario\'s end and says so', async () => {
     const { source } = open({ paused: false });
-    source.control({ execute: 'x-sim-advance', arguments: { ms: 130_000 } });
+    await source.control({ execute: 'x-sim-advance', arguments: { ms: 130_000 } });
     const o = source.overview();
     expect(o.clock?.running).toBe(false);
     expect(o.notes.at(-1)?.text).toBe('the scenario ends at 120 s: virtual time paused; press run to go on');
@@ -114,7 +116,7 @@ describe('the live host view', () => {
 });
 
 describe('a 100-VM host', () => {
-  it('draws bounded data: a row per VM, every series within the points asked, samples halved as time goes', () => {
+  it('draws bounded data: a row per VM, every series within the points asked, samples halved as time goes', async () => {
     const scenario = parseHostScenario(
       {
         name: 'hundred',
@@ -127,7 +129,7 @@ describe('a 100-VM host', () => {
     const host = createHost(scenario);
     const source = new LiveHostViewSource(host, hostViewInfo(scenario, host), { speed: 1, paused: true, limits: { capacity: 16, head: 100, tail: 200 } });
     try {
-      source.control({ execute: 'x-sim-advance', arguments: { ms: 90_000 } });
+      await source.control({ execute: 'x-sim-advance', arguments: { ms: 90_000 } });
       const o = source.overview({ points: 12, rowPoints: 6 });
       expect(o.vms.rows).toHaveLength(100);
       expect(o.periodMs).toBe(8000);

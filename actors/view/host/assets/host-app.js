@@ -10,7 +10,8 @@
 import { HOST_LINES, VM_LINES, drawHostChart, drawLegend, drawSparkline, formatTime } from './host-charts.js';
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
-const POLL_MS = 500;
+/** How often a live page asks for the host (wall ms): a big host's answer is bigger, so less often. */
+const pollMs = (/** @type {number} */ vms) => (vms > 20 ? 1000 : 500);
 
 const app = {
   /** @type {any} */ overview: null,
@@ -33,7 +34,7 @@ async function main() {
   if (app.overview.mode === 'live') {
     setInterval(() => {
       if (app.t === null) void refresh();
-    }, POLL_MS);
+    }, pollMs(app.overview.info.vms.length));
   }
 }
 
