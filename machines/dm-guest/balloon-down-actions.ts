@@ -11,48 +11,12 @@
  * for every `assign` and every microstep, so this is what a DM message costs here
  * (docs/architecture.md, "Performance design: the give-back").
  */
-import { decode, encode } from '../../protocol/codec';
-import { DM_MESSAGE_TYPE_IDS, type DmUnballoonRequest, type PageRange } from '../../protocol/messages';
-import { GUEST_MESSAGE_MAX_BYTES } from '../../protocol/constants';
-import type { ChannelEndpoint, RingPacket } from '../vmbus-ring';
+import { encode } from '../../protocol/codec';
+import type { DmUnballoonRequest, PageRange } from '../../protocol/messages';
 import { nextTransId, sumPages, transmit, work } from './driver-context';
 import { driverSetup } from './driver-setup';
+import { peekMessageOfType, takePeekedMessage } from './receive-actions';
 import type { DmGuestDriverContext, DriverStats, PacketRead, ReceiveState, StatusState } from './driver-types';
-
-/** Packets already looked at by `nextIsUnballoonRequest` (each guard of a step peeks at the same one). */
-const peeked = new WeakMap<RingPacket, DmUnballoonRequest | null>();
-
-/**
- * The next inbound packet, decoded, if it is a well-formed DM_UNBALLOON_REQUEST that `readPacket`
- * would read as such (not taken from the ring). Anything else (empty ring, closed channel, an
- * oversized or malformed packet, another type) is null: `draining` reads and dispatches it.
- */
-function peekUnballoonRequest(endpoint: ChannelEndpoint): DmUnballoonRequest | null {
-  if (!endpoint.isOpen) return null;
-  const packet = endpoint.inbound.peek();
-  if (packet === undefined) return null;
-  let m = peeked.get(packet);
-  if (m !== undefined) return m;
-  m = null;
-  const p = packet.payload;
-  if (p.length <= GUEST_MESSAGE_MAX_BYTES && p.length >= 2 && (p[0]! | (p[1]! << 8)) === DM_MESSAGE_TYPE_IDS.DM_UNBALLOON_REQUEST) {
-    try {
-      const message = decode(p);
-      if (message.type === 'DM_UNBALLOON_REQUEST') m = message;
-    } catch {
-      // malformed: draining logs and drops it
-    }
-  }
-  peeked.set(packet, m);
-  return m;
-}
-
-/** Take the packet `peekUnballoonRequest` saw, as `readPacket` reads it (Linux frees ring space per packet). */
-function takeUnballoonRequest(endpoint: ChannelEndpoint, message: DmUnballoonRequest): PacketRead {
-  const packet = endpoint.receive();
-  endpoint.receiveDone();
-  return { kind: 'packet', message, bytes: packet?.payload.length ?? 0 };
-}
 
 /** What taking an unballoon request changes: the request, its job's tag, the counters. */
 function begin(
@@ -111,7 +75,7 @@ function releaseRanges({ context, self }: EffectArgs): void {
 
 export const balloonDownGuards = {
   /** The next packet in the ring is an unballoon request `draining` would take into balloonDown. */
-  nextIsUnballoonRequest: ({ context }: { context: DmGuestDriverContext }) => peekUnballoonRequest(context.parts.endpoint) !== null,
+  nextIsUnballoonRequest: ({ context }: { context: DmGuestDriverContext }) => peekMessageOfType(context.parts.endpoint, 'DM_UNBALLOON_REQUEST') !== null,
 };
 
 export const balloonDownActions = {
@@ -158,7 +122,7 @@ export const balloonDownActions = {
    * draining's readPacket and beginBalloonDown do one after the other, in that order, in one step.
    */
   continueBalloonDown: driverSetup.enqueueActions(({ context, enqueue, self }) => {
-    const next = peekUnballoonRequest(context.parts.endpoint);
+    const next = peekMessageOfType(context.parts.endpoint, 'DM_UNBALLOON_REQUEST');
     if (context.receive.unballoon === null || next === null) return;
     // The effects run here, in the order finishBalloonDown and readPacket run them, not as
     // enqueued actions of their own: this step runs once per request of a stream, and XState
@@ -166,7 +130,7 @@ export const balloonDownActions = {
     releaseRanges({ context, self });
     const { receive, status, stats, answer } = finish(context);
     if (answer !== null) transmit(context, answer.bytes); // Linux ignores send errors here
-    const read: PacketRead = takeUnballoonRequest(context.parts.endpoint, next);
+    const read: PacketRead = takePeekedMessage(context.parts.endpoint, next);
     const transId = answer?.transId ?? context.transId;
     enqueue.assign({ ...begin(context, next, { ...receive, read }, stats), status, transId });
   }),

@@ -129,6 +129,15 @@ export function postChargeJob(context: DmGuestDriverContext, b: BalloonUpProgres
   context.parts.outbox.post('vcpu', { type: 'vcpu.run', job: { owner: 'guest', tag, work: items } });
 }
 
+/** prepareBalloonMessage's effect: the message goes out as `wire` (the allocation, or a corrupted copy of it). */
+export function setPrepared(b: BalloonUpProgress, wire: BalloonUpProgress['wire'], corruption: BalloonUpProgress['corruption'], got: number, remaining: number): void {
+  b.wire = wire;
+  b.corruption = corruption;
+  // Linux: the last message is the one that got nothing or exactly what was left.
+  b.last = got === 0 || got === remaining;
+  b.attempts = 0;
+}
+
 export const balloonUpActions = {
   // ---- the request (Linux balloon_onchannelcallback queues the work item) ----
   queueBalloonRequest: driverSetup.enqueueActions(({ context, event, enqueue }) => {
@@ -182,11 +191,7 @@ export const balloonUpActions = {
       enqueue.assign(countMisbehaviours(corrupted.notes.length));
     }
     enqueue(function prepareMessage() {
-      b.wire = wire;
-      b.corruption = corruption;
-      // Linux: the last message is the one that got nothing or exactly what was left.
-      b.last = got === 0 || got === remaining;
-      b.attempts = 0;
+      setPrepared(b, wire, corruption, got, remaining);
     });
   }),
   chargeBalloonMessage: driverSetup.enqueueActions(({ context, enqueue }) => {

@@ -7,19 +7,14 @@
  * "Performance design: the guest side").
  */
 import { nextTransId, sumPages, transmit } from './driver-context';
-import { advanceMessage, allocateMessage, encodeBalloonMessage, postChargeJob, recordedMessage } from './balloon-up-actions';
+import { advanceMessage, allocateMessage, encodeBalloonMessage, postChargeJob, recordedMessage, setPrepared } from './balloon-up-actions';
 import { driverSetup } from './driver-setup';
 import type { BalloonUpProgress, DmGuestDriverContext } from './driver-types';
 import { planStatusPost, type StatusPost } from './status-actions';
 
 /** prepareBalloonMessage for a guest that does not corrupt its messages: the wire is the allocation. */
 export function prepareUncorrupted(b: BalloonUpProgress, remaining: number): void {
-  const got = sumPages(b.ranges);
-  b.wire = b.ranges;
-  b.corruption = [];
-  // Linux: the last message is the one that got nothing or exactly what was left.
-  b.last = got === 0 || got === remaining;
-  b.attempts = 0;
+  setPrepared(b, b.ranges, [], sumPages(b.ranges), remaining);
 }
 
 /** sendBalloonResponse (no malicious copies), then recordMessageSent's and postStatus' plans. */

@@ -14,41 +14,18 @@
  * units (not `nothingIn2MiBUnits`). Anything else goes through `draining` as before
  * (docs/architecture.md, "Performance design: the guest side").
  */
-import { decode } from '../../protocol/codec';
-import { GUEST_MESSAGE_MAX_BYTES } from '../../protocol/constants';
-import { DM_MESSAGE_TYPE_IDS, type DmBalloonRequest } from '../../protocol/messages';
-import type { ChannelEndpoint, RingPacket } from '../vmbus-ring';
+import type { DmBalloonRequest } from '../../protocol/messages';
+import type { ChannelEndpoint } from '../vmbus-ring';
 import { allocateMessage, balloonRequestQueued, clampBalloonRequest, newBalloonUp, postChargeJob } from './balloon-up-actions';
 import { prepareUncorrupted } from './balloon-up-one-step';
 import { line, UNIT_2M } from './driver-context';
 import { driverSetup } from './driver-setup';
 import type { DmGuestDriverContext } from './driver-types';
-import { readNextPacket } from './receive-actions';
+import { peekMessageOfType, readNextPacket, takePeekedMessage } from './receive-actions';
 
-/** Packets already looked at (both regions' guards of a step peek at the same one). */
-const peeked = new WeakMap<RingPacket, DmBalloonRequest | null>();
-
-/**
- * The only packet in the inbound ring, decoded, if it is a DM_BALLOON_REQUEST that `readPacket`
- * would read as such (not taken from the ring); otherwise null.
- */
+/** The inbound ring's only packet, if it is a DM_BALLOON_REQUEST `readPacket` would read as such. */
 function peekLoneBalloonRequest(endpoint: ChannelEndpoint): DmBalloonRequest | null {
-  if (!endpoint.isOpen || endpoint.inbound.length !== 1) return null;
-  const packet = endpoint.inbound.peek()!;
-  let m = peeked.get(packet);
-  if (m !== undefined) return m;
-  m = null;
-  const p = packet.payload;
-  if (p.length <= GUEST_MESSAGE_MAX_BYTES && p.length >= 2 && (p[0]! | (p[1]! << 8)) === DM_MESSAGE_TYPE_IDS.DM_BALLOON_REQUEST) {
-    try {
-      const message = decode(p);
-      if (message.type === 'DM_BALLOON_REQUEST') m = message;
-    } catch {
-      // malformed: draining logs and drops it
-    }
-  }
-  peeked.set(packet, m);
-  return m;
+  return endpoint.inbound.length === 1 ? peekMessageOfType(endpoint, 'DM_BALLOON_REQUEST') : null;
 }
 
 export const loneBalloonRequestGuards = {
@@ -79,10 +56,7 @@ export const loneBalloonRequestActions = {
     const m = peekLoneBalloonRequest(endpoint);
     if (m === null) return;
     enqueue(function readPacket() {
-      const packet = endpoint.receive();
-      // Linux frees ring space per packet read.
-      endpoint.receiveDone();
-      context.receive.read = { kind: 'packet', message: m, bytes: packet?.payload.length ?? 0 };
+      context.receive.read = takePeekedMessage(endpoint, m);
     });
     enqueue(function readPacket() {
       // The ring is empty now: the callback is done.

@@ -6,8 +6,8 @@
 import { decode } from '../../protocol/codec';
 import { GUEST_MESSAGE_MAX_BYTES } from '../../protocol/constants';
 import { ProtocolError } from '../../protocol/errors';
-import type { DmMessage } from '../../protocol/messages';
-import type { ChannelEndpoint } from '../vmbus-ring';
+import { DM_MESSAGE_TYPE_IDS, type DmMessage } from '../../protocol/messages';
+import type { ChannelEndpoint, RingPacket } from '../vmbus-ring';
 import { line, messageTypeId } from './driver-context';
 import { driverSetup } from './driver-setup';
 import type { DmGuestDriverContext, LogLevel, PacketRead } from './driver-types';
@@ -34,6 +34,39 @@ export function readNextPacket(endpoint: ChannelEndpoint): PacketRead {
       text: err instanceof ProtocolError && err.code === 'UNKNOWN_TYPE' ? `Unhandled message: type: ${typeId}` : `dropped malformed message: ${why}`,
     };
   }
+}
+
+/** Packets a guard already decoded (the guards of one step peek at the same packet): the message, or null if malformed. */
+const peekedPackets = new WeakMap<RingPacket, DmMessage | null>();
+
+/**
+ * The next inbound packet, decoded, if it is a well-formed message of `type` that `readNextPacket`
+ * would read as such (not taken from the ring). Anything else (empty ring, closed channel, an
+ * oversized or malformed packet, another type) is null: `draining` reads and dispatches it.
+ */
+export function peekMessageOfType<T extends DmMessage['type']>(endpoint: ChannelEndpoint, type: T): Extract<DmMessage, { type: T }> | null {
+  if (!endpoint.isOpen) return null;
+  const packet = endpoint.inbound.peek();
+  if (packet === undefined) return null;
+  const p = packet.payload;
+  if (p.length > GUEST_MESSAGE_MAX_BYTES || p.length < 2 || (p[0]! | (p[1]! << 8)) !== DM_MESSAGE_TYPE_IDS[type]) return null;
+  let m = peekedPackets.get(packet);
+  if (m === undefined) {
+    try {
+      m = decode(p);
+    } catch {
+      m = null; // malformed: draining logs and drops it
+    }
+    peekedPackets.set(packet, m);
+  }
+  return m !== null && m.type === type ? (m as Extract<DmMessage, { type: T }>) : null;
+}
+
+/** Take the packet `peekMessageOfType` saw, as `readNextPacket` reads it (Linux frees ring space per packet). */
+export function takePeekedMessage(endpoint: ChannelEndpoint, message: DmMessage): PacketRead {
+  const packet = endpoint.receive();
+  endpoint.receiveDone();
+  return { kind: 'packet', message, bytes: packet?.payload.length ?? 0 };
 }
 
 /** The message `draining` is dispatching, if the last read was one. */
