@@ -3,7 +3,7 @@
  * it: no browser download, a fresh profile, no background traffic, and every request that is not
  * to 127.0.0.1 blocked (and remembered, so a spec can assert none was tried).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -53,6 +53,31 @@ export async function launchBrowser(): Promise<TestBrowser> {
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One browser for the spec file that calls it (in its top level): launched before its tests,
+ * closed after them, and after each test the check that the page never asked for anything but
+ * 127.0.0.1 (the view works offline).
+ */
+export function useOfflineBrowser(): Pick<TestBrowser, 'page'> {
+  let browser: TestBrowser | undefined;
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(() => {
+    expect(browser?.blocked).toEqual([]);
+  });
+  return {
+    page: () => {
+      if (browser === undefined) throw new Error('the browser did not start (see beforeAll)');
+      return browser.page();
     },
   };
 }

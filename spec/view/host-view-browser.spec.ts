@@ -7,12 +7,12 @@
  * Then a recorded host run's slider takes the whole host back in time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { runCommand } from '../../actors/cli/commands/run';
-import { CHROMIUM, launchBrowser, type TestBrowser } from './browser';
+import { useOfflineBrowser } from './browser';
 
 const ROOT = join(__dirname, '..', '..');
 const VDI = join(ROOT, 'examples', 'host-vdi-login-storm.json');
@@ -20,21 +20,8 @@ const DESKS = Array.from({ length: 10 }, (_, i) => `desk-${String(i + 1).padStar
 
 jest.setTimeout(120_000);
 
-let browser: TestBrowser;
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-afterEach(() => {
-  // Offline: the page never asked for anything but the view's own server.
-  expect(browser.blocked).toEqual([]);
-});
+// Offline: after each test, the page never asked for anything but the view's own server.
+const browser = useOfflineBrowser();
 
 /** Starts the CLI as a user does; resolves with the URL it prints. */
 function startView(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {

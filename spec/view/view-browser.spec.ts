@@ -5,7 +5,6 @@
  * chart's actual line drops; then a recorded run's time slider moves the highlighted states back.
  * The HTML report's message filter works there too.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadScenarioFile, runScenario } from '../../actors/scenario/scenario';
@@ -15,27 +14,14 @@ import { LiveViewSource, makeRecording, ReplayViewSource } from '../../actors/vi
 import { startViewServer, type ViewServer } from '../../actors/view/view-server';
 import { ReportCollector } from '../../actors/report/report-collector';
 import { renderHtmlReport } from '../../actors/report/html-report';
-import { CHROMIUM, launchBrowser, type TestBrowser } from './browser';
+import { useOfflineBrowser } from './browser';
 
 const SCENARIO = join(__dirname, '..', '..', 'examples', 'shrink-and-grow.json');
 
 jest.setTimeout(120_000);
 
-let browser: TestBrowser;
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-afterEach(() => {
-  // Offline: the page never asked for anything but the view's own server.
-  expect(browser.blocked).toEqual([]);
-});
+// Offline: after each test, the page never asked for anything but the view's own server.
+const browser = useOfflineBrowser();
 
 /** The device chart's highlighted states: ids, and for a collapsed box the state it names inside. */
 async function highlighted(page: Page): Promise<string[]> {
