@@ -15,6 +15,7 @@ export function appDir(): string {
 export const APP_FILES: Readonly<Record<string, { file: string; type: string }>> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/view-base.css': { file: 'view-base.css', type: 'text/css; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   '/memory-chart.js': { file: 'memory-chart.js', type: 'text/javascript; charset=utf-8' },
   '/lanes.js': { file: 'lanes.js', type: 'text/javascript; charset=utf-8' },

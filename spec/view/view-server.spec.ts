@@ -142,7 +142,7 @@ describe('the live view API', () => {
   });
 
   it('serves the app itself, and nothing in it points off the machine', async () => {
-    for (const path of ['', 'app.js', 'app.css', 'lanes.js', 'memory-chart.js']) {
+    for (const path of ['', 'app.js', 'view-base.css', 'app.css', 'lanes.js', 'memory-chart.js']) {
       const res = await get(`${server.url}${path}`);
       expect(res.status).toBe(200);
       expect(res.body).not.toMatch(/https?:\/\/(?!127\.0\.0\.1|www\.w3\.org\/2000\/svg)/);

@@ -12,13 +12,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { toQmpJson } from '../../qmp/qmp-json';
 import { listNames } from '../host-recording';
+import { appDir } from '../view-assets';
 import { createViewRoutes, listenOnLoopback, readBody, sendJson, type ViewRoutes, type ViewServer, type ViewServerOptions } from '../view-server';
 import type { HostViewSource } from './host-view-source';
 
-const HOST_FILES: Readonly<Record<string, { file: string; type: string }>> = {
+/** The overview's files; `dir` when the file is the VM view's (the style both pages share). */
+const HOST_FILES: Readonly<Record<string, { file: string; type: string; dir?: string }>> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/host-app.js': { file: 'host-app.js', type: 'text/javascript; charset=utf-8' },
   '/host-charts.js': { file: 'host-charts.js', type: 'text/javascript; charset=utf-8' },
+  '/view-base.css': { file: 'view-base.css', type: 'text/css; charset=utf-8', dir: appDir() },
   '/host.css': { file: 'host.css', type: 'text/css; charset=utf-8' },
 };
 
@@ -31,7 +34,7 @@ export async function startHostViewServer(source: HostViewSource, options: ViewS
     const asset = HOST_FILES[path === '/index.html' ? '/' : path];
     if (req.method === 'GET' && asset) {
       res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-store' });
-      res.end(readFileSync(join(dir, asset.file)));
+      res.end(readFileSync(join(asset.dir ?? dir, asset.file)));
       return;
     }
     if (req.method === 'GET' && path === '/api/host') {

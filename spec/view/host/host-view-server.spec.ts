@@ -50,6 +50,13 @@ describe('the live host view server', () => {
     const page = await get(server.url);
     expect(page.type).toMatch(/^text\/html/);
     expect(page.body).toContain('host-app.js');
+    // The style both views share comes from the VM view's files, the overview's own after it.
+    for (const sheet of ['view-base.css', 'host.css']) {
+      const css = await get(`${server.url}${sheet}`);
+      expect(css.status).toBe(200);
+      expect(css.type).toMatch(/^text\/css/);
+    }
+    expect((await get(`${server.url}view-base.css`)).body).toContain('header#top');
     expect((await post(`${server.url}api/host/qmp`, { execute: 'x-sim-advance', arguments: { ms: 60_000 } })).json).toEqual({ return: { ms: 60_000 } });
     const now = JSON.parse((await get(`${server.url}api/host?points=10&rowPoints=5`)).body);
     expect(now.t).toBe(60_000);
