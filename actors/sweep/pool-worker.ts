@@ -5,6 +5,10 @@
 import { worker } from 'workerpool';
 import { runTask, serializeOutcome, type RunTask } from './run-task';
 import type { PoolBatchReply, PoolReply } from './run-pool';
+import { loadRunners } from './scenario-kinds';
+
+// The simulator loads while the sweep process reads and checks the sweep file, not in the first run.
+loadRunners();
 
 // Ctrl-C in a terminal reaches the whole process group: the sweep decides what happens to its
 // runs (it drops those in flight and ends this process), so the worker does not die under it
