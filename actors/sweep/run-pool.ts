@@ -27,17 +27,17 @@ import type { RunTask } from './run-task';
 const PROCESS_START_ALLOWANCE_MS = 60_000;
 
 /**
- * V8 flags of each worker process: no GC or compiler helper threads (one worker, one core), a
- * young generation large enough that a run's short-lived objects rarely survive a scavenge, and no
+ * V8 flags of each worker process: no GC or compiler helper threads (one worker, one core), and no
  * allocation-site pretenuring. V8 pretenures an allocation site (allocates its objects straight in
  * the old generation) when many of its objects survive a scavenge; a run's objects die with the
  * run, so after a few hundred runs a worker allocated much of each run in the old generation, then
  * paid mark-compacts for it and a "deopt all allocation sites" of its optimised code: from about
- * run 600 on, a run cost 1.5-2x as much CPU, for as long as the worker lived (docs/benchmarks.md,
- * sweep-1000, session 5). HVB_SWEEP_NODE_FLAGS replaces them (space-separated; "" for V8's
- * defaults), for measuring.
+ * run 600 on, a run cost 1.5-2x as much CPU, for as long as the worker lived. Without pretenuring,
+ * V8's default young generation does as well alone as a 64 MB one (used until then) and better
+ * beside another worker, with a third fewer page faults (docs/benchmarks.md, sweep-1000, session 5).
+ * HVB_SWEEP_NODE_FLAGS replaces them (space-separated; "" for V8's defaults), for measuring.
  */
-export const WORKER_NODE_FLAGS = ['--single-threaded', '--max-semi-space-size=64', '--no-allocation-site-pretenuring'];
+export const WORKER_NODE_FLAGS = ['--single-threaded', '--no-allocation-site-pretenuring'];
 
 export interface RunPool {
   readonly workers: number;
