@@ -24,7 +24,7 @@ import { packagePath } from '../actors/package-root';
 import type { Benchmark } from './benchmark';
 
 /** A 4 GiB Linux guest balloons to 3 GiB once the post-init wait is over: ~25 ms of simulation each. */
-const SWEEP = {
+export const SWEEP = {
   name: 'sweep-1000',
   base: { machine: { memory: '4G' }, device: { statusReport: true }, guest: { profile: 'linux' }, steps: [{ at: '55s', hmp: 'balloon 3072' }], until: '60s' },
   axes: { seed: '1..1000' },
