@@ -33,12 +33,12 @@
  * step is resolved, so their outcome (a failed send, a warning) is counted and emitted in the same
  * step. The loop driver's self-sends are plain custom actions.
  */
-import { assign, emit, enqueueActions, setup } from 'xstate';
+import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import { DYNMEM_PROTOCOL_VERSION_WIN10, DYNMEM_PROTOCOL_VERSION_WIN7, HOT_ADD_CHUNK_PAGES, POST_INIT_WAIT_MS } from '../protocol/constants';
 import { versionValue, type DmCaps } from '../protocol/messages';
 import { memdevWindow, memslotLimitOf } from './hv-balloon-device/config';
 import type { HvBalloonContext, HvBalloonDeviceInput, HvBalloonEvent } from './hv-balloon-device/context';
-import { enterLoop, newLoopBookkeeping, stateEntered, stepDone, type LoopSend } from './hv-balloon-device/event-loop';
+import { enterLoop, newLoopBookkeeping, passThroughState, stateEntered, stepDone, type LoopSend } from './hv-balloon-device/event-loop';
 import { newOurRange, planMemslots, plannedHotAddCount, remainingStart } from './hv-balloon-device/our-range';
 import type { HvBalloonEmitted } from './hv-balloon-device/output';
 import { RemovedPageTrees } from './hv-balloon-device/removed-pages';
@@ -77,6 +77,20 @@ function loopSend(self: { send(event: HvBalloonEvent): void }): LoopSend {
 /** The last action of every loop-step branch that stays in its state (event-loop.ts). */
 const done = 'loopStepDone' as const;
 
+/**
+ * A step that moves the state to ring-wait state `name` and runs its handler in the same XState
+ * step (event-loop.ts, "Two steps in one"): the state's entry as the loop sees it (the trace of the
+ * change and the loop's bookkeeping; `context.state` is recorded by the entry of the state the
+ * handler moves to), then the handler, which finds room and reserves `bytes`. The branch's target is
+ * the posting state.
+ */
+const throughRingWait = (name: HvBalloonStateName, bytes: number) =>
+  [
+    { type: 'traceStateChange', params: { name } },
+    { type: 'passThroughState', params: { name } },
+    { type: 'reserveRing', params: { bytes } },
+  ] as const;
+
 // ---- the machine --------------------------------------------------------------------------------
 
 export const hvBalloonDeviceMachine = setup({
@@ -108,6 +122,12 @@ export const hvBalloonDeviceMachine = setup({
     targetPlanIs: ({ context }, params: { kind: TargetPlan['kind'] }) =>
       context.targetChanged && targetPlan(context).kind === params.kind,
     ringHasRoom: ({ context }, params: { bytes: number }) => context.model.endpoint.hasRoomFor(params.bytes),
+    // For a handler step followed by a ring-wait handler in the same step (event-loop.ts, "Two steps
+    // in one"): nothing to receive in between, and room for the next request once this one is sent.
+    twoStepsInOne: ({ context }) => !context.model.stepByStep,
+    nothingToReceive: ({ context }) => context.model.endpoint.nothingToReceive?.() === true,
+    roomAfterSend: ({ context }, params: { bytes: number; next: number }) =>
+      context.model.endpoint.hasRoomAfterSend?.(params.bytes, params.next) === true,
     // (An event read from the ring has wireRanges exactly when it has a message; checked first, the
     // message is not decoded.)
     balloonRangeCountMismatch: ({ event }) =>
@@ -179,6 +199,9 @@ export const hvBalloonDeviceMachine = setup({
       }
       stateEntered(context.model.loop, params.name, event, context.model.endpoint, loopSend(self));
     }),
+    // A ring-wait state's entry when its handler runs in the same step (see throughRingWait).
+    passThroughState: ({ context, event }, params: { name: HvBalloonStateName }) =>
+      passThroughState(context.model.loop, params.name, event, context.model.endpoint),
     // A loop step that stays in its state ends here (the last action of every such branch).
     loopStepDone: ({ context, event, self }) => stepDone(context.model.loop, context.state, event, context.model.endpoint, loopSend(self)),
     // Loop entry points: a transition that stays starts the loop at once; one that moves the
@@ -245,6 +268,7 @@ export const hvBalloonDeviceMachine = setup({
         window,
         memslotPlan: memdev && window ? planMemslots(window.pageCount, memslotLimitOf(memdev)) : undefined,
         loop: newLoopBookkeeping(),
+        stepByStep: input.stepByStep === true,
       },
       config: input.config,
       state: 'S_WAIT_RESET',
@@ -391,6 +415,15 @@ export const hvBalloonDeviceMachine = setup({
                   { guard: 'balloonResponseEmpty', target: '#S_IDLE', actions: ['traceIncomingBalloon', 'endBalloonAtMinimum'] },
                   // QEMU: trace the response, record its ranges; the last one of a request also ends the transaction.
                   { guard: 'balloonResponseHasMore', actions: [{ type: 'recordBalloonResponse', params: { endsTransaction: false } }, done] },
+                  // ...and when the ring has room, S_BALLOON_RB_WAIT's handler runs in this step.
+                  {
+                    guard: and(['twoStepsInOne', 'balloonDiffOutlastsResponse', { type: 'ringHasRoom', params: { bytes: BALLOON_REQUEST_BYTES } }]),
+                    target: 'S_BALLOON_POSTING',
+                    actions: [
+                      { type: 'recordBalloonResponse', params: { endsTransaction: true } },
+                      ...throughRingWait('S_BALLOON_RB_WAIT', BALLOON_REQUEST_BYTES),
+                    ],
+                  },
                   {
                     guard: 'balloonDiffOutlastsResponse',
                     target: 'S_BALLOON_RB_WAIT',
@@ -430,6 +463,19 @@ export const hvBalloonDeviceMachine = setup({
                 'loop.run-handler': [
                   // QEMU stays here (until a reset): a partial request may already be out.
                   { guard: 'nothingBallooned', actions: ['reportNothingBallooned', done] },
+                  // A stream of requests: with nothing to receive and room for the next, the next
+                  // S_UNBALLOON_RB_WAIT handler runs in this step.
+                  {
+                    guard: and([
+                      'twoStepsInOne',
+                      'unballoonMoreAfterThis',
+                      'nothingToReceive',
+                      { type: 'roomAfterSend', params: { bytes: UNBALLOON_REQUEST_BYTES, next: UNBALLOON_REQUEST_BYTES } },
+                    ]),
+                    target: 'S_UNBALLOON_POSTING',
+                    reenter: true,
+                    actions: ['postUnballoonRequest', ...throughRingWait('S_UNBALLOON_RB_WAIT', UNBALLOON_REQUEST_BYTES)],
+                  },
                   { guard: 'unballoonMoreAfterThis', target: 'S_UNBALLOON_RB_WAIT', actions: 'postUnballoonRequest' },
                   { target: 'S_UNBALLOON_REPLY_WAIT', actions: 'postUnballoonRequest' },
                 ],
@@ -492,6 +538,11 @@ export const hvBalloonDeviceMachine = setup({
                   { guard: 'ourRangeGone', target: '#S_IDLE', actions: 'incrementTransId' },
                   { guard: 'packetTooShort', actions: ['warnTooShort', done] },
                   { guard: 'hotAddResponseShortfall', target: '#S_IDLE', actions: 'recordHotAddResponse' },
+                  {
+                    guard: and(['twoStepsInOne', 'hotAddResponseContinues', { type: 'ringHasRoom', params: { bytes: HOT_ADD_REQUEST_BYTES } }]),
+                    target: 'S_HOT_ADD_POSTING',
+                    actions: ['recordHotAddResponse', ...throughRingWait('S_HOT_ADD_RB_WAIT', HOT_ADD_REQUEST_BYTES)],
+                  },
                   { guard: 'hotAddResponseContinues', target: 'S_HOT_ADD_RB_WAIT', actions: 'recordHotAddResponse' },
                   { target: '#S_IDLE', actions: 'recordHotAddResponse' },
                 ],

@@ -29,8 +29,11 @@ export interface VmbusChannelContext {
   offerDelayMs: number;
   /** Opens completed, for queries. */
   opens: number;
-  /** Signals relayed per direction. */
-  signals: { toHost: number; toGuest: number };
+  /**
+   * Signals relayed per direction: a tally for queries and the inspector, counted in place (no
+   * transition reads it, and an `assign` per interrupt would make a new snapshot per interrupt).
+   */
+  readonly signals: { toHost: number; toGuest: number };
 }
 
 export const vmbusChannelMachine = setup({
@@ -57,15 +60,14 @@ export const vmbusChannelMachine = setup({
     relaySignal: ({ context, event }) => {
       if (event.type !== 'channel.signal') return;
       const to: ChannelSide = event.from === 'host' ? 'guest' : 'host';
-      if (to === 'guest') context.outbox.post('guest', { type: 'guest.interrupt' }, context.signalLatencyMs);
-      else context.outbox.post('device', { type: 'device.notify' }, context.signalLatencyMs);
+      if (to === 'guest') {
+        context.signals.toGuest++;
+        context.outbox.post('guest', { type: 'guest.interrupt' }, context.signalLatencyMs);
+      } else {
+        context.signals.toHost++;
+        context.outbox.post('device', { type: 'device.notify' }, context.signalLatencyMs);
+      }
     },
-    countSignal: assign({
-      signals: ({ context, event }) =>
-        event.type === 'channel.signal' && event.from === 'host'
-          ? { ...context.signals, toGuest: context.signals.toGuest + 1 }
-          : { ...context.signals, toHost: context.signals.toHost + 1 },
-    }),
     shutRings: ({ context }) => context.link.setOpen(false),
     // QEMU vmbus.c: closing the device's only channel runs close_channel, then resets the device.
     closeOnDevice: ({ context }) => {
@@ -105,7 +107,7 @@ export const vmbusChannelMachine = setup({
     },
     open: {
       on: {
-        'channel.signal': { actions: ['relaySignal', 'countSignal'] },
+        'channel.signal': { actions: 'relaySignal' },
         'channel.close': 'closing',
         'system.reset': { target: 'offered', actions: ['shutRings', 'closeOnDevice'] },
       },

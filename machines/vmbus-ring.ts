@@ -139,6 +139,23 @@ export class VmbusRing {
     return { freed, wakeWriter };
   }
 
+  /**
+   * Whether writing a packet of `payloadBytes` now would succeed and leave room for a further
+   * packet of `nextPayloadBytes` (what `write` then `fits(reserved + ringSpaceFor(next))` would say),
+   * without changing the ring.
+   */
+  roomAfterWrite(payloadBytes: number, nextPayloadBytes: number): boolean {
+    const space = ringSpaceFor(payloadBytes);
+    const fromReservation = Math.min(space, this.reservedBytes);
+    if (fromReservation < space && !this.fits(space - fromReservation + this.reservedBytes)) return false;
+    return this.reservedBytes - fromReservation + ringSpaceFor(nextPayloadBytes) < this.dataBytes - this.used - space;
+  }
+
+  /** `releaseConsumed` now would free nothing and wake no writer. */
+  releaseIsNoop(): boolean {
+    return this.consumed === 0 && !(this.pendingSendBytes > 0 && this.fits(this.pendingSendBytes));
+  }
+
   /** Drop everything (channel close or reset). */
   clear(): void {
     this.packets.length = 0;
@@ -256,6 +273,20 @@ export class ChannelEndpoint {
     if (!this.link.open) return undefined;
     this.link.drained(this.side);
     return this.in.pop();
+  }
+
+  /** The channel is open and a send of `payloadBytes` now would go out and leave room to reserve `nextPayloadBytes`. */
+  hasRoomAfterSend(payloadBytes: number, nextPayloadBytes: number): boolean {
+    return this.link.open && this.out.roomAfterWrite(payloadBytes, nextPayloadBytes);
+  }
+
+  /**
+   * A receive now would take no packet, and the recv_done after it would free nothing and wake no
+   * writer: reading the channel now changes nothing the peer can see (the device's loop runs two
+   * handlers in one step on this; hv-balloon-device/event-loop.ts).
+   */
+  nothingToReceive(): boolean {
+    return this.in.length === 0 && this.in.releaseIsNoop();
   }
 
   /** QEMU recv_done: publish the read index; signal the writer if it waits for room. Returns bytes freed. */

@@ -110,6 +110,8 @@ export interface DevicePartsConfig<M extends HostMemoryView = HostMemoryView> {
   offerDelayMs?: number;
   /** Reset the device at once, as a machine does when it starts (default true); false: call powerOn(). */
   powerOn?: boolean;
+  /** The device takes each of QEMU's loop steps as an XState step of its own (HvBalloonDeviceInput.stepByStep). */
+  stepByStep?: boolean;
 }
 
 /** A device testbed from its parts (createDeviceTestbedFromParts); createDeviceTestbed's adds the VM config. */
@@ -198,7 +200,13 @@ export function createDeviceTestbedFromParts<M extends HostMemoryView>(parts: De
     clock,
   });
   const device = createActor(hvBalloonDeviceMachine, {
-    input: { endpoint: link.endpoint('host', bus.outboxFor('device')), memory, outbox: bus.outboxFor('device'), config: deviceConfig },
+    input: {
+      endpoint: link.endpoint('host', bus.outboxFor('device')),
+      memory,
+      outbox: bus.outboxFor('device'),
+      config: deviceConfig,
+      ...(parts.stepByStep ? { stepByStep: true } : {}),
+    },
     clock,
   });
   const emitted: HvBalloonEmitted[] = [];

@@ -1,12 +1,15 @@
 /**
  * The view of a host, for `view host.json` (live), `run host.json --view` and `view run.json` of a
  * recorded host run: the host overview page on 127.0.0.1, each VM's detail under vm/<name>/.
- * `--vm <name>` names a VM whose detail to open (live: recorded from the start).
+ * `--vm <name>` names a VM whose detail to open (live: recorded from the start); with `--inspect`,
+ * that VM is also shown in the Stately inspector (one VM: every VM of a host has the same parts,
+ * so one inspector of them all would mix, say, a hundred `device` actors).
  */
 import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';
+import { startInspectorForCli, waitForInspector, type CliInspector } from './inspect-option';
 import { loadHostScenarioForCli } from './scenario-file';
-import { untilSignal } from './view-option';
+import { parsePort, untilSignal } from './view-option';
 import { formatDuration } from '../units';
 import type { HostRecording } from '../view/host-recording';
 import type { ViewServer } from '../view/view-server';
@@ -17,43 +20,60 @@ export interface HostViewFlags {
   speed: number;
   paused?: boolean;
   inspect?: boolean;
+  inspectPort?: string | undefined;
+  inspectWait?: string | undefined;
   vm?: string | undefined;
 }
 
 /** Runs the host scenario in `file` live in the view until Ctrl-C; it pauses at the scenario's end. */
 export async function viewHostLive(file: string, flags: HostViewFlags, io: CliIo, options: { printSteps?: boolean } = {}): Promise<void> {
-  if (flags.inspect) throw new CliError('--inspect: not available for host scenarios (one inspector per VM is not supported yet); the host view shows every VM');
   const scenario = loadHostScenarioForCli(file);
   const names = scenario.vms.map((v) => v.name);
   if (flags.vm !== undefined && !names.includes(flags.vm)) throw new CliError(`--vm ${JSON.stringify(flags.vm)}: no VM of that name in ${file} (VMs: ${listNames(names)})`);
+  // The inspector shows one VM: the one --vm names (or the host's only one).
+  const inspected = flags.inspect ? (flags.vm ?? (names.length === 1 ? names[0] : undefined)) : undefined;
+  if (flags.inspect && inspected === undefined) {
+    throw new CliError(`--inspect: the Stately inspector shows one VM of a host; name it with --vm <name> (VMs: ${listNames(names)})`);
+  }
+  const inspectPort = flags.inspectPort === undefined ? undefined : parsePort(flags.inspectPort, '--inspect-port');
   // Loaded when the command runs, not when the CLI starts (the cli-startup benchmark).
   const { createHost, HostError } = require('../host/create-host') as typeof import('../host/create-host');
   const { LiveHostViewSource } = require('../view/host/host-view-source') as typeof import('../view/host/host-view-source');
   const { hostViewInfo } = require('../view/host/host-view-recorder') as typeof import('../view/host/host-view-recorder');
+  const inspector: CliInspector | undefined = inspected !== undefined ? await startInspectorForCli(io, inspectPort) : undefined;
   let host;
   try {
-    host = createHost(scenario, { epochMs: Date.now() });
+    host = createHost(scenario, {
+      epochMs: Date.now(),
+      ...(inspector ? { vmOptions: (name: string) => (name === inspected ? inspector.vmOptions : {}) } : {}),
+    });
   } catch (err) {
+    await inspector?.stop();
     if (err instanceof HostError) throw new CliError(err.message);
     throw err;
   }
-  const source = new LiveHostViewSource(host, hostViewInfo(scenario, host, file), {
-    speed: flags.speed,
-    paused: flags.paused === true,
-    steps: scenario.steps,
-    ...(flags.vm !== undefined ? { watch: [flags.vm] } : {}),
-    ...(options.printSteps
-      ? { onStep: (s) => io.stdout(`${formatDuration(s.at).padStart(10)} ${s.vm}: ${typeof s.command === 'string' ? s.command : JSON.stringify(s.command)} -> ${typeof s.reply === 'string' ? s.reply.trimEnd() || 'ok' : JSON.stringify(s.reply)}\n`) }
-      : {}),
-  });
-  io.stderr(`host ${scenario.name}: ${names.length} VMs, policy ${host.policyKind}; virtual time x${flags.speed}${flags.paused ? ' (paused: press run or step)' : ''}\n`);
+  if (inspected !== undefined) io.stderr(`inspector: VM ${inspected} of host ${scenario.name} (its parts: vm, device, channel, guest, memctl, vcpu)\n`);
+  let source: InstanceType<typeof LiveHostViewSource> | undefined;
   try {
+    // Virtual time starts with the view's source: after the inspector page had its chance to connect.
+    if (inspector) await waitForInspector(inspector, flags.inspectWait, io);
+    source = new LiveHostViewSource(host, hostViewInfo(scenario, host, file), {
+      speed: flags.speed,
+      paused: flags.paused === true,
+      steps: scenario.steps,
+      ...(flags.vm !== undefined ? { watch: [flags.vm] } : {}),
+      ...(options.printSteps
+        ? { onStep: (s) => io.stdout(`${formatDuration(s.at).padStart(10)} ${s.vm}: ${typeof s.command === 'string' ? s.command : JSON.stringify(s.command)} -> ${typeof s.reply === 'string' ? s.reply.trimEnd() || 'ok' : JSON.stringify(s.reply)}\n`) }
+        : {}),
+    });
+    io.stderr(`host ${scenario.name}: ${names.length} VMs, policy ${host.policyKind}; virtual time x${flags.speed}${flags.paused ? ' (paused: press run or step)' : ''}\n`);
     const server = await serveHostView(source, flags, io);
     await untilSignal(io);
     await server.close();
   } finally {
-    source.close();
+    source?.close();
     host.dispose();
+    await inspector?.stop();
   }
 }
 

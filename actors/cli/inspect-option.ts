@@ -11,7 +11,7 @@ import { SenderNotes } from '../inspector/sender-notes';
 
 /** A started inspector and the VM options that connect a VM to it. */
 export interface CliInspector {
-  vmOptions: Pick<CreateVmOptions, 'inspect' | 'onDelivery'>;
+  vmOptions: Pick<CreateVmOptions, 'inspect' | 'onDelivery' | 'stepByStep'>;
   /** Resolves true once a browser has the page open, false after `ms`. */
   waitForViewer(ms: number): Promise<boolean>;
   stop(): Promise<void>;
@@ -24,7 +24,8 @@ export async function startInspectorForCli(io: CliIo, port?: number): Promise<Cl
     const inspector: LiveInspector = await startInspector({ senders, ...(port === undefined ? {} : { port }) });
     io.stderr(`Stately inspector: open ${inspector.url} in a browser\n${INSPECTOR_NOTE}\n`);
     return {
-      vmOptions: { inspect: inspector.inspect, onDelivery: (d) => senders.note(d.from, d.to, d.type) },
+      // stepByStep: the inspector shows every state QEMU's loop passes through, each its own snapshot.
+      vmOptions: { inspect: inspector.inspect, onDelivery: (d) => senders.note(d.from, d.to, d.type), stepByStep: true },
       waitForViewer: (ms) => inspector.waitForViewer(ms),
       stop: () => inspector.stop(),
     };

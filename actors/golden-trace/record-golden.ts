@@ -8,11 +8,15 @@ import type { GoldenRun } from './golden-runs';
 
 export const GOLDEN_HEADER = '# golden trace: the contract for optimisation (docs/benchmarks.md). Re-record only for a deliberate behaviour change, named in the commit.';
 
-/** The golden trace of one run, as the text its fixture holds. */
-export function recordGoldenTrace(run: GoldenRun): string {
+/**
+ * The golden trace of one run, as the text its fixture holds. `stepByStep`: the device takes every
+ * loop step on its own (as under --inspect), which must give the same text.
+ */
+export function recordGoldenTrace(run: GoldenRun, options: { stepByStep?: boolean } = {}): string {
   const scenario = run.load();
   const lines: string[] = [GOLDEN_HEADER, `# ${run.name} (${run.source})`];
   const result = runScenario(scenario, {
+    ...(options.stepByStep ? { stepByStep: true } : {}),
     onTrace: (record) => {
       const line = goldenLine(record);
       if (line !== undefined) lines.push(line);

@@ -58,6 +58,12 @@ export interface CreateVmOptions {
   onDelivery?: (delivery: BusDelivery) => void;
   /** The clock to run on (default: a new one). VMs of one host share the host's clock (actors/host/). */
   clock?: VirtualClock;
+  /**
+   * The device takes each of QEMU's event-loop steps as an XState step of its own, so an inspector
+   * sees every state it passes through (the CLI's --inspect turns this on). Same trace and wire;
+   * a little slower. Default false: a ring-wait handler runs in the step before it when it can.
+   */
+  stepByStep?: boolean;
 }
 
 /** What `counters()` (and QMP x-sim-counters) reports. */
@@ -174,7 +180,13 @@ class VmImpl extends VmRuntime implements Vm {
         costModel: config.costModel,
       },
       device: hasDevice
-        ? { endpoint: link.endpoint('host', this.bus.outboxFor('device')), memory: this.memory, outbox: this.bus.outboxFor('device'), config: config.device! }
+        ? {
+            endpoint: link.endpoint('host', this.bus.outboxFor('device')),
+            memory: this.memory,
+            outbox: this.bus.outboxFor('device'),
+            config: config.device!,
+            ...(options.stepByStep ? { stepByStep: true } : {}),
+          }
         : null,
       channel: hasDevice
         ? { link, outbox: this.bus.outboxFor('channel'), signalLatencyMs: config.signalLatencyMs, offerDelayMs: config.offerDelayMs }

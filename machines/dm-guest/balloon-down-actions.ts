@@ -16,6 +16,7 @@ import type { DmUnballoonRequest, PageRange } from '../../protocol/messages';
 import { nextTransId, sumPages, transmit, work } from './driver-context';
 import { driverSetup } from './driver-setup';
 import { peekMessageOfType, takePeekedMessage } from './receive-actions';
+import { planStatusPost, restartStatusWait } from './status-actions';
 import type { DmGuestDriverContext, DriverStats, PacketRead, ReceiveState, StatusState } from './driver-types';
 
 /** What taking an unballoon request changes: the request, its job's tag, the counters. */
@@ -119,19 +120,25 @@ export const balloonDownActions = {
 
   /**
    * The job is done and the next packet is another unballoon request: what finishBalloonDown,
-   * draining's readPacket and beginBalloonDown do one after the other, in that order, in one step.
+   * draining's readPacket and beginBalloonDown do one after the other, in that order, in one step,
+   * and what the status thread does when the freed ranges wake it (post_status, a fresh 1 s wait).
    */
   continueBalloonDown: driverSetup.enqueueActions(({ context, enqueue, self }) => {
     const next = peekMessageOfType(context.parts.endpoint, 'DM_UNBALLOON_REQUEST');
     if (context.receive.unballoon === null || next === null) return;
-    // The effects run here, in the order finishBalloonDown and readPacket run them, not as
-    // enqueued actions of their own: this step runs once per request of a stream, and XState
-    // pays for every action it resolves.
+    // The effects run here, in the order finishBalloonDown, readPacket and the woken status
+    // thread run them, not as enqueued actions of their own: this step runs once per request of a
+    // stream, and XState pays for every action it resolves.
     releaseRanges({ context, self });
     const { receive, status, stats, answer } = finish(context);
     if (answer !== null) transmit(context, answer.bytes); // Linux ignores send errors here
     const read: PacketRead = takePeekedMessage(context.parts.endpoint, next);
     const transId = answer?.transId ?? context.transId;
-    enqueue.assign({ ...begin(context, next, { ...receive, read }, stats), status, transId });
+    // Linux: each freed range completes config_event; the thread wakes once for them all.
+    const woken = { ...status, wakeups: 0 };
+    const post = planStatusPost(context, woken, transId);
+    if (post?.bytes) transmit(context, post.bytes); // Linux: send errors are ignored, no retry
+    enqueue.assign({ ...begin(context, next, { ...receive, read }, stats), status: post?.status ?? woken, transId: post?.transId ?? transId });
+    restartStatusWait(enqueue);
   }),
 };

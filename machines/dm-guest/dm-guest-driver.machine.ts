@@ -156,14 +156,15 @@ export const dmGuestDriverMachine = driverSetup
                   initial: 'sleeping',
                   states: {
                     // The hv_balloon thread: sleep up to 1 s (an unballoon wakes it early), then post_status
-                    // and sleep again, in one step (the timer's re-entry; there is no state to wait in between).
-                    // Woken by an unballoon's completions: post_status and sleep again, in the step that
-                    // completed them (entering `sleeping` with wake-ups pending posts).
+                    // and sleep again, in one step. The 1 s wait is a delayed event with an id
+                    // (status-actions.ts): a give-back stream's step (continueBalloonDown) wakes the
+                    // thread and restarts the wait itself; completions left by another step wake it
+                    // here (statusWakeups), in the step that left them.
                     sleeping: {
-                      entry: 'wakeStatusThread',
-                      on: { 'job.done': { guard: 'balloonDownContinues', target: 'sleeping', reenter: true } },
-                      always: { guard: 'statusWakeups', target: 'sleeping', reenter: true },
-                      after: { statusPeriod: { target: 'sleeping', reenter: true, actions: 'postStatus' } },
+                      entry: 'startStatusThread',
+                      exit: 'stopStatusWait',
+                      on: { 'guest.status-period': { actions: 'postStatusAndWait' } },
+                      always: { guard: 'statusWakeups', actions: 'wakeStatusThread' },
                     },
                   },
                 },

@@ -231,6 +231,8 @@ export type DmGuestDriverInternalEvent =
   | { type: 'guest.version-response'; accepted: boolean }
   | { type: 'guest.caps-response'; accepted: boolean; hotRemove: boolean; suppressPressureReports: boolean }
   | { type: 'guest.balloon-request'; numPages: number }
-  | { type: 'guest.hot-add-request'; request: HotAddRequestRanges };
+  | { type: 'guest.hot-add-request'; request: HotAddRequestRanges }
+  // The status thread's 1 s wait ran out (status-actions.ts STATUS_TIMER).
+  | { type: 'guest.status-period' };
 
 export type DmGuestDriverEvent = DmGuestDriverBusEvent | DmGuestDriverInternalEvent;

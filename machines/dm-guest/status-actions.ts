@@ -1,9 +1,19 @@
-/** The status thread's actions (Linux dm_thread_func, post_status). */
+/**
+ * The status thread's actions (Linux dm_thread_func, post_status).
+ *
+ * The thread waits up to 1 s for config_event, then runs post_status and waits again, a fresh 1 s.
+ * Its wait is a delayed event the driver raises itself (`guest.status-period`, id STATUS_TIMER),
+ * not an `after` of the `sleeping` state: a completion that wakes it early restarts the wait in
+ * the step that completed it (cancel, raise again), from whichever region that step is in,
+ * without a transition of the `status` region (a second transition in one microstep is XState's
+ * dearest; docs/architecture.md, "Performance design: the give-back").
+ */
+import { cancel } from 'xstate';
 import { encode } from '../../protocol/codec';
 import { balloonFloorPages } from './balloon-floor';
 import { nextTransId, transmit } from './driver-context';
 import { driverSetup } from './driver-setup';
-import type { DmGuestDriverContext, StatusState } from './driver-types';
+import type { DmGuestDriverContext, DmGuestDriverEvent, StatusState } from './driver-types';
 import { decidePostStatus, linuxStatusReport, windowsStatusReport } from './status-report';
 
 type PostStatusArgs = Parameters<Parameters<typeof driverSetup.enqueueActions>[0]>[0];
@@ -72,14 +82,40 @@ function postStatusFrom({ context, enqueue }: Pick<PostStatusArgs, 'context' | '
   });
 }
 
+/** The id of the status thread's pending wake-up (its 1 s wait). */
+export const STATUS_TIMER = 'statusThreadWait';
+
+/** Start the thread's 1 s wait (again): the pending one, if any, is called off first. */
+export function restartStatusWait(enqueue: PostStatusArgs['enqueue']): void {
+  enqueue.cancel(STATUS_TIMER);
+  enqueue.raise({ type: 'guest.status-period' }, { id: STATUS_TIMER, delay: 'statusPeriod' });
+}
+
+/** The thread woken by completions: it consumes them, runs post_status and waits a fresh 1 s. */
+function wakeStatusThreadFrom(args: Pick<PostStatusArgs, 'context' | 'enqueue'>, status: StatusState): void {
+  postStatusFrom(args, { ...status, wakeups: 0 });
+  restartStatusWait(args.enqueue);
+}
+
 export const statusActions = {
-  // Linux dm_thread_func: reinit_completion(&config_event) after the wait, so completions that
-  // piled up while the thread slept wake it once, not once each.
-  consumeStatusWakeups: driverSetup.assign(({ context }) => ({ status: { ...context.status, wakeups: 0 } })),
+  /** post_status called by the driver's work (balloon up, hot-add), not the thread: no wait restarts. */
   postStatus: driverSetup.enqueueActions((args) => postStatusFrom(args, args.context.status)),
-  /** The thread woken by completions (an unballoon's ranges): consume them and post_status, in one assign. */
-  wakeStatusThread: driverSetup.enqueueActions((args) => {
-    if (args.context.status.wakeups === 0) return;
-    postStatusFrom(args, { ...args.context.status, wakeups: 0 });
+  /** The 1 s wait ran out: post_status, wait again. */
+  postStatusAndWait: driverSetup.enqueueActions((args) => {
+    postStatusFrom(args, args.context.status);
+    restartStatusWait(args.enqueue);
   }),
+  /** `sleeping`'s entry: consume completions that piled up (post_status if any), start the 1 s wait. */
+  startStatusThread: driverSetup.enqueueActions((args) => {
+    if (args.context.status.wakeups > 0) postStatusFrom(args, { ...args.context.status, wakeups: 0 });
+    restartStatusWait(args.enqueue);
+  }),
+  /**
+   * The thread was woken by completions from a step that did not consume them (statusWakeups).
+   * Linux dm_thread_func: reinit_completion(&config_event) after the wait, so completions that
+   * piled up while the thread slept wake it once, not once each.
+   */
+  wakeStatusThread: driverSetup.enqueueActions((args) => wakeStatusThreadFrom(args, args.context.status)),
+  /** Leaving `sleeping` (the driver is torn down): no wake-up is left pending. */
+  stopStatusWait: cancel<DmGuestDriverContext, DmGuestDriverEvent, undefined, DmGuestDriverEvent>(STATUS_TIMER),
 };

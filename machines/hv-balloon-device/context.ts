@@ -25,6 +25,13 @@ export interface DeviceEndpoint {
   send(payload: Uint8Array, transactionId: bigint): number;
   receive(): RingPacket | undefined;
   receiveDone(): number;
+  /**
+   * Optional (ChannelEndpoint has both): reading the channel now would take and free nothing; a send
+   * of `payloadBytes` now would go out and leave room to reserve `nextPayloadBytes`. An endpoint
+   * without them makes the device take every loop step on its own (hv-balloon-device/event-loop.ts).
+   */
+  nothingToReceive?(): boolean;
+  hasRoomAfterSend?(payloadBytes: number, nextPayloadBytes: number): boolean;
 }
 
 export interface HvBalloonDeviceInput {
@@ -33,6 +40,12 @@ export interface HvBalloonDeviceInput {
   outbox: Outbox;
   /** Validate it first with validateDeviceConfig (QEMU refuses to realize a bad configuration). */
   config: HvBalloonDeviceConfig;
+  /**
+   * Take each of QEMU's loop steps as an XState step of its own, never two in one
+   * (hv-balloon-device/event-loop.ts): the same trace and wire, with a snapshot published between
+   * every two steps (e.g. to watch S_BALLOON_RB_WAIT in an inspector). Default false.
+   */
+  stepByStep?: boolean;
 }
 
 /** The mutable part of the device, referenced from context and never copied. */
@@ -46,6 +59,8 @@ export interface HvBalloonModel {
   /** Memslot layout of the window (QEMU hv_balloon_decide_memslots), if the device has a memdev. */
   readonly memslotPlan: MemslotPlan | undefined;
   readonly loop: LoopBookkeeping;
+  /** HvBalloonDeviceInput.stepByStep. */
+  readonly stepByStep: boolean;
 }
 
 /**

@@ -24,6 +24,17 @@
  * QEMU's order; nothing else can reach the device in between (the bus delivers one event at a time
  * and the device drains its own mailbox first).
  *
+ * Two steps in one. When a step moves the state into a ring-wait state (S_*_RB_WAIT), the loop's
+ * next step is that state's handler: always after a packet step (QEMU stops receiving once a packet
+ * changed the state), and after a handler step when there is nothing to receive in between. The
+ * chart then runs the ring-wait handler in the same XState step (its branches that use
+ * `passThroughState`): the ring-wait state's entry (its trace and this bookkeeping, which captures
+ * the handler step instead of sending it) and the handler's actions, then the entry of the state
+ * the handler moves to. The trace, the wire and the loop's counters are those of the two steps, in
+ * the same order: a ring-wait handler only reserves ring space, so nothing it does is published
+ * before the first step's trace (XState publishes a step's emitted events when the step ends; a
+ * packet is recorded when it is written). Only the snapshot in between is not published.
+ *
  * The bookkeeping is mutable runtime state (not part of the protocol state), so it lives in the
  * model object, not in the snapshot's context.
  */
@@ -46,6 +57,8 @@ export interface LoopBookkeeping {
   startOnEntry: boolean;
   /** The step in flight. */
   phase: LoopPhase;
+  /** The handler step in flight runs in the XState step under way, whatever its event (passThroughState). */
+  handlerInStep: boolean;
   iterationStart: HvBalloonStateName;
   handlerChanged: boolean;
   receiveStart: HvBalloonStateName;
@@ -60,6 +73,7 @@ export function newLoopBookkeeping(): LoopBookkeeping {
     rerun: false,
     startOnEntry: false,
     phase: 'none',
+    handlerInStep: false,
     iterationStart: 'S_WAIT_RESET',
     handlerChanged: false,
     receiveStart: 'S_WAIT_RESET',
@@ -105,6 +119,7 @@ export function stepDone(loop: LoopBookkeeping, state: HvBalloonStateName, stepE
   if (!isStepEvent(loop, stepEvent)) return;
   if (loop.phase === 'handler') {
     loop.phase = 'none';
+    loop.handlerInStep = false;
     afterHandler(loop, state, channel, send);
   } else {
     loop.phase = 'none';
@@ -112,8 +127,25 @@ export function stepDone(loop: LoopBookkeeping, state: HvBalloonStateName, stepE
   }
 }
 
+/**
+ * The step in flight moved the state to `ringWait`, which was entered, and the chart runs that
+ * state's handler in the same XState step (see "Two steps in one" above): the loop's bookkeeping of
+ * the entry, except that the handler step it takes next is not sent. Throws if the loop would have
+ * taken anything else next (the guard that chose the branch was wrong).
+ */
+export function passThroughState(loop: LoopBookkeeping, ringWait: HvBalloonStateName, stepEvent: { type: string }, channel: LoopChannel): void {
+  let next: LoopEvent | DmPacketEvent | undefined;
+  stateEntered(loop, ringWait, stepEvent, channel, (event) => {
+    next = event;
+  });
+  if (next?.type !== 'loop.run-handler') {
+    throw new Error(`hv-balloon loop: ${ringWait}'s handler was to run in this step, but the loop took ${next?.type ?? 'no step'} next`);
+  }
+  loop.handlerInStep = true;
+}
+
 function isStepEvent(loop: LoopBookkeeping, event: { type: string }): boolean {
-  if (loop.phase === 'handler') return event.type === 'loop.run-handler';
+  if (loop.phase === 'handler') return event.type === 'loop.run-handler' || loop.handlerInStep;
   return loop.phase === 'packet' && event.type.startsWith('DM_');
 }
 

@@ -16,6 +16,11 @@ describe('golden traces of the examples', () => {
     expectGoldenTrace(run);
   });
 
+  // What --inspect runs (every loop step of the device its own XState step) is the same run.
+  it.each(runs.map((r) => [r.name, r] as const))('%s replays its golden trace exactly with the device step by step', (_name, run) => {
+    expectGoldenTrace(run, { stepByStep: true });
+  });
+
   it('covers every example VM scenario and the QEMU 10 rig replays, and every fixture belongs to a run', () => {
     const names = goldenRuns().map((r) => r.name);
     for (const expected of ['reboot', 'shrink-and-grow', 'hot-add-past-boot', 'windows-guest', 'compare-200g', 'qemu-10-rig-A-shrink', 'qemu-10-rig-C-shrink-grow-reboot']) {

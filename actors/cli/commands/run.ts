@@ -34,6 +34,7 @@ interface RunFlags {
   view?: boolean;
   viewPort?: string;
   speed?: string;
+  vm?: string;
 }
 
 export function registerRunCommand(program: Command, io: CliIo): void {
@@ -51,10 +52,17 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--view', 'run the scenario live in the view (as the view command does) instead of at full speed')
     .option('--view-port <port>', 'with --view: port on 127.0.0.1 (default 0: a free one)')
     .option('--speed <factor>', 'with --view: virtual ms per wall ms', '1')
+    .option('--vm <name>', 'with --view, of a host scenario: a VM whose detail to open (with --inspect, the VM the inspector shows)')
     .action(async (file: string, flags: RunFlags) => {
       if (flags.view) {
         if (flags.json || flags.report !== undefined || flags.record !== undefined) throw new CliError('--view runs the scenario live in the browser; --json, --report and --record go with a run at full speed');
-        await viewScenarioLive(file, { port: parsePort(flags.viewPort, '--view-port'), speed: parseSpeed(flags.speed ?? '1'), inspect: flags.inspect === true, inspectPort: flags.inspectPort, inspectWait: flags.inspectWait }, io, (step) => io.stdout(`${stepLine(step)}\n`));
+        if (flags.vm !== undefined && !readHostScenarioJson(file)) throw new CliError(`--vm: goes with a host scenario; ${file} is not one`);
+        await viewScenarioLive(
+          file,
+          { port: parsePort(flags.viewPort, '--view-port'), speed: parseSpeed(flags.speed ?? '1'), inspect: flags.inspect === true, inspectPort: flags.inspectPort, inspectWait: flags.inspectWait, vm: flags.vm },
+          io,
+          (step) => io.stdout(`${stepLine(step)}\n`),
+        );
         return;
       }
       await runCommand(file, flags, io);
@@ -63,8 +71,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
 
 export async function runCommand(file: string, flags: RunFlags, io: CliIo): Promise<ScenarioResult | HostRunOutput> {
   // A host scenario ("host" + "vms": actors/host/) has its own runner and output.
+  if (flags.vm !== undefined) throw new CliError('--vm: goes with --view of a host scenario (run <host.json> --view --vm <name>)');
   if (readHostScenarioJson(file)) {
-    if (flags.inspect) throw new CliError('--inspect: not available for host scenarios (one inspector per VM is not supported yet)');
+    // A host runs here at full speed, in one go; the inspector needs the live run.
+    if (flags.inspect) throw new CliError('--inspect: a host is shown in the inspector when it runs live: run <host.json> --view --vm <name> --inspect (or view <host.json> --vm <name> --inspect)');
     // (The run command sends --view to viewScenarioLive, which shows a host live; this runs at full speed.)
     if (flags.view) throw new CliError('--view runs the host live in the browser (the run command does it); runCommand runs at full speed');
     if (flags.report !== undefined) checkOutputPath(flags.report, '--report', 'report.html');

@@ -34,7 +34,7 @@ export function registerViewCommand(program: Command, io: CliIo): void {
     .option('--port <port>', 'port on 127.0.0.1 (default 0: a free one)')
     .option('--speed <factor>', 'virtual ms per wall ms (the page can change it)', '1')
     .option('--paused', 'start with virtual time stopped (press run or step in the page)')
-    .option('--vm <name>', 'of a host scenario or a recorded host run: a VM whose detail to open (live: recorded from the start)');
+    .option('--vm <name>', 'of a host scenario or a recorded host run: a VM whose detail to open (live: recorded from the start; with --inspect, the VM the inspector shows)');
   addVmOptions(command)
     .addHelpText('after', '\nExamples:\n  hv-balloon-sim view examples/shrink-and-grow.json\n  hv-balloon-sim run examples/reboot.json --record run.json && hv-balloon-sim view run.json\n  hv-balloon-sim view examples/host-vdi-login-storm.json --speed 100\n  hv-balloon-sim run examples/host-overcommit-weight.json --record host-run.json && hv-balloon-sim view host-run.json --vm db\n  hv-balloon-sim view --memory 4G --maxmem 44G --memdev 8G --status-report')
     .action(async (file: string | undefined, flags: ViewFlags, cmd: Command) => {
@@ -91,7 +91,7 @@ export interface LiveViewFlags {
   inspect?: boolean;
   inspectPort?: string | undefined;
   inspectWait?: string | undefined;
-  /** Of a host scenario: a VM whose detail to open. */
+  /** Of a host scenario: a VM whose detail to open (and, with inspect, the VM the inspector shows). */
   vm?: string | undefined;
 }
 
@@ -100,7 +100,12 @@ export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: C
   if (readHostScenarioJson(file)) {
     // A host: the host view, every VM a click away (../host-view.ts).
     const { viewHostLive } = require('../host-view') as typeof import('../host-view');
-    await viewHostLive(file, { port: flags.port, speed: flags.speed, paused: flags.paused === true, inspect: flags.inspect === true, vm: flags.vm }, io, { printSteps: onStep !== undefined });
+    await viewHostLive(
+      file,
+      { port: flags.port, speed: flags.speed, paused: flags.paused === true, inspect: flags.inspect === true, inspectPort: flags.inspectPort, inspectWait: flags.inspectWait, vm: flags.vm },
+      io,
+      { printSteps: onStep !== undefined },
+    );
     return;
   }
   const { scheduleScenarioSteps } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');

@@ -40,7 +40,7 @@ describe('run host.json --record', () => {
     expect(() => pickHostVmRecording(json, record, 'db')).toThrow(new RecordingError(`--vm "db": no VM of that name in ${record} (VMs: web, idle)`));
   });
 
-  it('view: --vm that the recording or the host scenario lacks, a bad host file, or --vm without a host, exits 2 naming why', async () => {
+  it('view and run: --vm that the recording or the host scenario lacks, a bad host file, --vm without a host, or --inspect without one VM named, exits 2 naming why', async () => {
     const cli = async (...argv: string[]) => {
       let stderr = '';
       const code = await runCli(argv, { stdout: () => undefined, stderr: (t) => void (stderr += t) });
@@ -58,9 +58,25 @@ describe('run host.json --record', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^hv-balloon-sim: .*vms\[0\]\.dynamicMemory\.minimum.*3G.*\n$/);
     expect(refused.stderr).not.toMatch(/\n\s+at /);
+    // The inspector shows one VM of a host: which one must be said.
     expect(await cli('view', file, '--inspect')).toEqual({
       code: 2,
-      stderr: 'hv-balloon-sim: --inspect: not available for host scenarios (one inspector per VM is not supported yet); the host view shows every VM\n',
+      stderr: 'hv-balloon-sim: --inspect: the Stately inspector shows one VM of a host; name it with --vm <name> (VMs: web, idle)\n',
+    });
+    expect(await cli('view', file, '--inspect', '--vm', 'db')).toEqual({ code: 2, stderr: `hv-balloon-sim: --vm "db": no VM of that name in ${file} (VMs: web, idle)\n` });
+    // run at full speed has no live run to show; run --view has.
+    expect(await cli('run', file, '--inspect')).toEqual({
+      code: 2,
+      stderr: 'hv-balloon-sim: --inspect: a host is shown in the inspector when it runs live: run <host.json> --view --vm <name> --inspect (or view <host.json> --vm <name> --inspect)\n',
+    });
+    expect(await cli('run', file, '--view', '--inspect')).toEqual({
+      code: 2,
+      stderr: 'hv-balloon-sim: --inspect: the Stately inspector shows one VM of a host; name it with --vm <name> (VMs: web, idle)\n',
+    });
+    expect(await cli('run', file, '--vm', 'web')).toEqual({ code: 2, stderr: 'hv-balloon-sim: --vm: goes with --view of a host scenario (run <host.json> --view --vm <name>)\n' });
+    expect(await cli('run', 'examples/reboot.json', '--view', '--vm', 'web')).toEqual({
+      code: 2,
+      stderr: 'hv-balloon-sim: --vm: goes with a host scenario; examples/reboot.json is not one\n',
     });
   });
 });

@@ -1,10 +1,12 @@
 /**
  * `run host.json --view` and `view host.json --vm <name>` from the shell, as a user runs them: the
  * host runs live in the view (its URL on stderr), the scenario's steps print as they run, `--vm`
- * prints that VM's detail URL and records it from the start, Ctrl-C stops cleanly.
+ * prints that VM's detail URL and records it from the start, Ctrl-C stops cleanly; with
+ * `--inspect`, the Stately inspector's relay is shown that one VM's actors.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { writeSmallHost } from './small-host';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'hv-balloon-sim.js');
@@ -63,6 +65,41 @@ describe('the host live from the command line', () => {
       expect(run.events[0]!.t).toBe(0);
       expect(run.events.some((e) => e.kind === 'message')).toBe(true);
     } finally {
+      expect(await stop(view.child)).toBe(0);
+    }
+  });
+
+  it('view host.json --vm idle --inspect shows the inspector that VM, and only it', async () => {
+    const view = await start(['view', file, '--vm', 'idle', '--inspect', '--inspect-port', '0', '--inspect-wait', '20', '--speed', '50'], /virtual time waits up to 20 s/);
+    const messages: { type: string; sessionId?: string; snapshot?: unknown; name?: string }[] = [];
+    let viewer: WebSocket | undefined;
+    try {
+      expect(view.err()).toContain('inspector: VM idle of host small host (its parts: vm, device, channel, guest, memctl, vcpu)');
+      const port = /Stately inspector: open http:\/\/localhost:(\d+)\//.exec(view.err())![1]!;
+      // A page of the relay, as the browser's would be: virtual time starts once it is connected.
+      viewer = new WebSocket(`ws://localhost:${port}`);
+      viewer.on('message', (data: WebSocket.RawData) => messages.push(JSON.parse(data.toString()) as (typeof messages)[number]));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no view URL after the inspector page connected: ${view.err()}`)), 30_000);
+        const poll = setInterval(() => {
+          if (/view: idle's detail:/.test(view.err()) && messages.some((m) => m.type === '@xstate.snapshot')) {
+            clearInterval(poll);
+            clearTimeout(timer);
+            resolve();
+          }
+        }, 50);
+      });
+      expect(view.err()).toContain('inspector page connected: virtual time starts');
+      const actors = messages.filter((m) => m.type === '@xstate.actor');
+      // One VM's six parts; the host's other VM (web) is not sent.
+      expect(actors.map((m) => m.name).sort()).toEqual(['channel', 'device', 'guest', 'memctl', 'vcpu', 'vm']);
+      const vcpu = actors.find((m) => m.name === 'vcpu')!.sessionId;
+      const vcpuSnapshots = messages.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === vcpu).map((m) => JSON.stringify(m.snapshot));
+      // idle runs no workload; web's vCPU would show its demand workload.
+      expect(vcpuSnapshots.length).toBeGreaterThan(0);
+      expect(vcpuSnapshots.join('\n')).not.toContain('demand');
+    } finally {
+      viewer?.close();
       expect(await stop(view.child)).toBe(0);
     }
   });

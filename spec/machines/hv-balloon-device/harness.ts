@@ -90,6 +90,8 @@ export interface HarnessOptions {
   memdev?: Partial<NonNullable<HvBalloonDeviceConfig['memdev']>> | false;
   ringBytes?: number;
   memory?: FakeHostMemoryOptions;
+  /** The device takes each loop step on its own (HvBalloonDeviceInput.stepByStep). */
+  stepByStep?: boolean;
 }
 
 export class DeviceHarness {
@@ -118,6 +120,7 @@ export class DeviceHarness {
       device: this.config,
       memory: new FakeHostMemory(options.memory),
       ...(options.ringBytes !== undefined ? { ringBytes: options.ringBytes } : {}),
+      ...(options.stepByStep ? { stepByStep: true } : {}),
       powerOn: false,
     });
     ({ clock: this.clock, bus: this.bus, link: this.link, memory: this.memory, device: this.device, emitted: this.emitted } = this.bed);
