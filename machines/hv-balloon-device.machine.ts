@@ -464,7 +464,10 @@ export const hvBalloonDeviceMachine = setup({
                   // QEMU stays here (until a reset): a partial request may already be out.
                   { guard: 'nothingBallooned', actions: ['reportNothingBallooned', done] },
                   // A stream of requests: with nothing to receive and room for the next, the next
-                  // S_UNBALLOON_RB_WAIT handler runs in this step.
+                  // S_UNBALLOON_RB_WAIT handler runs in this step, back to S_UNBALLOON_POSTING. The
+                  // state is not left and re-entered: its entry's trace and loop step are the last
+                  // actions, and context.state already says S_UNBALLOON_POSTING (the pass through
+                  // S_UNBALLOON_RB_WAIT is not recorded, as for every pass-through).
                   {
                     guard: and([
                       'twoStepsInOne',
@@ -472,9 +475,12 @@ export const hvBalloonDeviceMachine = setup({
                       'nothingToReceive',
                       { type: 'roomAfterSend', params: { bytes: UNBALLOON_REQUEST_BYTES, next: UNBALLOON_REQUEST_BYTES } },
                     ]),
-                    target: 'S_UNBALLOON_POSTING',
-                    reenter: true,
-                    actions: ['postUnballoonRequest', ...throughRingWait('S_UNBALLOON_RB_WAIT', UNBALLOON_REQUEST_BYTES)],
+                    actions: [
+                      'postUnballoonRequest',
+                      ...throughRingWait('S_UNBALLOON_RB_WAIT', UNBALLOON_REQUEST_BYTES),
+                      { type: 'traceStateChange', params: { name: 'S_UNBALLOON_POSTING' } },
+                      { type: 'loopStateEntered', params: { name: 'S_UNBALLOON_POSTING' } },
+                    ],
                   },
                   { guard: 'unballoonMoreAfterThis', target: 'S_UNBALLOON_RB_WAIT', actions: 'postUnballoonRequest' },
                   { target: 'S_UNBALLOON_REPLY_WAIT', actions: 'postUnballoonRequest' },
