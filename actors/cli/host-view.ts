@@ -14,19 +14,11 @@ import { formatDuration } from '../units';
 import type { HostRecording } from '../view/host-recording';
 import type { ViewServer } from '../view/view-server';
 import type { HostViewSource } from '../view/host/host-view-source';
+import type { LiveViewFlags } from './commands/view';
 
-export interface HostViewFlags {
-  port: number;
-  speed: number;
-  paused?: boolean;
-  inspect?: boolean;
-  inspectPort?: string | undefined;
-  inspectWait?: string | undefined;
-  vm?: string | undefined;
-}
 
 /** Runs the host scenario in `file` live in the view until Ctrl-C; it pauses at the scenario's end. */
-export async function viewHostLive(file: string, flags: HostViewFlags, io: CliIo, options: { printSteps?: boolean } = {}): Promise<void> {
+export async function viewHostLive(file: string, flags: LiveViewFlags, io: CliIo, options: { printSteps?: boolean } = {}): Promise<void> {
   const scenario = loadHostScenarioForCli(file);
   const names = scenario.vms.map((v) => v.name);
   if (flags.vm !== undefined && !names.includes(flags.vm)) throw new CliError(`--vm ${JSON.stringify(flags.vm)}: no VM of that name in ${file} (VMs: ${listNames(names)})`);

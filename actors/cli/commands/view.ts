@@ -100,12 +100,7 @@ export async function viewScenarioLive(file: string, flags: LiveViewFlags, io: C
   if (readHostScenarioJson(file)) {
     // A host: the host view, every VM a click away (../host-view.ts).
     const { viewHostLive } = require('../host-view') as typeof import('../host-view');
-    await viewHostLive(
-      file,
-      { port: flags.port, speed: flags.speed, paused: flags.paused === true, inspect: flags.inspect === true, inspectPort: flags.inspectPort, inspectWait: flags.inspectWait, vm: flags.vm },
-      io,
-      { printSteps: onStep !== undefined },
-    );
+    await viewHostLive(file, flags, io, { printSteps: onStep !== undefined });
     return;
   }
   const { scheduleScenarioSteps } = require('../../scenario/scenario') as typeof import('../../scenario/scenario');
