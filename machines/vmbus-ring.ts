@@ -87,8 +87,8 @@ export class VmbusRing {
   /** Write one packet. Uses a reservation if there is one; false (ENOSPC/EAGAIN) if it does not fit. */
   write(payload: Uint8Array, transactionId: bigint, packetType = VMBUS_PACKET_DATA_INBAND): boolean {
     const space = ringSpaceFor(payload.length);
-    const fromReservation = Math.min(space, this.reservedBytes);
-    if (fromReservation < space && !this.fits(space - fromReservation + this.reservedBytes)) {
+    const fromReservation = this.reservationFor(space);
+    if (fromReservation < 0) {
       this.pendingSendBytes = this.reservedBytes + space;
       return false;
     }
@@ -132,7 +132,7 @@ export class VmbusRing {
     this.used -= freed;
     this.consumed = 0;
     let wakeWriter = false;
-    if (this.pendingSendBytes > 0 && this.fits(this.pendingSendBytes)) {
+    if (this.writerMayGoOn()) {
       this.pendingSendBytes = 0;
       wakeWriter = true;
     }
@@ -146,14 +146,26 @@ export class VmbusRing {
    */
   roomAfterWrite(payloadBytes: number, nextPayloadBytes: number): boolean {
     const space = ringSpaceFor(payloadBytes);
-    const fromReservation = Math.min(space, this.reservedBytes);
-    if (fromReservation < space && !this.fits(space - fromReservation + this.reservedBytes)) return false;
+    const fromReservation = this.reservationFor(space);
+    if (fromReservation < 0) return false;
     return this.reservedBytes - fromReservation + ringSpaceFor(nextPayloadBytes) < this.dataBytes - this.used - space;
   }
 
   /** `releaseConsumed` now would free nothing and wake no writer. */
   releaseIsNoop(): boolean {
-    return this.consumed === 0 && !(this.pendingSendBytes > 0 && this.fits(this.pendingSendBytes));
+    return this.consumed === 0 && !this.writerMayGoOn();
+  }
+
+  /** The part of the reservation a write of `space` bytes uses, or -1 when the write does not fit. */
+  private reservationFor(space: number): number {
+    const fromReservation = Math.min(space, this.reservedBytes);
+    if (fromReservation < space && !this.fits(space - fromReservation + this.reservedBytes)) return -1;
+    return fromReservation;
+  }
+
+  /** A writer waits on pending_send_sz and that much room is free now. */
+  private writerMayGoOn(): boolean {
+    return this.pendingSendBytes > 0 && this.fits(this.pendingSendBytes);
   }
 
   /** Drop everything (channel close or reset). */
