@@ -161,7 +161,7 @@ export const dmGuestDriverMachine = driverSetup
                     // thread and restarts the wait itself; completions left by another step wake it
                     // here (statusWakeups), in the step that left them.
                     sleeping: {
-                      entry: 'startStatusThread',
+                      entry: 'wakeStatusThread',
                       exit: 'stopStatusWait',
                       on: { 'guest.status-period': { actions: 'postStatusAndWait' } },
                       always: { guard: 'statusWakeups', actions: 'wakeStatusThread' },

@@ -83,18 +83,12 @@ function postStatusFrom({ context, enqueue }: Pick<PostStatusArgs, 'context' | '
 }
 
 /** The id of the status thread's pending wake-up (its 1 s wait). */
-export const STATUS_TIMER = 'statusThreadWait';
+const STATUS_TIMER = 'statusThreadWait';
 
 /** Start the thread's 1 s wait (again): the pending one, if any, is called off first. */
 export function restartStatusWait(enqueue: PostStatusArgs['enqueue']): void {
   enqueue.cancel(STATUS_TIMER);
   enqueue.raise({ type: 'guest.status-period' }, { id: STATUS_TIMER, delay: 'statusPeriod' });
-}
-
-/** The thread woken by completions: it consumes them, runs post_status and waits a fresh 1 s. */
-function wakeStatusThreadFrom(args: Pick<PostStatusArgs, 'context' | 'enqueue'>, status: StatusState): void {
-  postStatusFrom(args, { ...status, wakeups: 0 });
-  restartStatusWait(args.enqueue);
 }
 
 export const statusActions = {
@@ -105,17 +99,16 @@ export const statusActions = {
     postStatusFrom(args, args.context.status);
     restartStatusWait(args.enqueue);
   }),
-  /** `sleeping`'s entry: consume completions that piled up (post_status if any), start the 1 s wait. */
-  startStatusThread: driverSetup.enqueueActions((args) => {
+  /**
+   * `sleeping`'s entry, and its wake by completions a step left unconsumed (statusWakeups): consume
+   * them with one post_status if there are any, and start a fresh 1 s wait. Linux dm_thread_func:
+   * reinit_completion(&config_event) after the wait, so completions that piled up while the thread
+   * slept wake it once, not once each.
+   */
+  wakeStatusThread: driverSetup.enqueueActions((args) => {
     if (args.context.status.wakeups > 0) postStatusFrom(args, { ...args.context.status, wakeups: 0 });
     restartStatusWait(args.enqueue);
   }),
-  /**
-   * The thread was woken by completions from a step that did not consume them (statusWakeups).
-   * Linux dm_thread_func: reinit_completion(&config_event) after the wait, so completions that
-   * piled up while the thread slept wake it once, not once each.
-   */
-  wakeStatusThread: driverSetup.enqueueActions((args) => wakeStatusThreadFrom(args, args.context.status)),
   /** Leaving `sleeping` (the driver is torn down): no wake-up is left pending. */
   stopStatusWait: cancel<DmGuestDriverContext, DmGuestDriverEvent, undefined, DmGuestDriverEvent>(STATUS_TIMER),
 };
