@@ -81,8 +81,9 @@ const done = 'loopStepDone' as const;
  * A step that moves the state to ring-wait state `name` and runs its handler in the same XState
  * step (event-loop.ts, "Two steps in one"): the state's entry as the loop sees it (the trace of the
  * change and the loop's bookkeeping; `context.state` is recorded by the entry of the state the
- * handler moves to), then the handler, which finds room and reserves `bytes`. The branch's target is
- * the posting state.
+ * handler moves to), then the handler, which finds room and reserves `bytes`. The branch goes to
+ * the posting state: as its target, or, from the posting state itself (a give-back stream), by
+ * ending with that state's entry actions without leaving it.
  */
 const throughRingWait = (name: HvBalloonStateName, bytes: number) =>
   [
@@ -122,8 +123,9 @@ export const hvBalloonDeviceMachine = setup({
     targetPlanIs: ({ context }, params: { kind: TargetPlan['kind'] }) =>
       context.targetChanged && targetPlan(context).kind === params.kind,
     ringHasRoom: ({ context }, params: { bytes: number }) => context.model.endpoint.hasRoomFor(params.bytes),
-    // For a handler step followed by a ring-wait handler in the same step (event-loop.ts, "Two steps
-    // in one"): nothing to receive in between, and room for the next request once this one is sent.
+    // For two loop steps in one XState step (event-loop.ts, "Two steps in one"): allowed (not
+    // stepByStep); after a handler step, nothing to receive in between and room for the next
+    // request once this one is sent.
     twoStepsInOne: ({ context }) => !context.model.stepByStep,
     nothingToReceive: ({ context }) => context.model.endpoint.nothingToReceive?.() === true,
     roomAfterSend: ({ context }, params: { bytes: number; next: number }) =>
