@@ -10,7 +10,7 @@ import { vmBalloon200gBench, vmIdleHourBench } from './vm.bench';
 import { host100VmDayBench } from './host.bench';
 import { soak7DaysBench } from './soak.bench';
 import { vmVirtioBalloon4gBench } from './virtio.bench';
-import { sweep1000Bench } from './sweep.bench';
+import { sweep1000Bench, sweepRing1000Bench } from './sweep.bench';
 import { vmBalloon1tBench, vmUnballoon200gBench } from './perf-balloon.bench';
 import { deviceTrees1TiBBench, vmIdleHeapBench } from './perf-heap.bench';
 
@@ -27,6 +27,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   cliStartupBench,
   host100VmDayBench,
   sweep1000Bench,
+  sweepRing1000Bench,
   vmBalloon1tBench,
   vmUnballoon200gBench,
   deviceTrees1TiBBench,

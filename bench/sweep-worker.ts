@@ -7,7 +7,7 @@
  * (the `#runs` lines mark the windows in that output). Where a worker's fixed cost is and how far a
  * sweep of N runs can scale on N/2 runs per worker: docs/benchmarks.md, sweep-1000.
  *
- *   npm run build && node --single-threaded --no-allocation-site-pretenuring dist/bench/sweep-worker.js [runs=1000] [window=100]
+ *   npm run build && node --single-threaded --no-allocation-site-pretenuring --max-inlined-bytecode-size-cumulative=150 dist/bench/sweep-worker.js [runs=1000] [window=100]
  */
 // perf-measure.ts loads nothing but node:os (its other imports are types), so the load below is timed alone.
 const { cpuNowMs: cpuMs } = require('./perf-measure') as typeof import('./perf-measure');

@@ -35,9 +35,14 @@ const PROCESS_START_ALLOWANCE_MS = 60_000;
  * run 600 on, a run cost 1.5-2x as much CPU, for as long as the worker lived. Without pretenuring,
  * V8's default young generation does as well alone as a 64 MB one (used until then) and better
  * beside another worker, with a third fewer page faults (docs/benchmarks.md, sweep-1000, session 5).
+ * And less inlining in TurboFan (a cumulative budget of 150 bytes of bytecode per function instead
+ * of 920): most of a short-lived worker's fixed cost is TurboFan compiling the simulator's hot code
+ * (39 % of the instructions of a 250-run worker), and inlining makes each compile dearer. Counted
+ * with callgrind (deterministic, unlike time here), it takes 28 % off a worker's fixed cost and 10 %
+ * off a 500-run worker; runs of a host sweep cost the same (docs/benchmarks.md, sweep-1000, session 6).
  * HVB_SWEEP_NODE_FLAGS replaces them (space-separated; "" for V8's defaults), for measuring.
  */
-export const WORKER_NODE_FLAGS = ['--single-threaded', '--no-allocation-site-pretenuring'];
+export const WORKER_NODE_FLAGS = ['--single-threaded', '--no-allocation-site-pretenuring', '--max-inlined-bytecode-size-cumulative=150'];
 
 export interface RunPool {
   readonly workers: number;
