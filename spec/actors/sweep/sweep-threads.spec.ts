@@ -33,6 +33,28 @@ writeFileSync(
     figures: { actual: { path: 'final.actualBytes', in: 'MiB' }, ringFullRetries: 'final.counters.guest.stats.ringFullRetries' },
   }),
 );
+/**
+ * 24 runs of 20 virtual minutes each (a tenth of a second or more of CPU): the sweep that is stopped.
+ * Once a run is timed, runs this long go to a worker one at a time, so when the third line is in
+ * the file the other 21 are seconds of work away and the signal finds the sweep running, however
+ * fast the machine or the workers (with the short runs above, a whole batch could finish first).
+ */
+const slowSweepFile = join(dir, 'slow.json');
+writeFileSync(
+  slowSweepFile,
+  JSON.stringify({
+    base: {
+      machine: { memory: '4G' },
+      device: { statusReport: true },
+      guest: { profile: 'linux' },
+      workload: { kind: 'steady', usedBytes: '1G', churnBytes: '64M', periodMs: '1s' },
+      steps: [{ at: '55s', hmp: 'balloon 3072' }],
+      until: '20min',
+    },
+    axes: { 'guest.profile': ['linux', 'windows'], seed: '1..12' },
+    figures: { actual: { path: 'final.actualBytes', in: 'MiB' } },
+  }),
+);
 const lines = (file: string): Array<Record<string, unknown>> =>
   readFileSync(file, 'utf8')
     .split('\n')
@@ -95,31 +117,40 @@ describe('a sweep on worker processes', () => {
     expect(report.summary.all).toMatchObject({ runs: 8, ok: 3, failed: 2, overBudget: 3 });
   });
 
-  it.each([
-    ['Ctrl-C (SIGINT)', 'SIGINT', 130],
-    ['SIGTERM (kill, systemd, the end of a Kubernetes pod)', 'SIGTERM', 143],
-  ] as const)('stops on %s and resumes from its results file to the same results', async (_how, signal, exitCode) => {
-    const out = join(dir, `stopped-${signal}.jsonl`);
-    const child = spawn(process.execPath, [join(root, 'bin', 'hv-balloon-sim.js'), 'sweep', sweepFile, '--workers', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // Ctrl-C once a few runs are in the file.
-    const deadline = Date.now() + 180_000;
-    while (!(existsSync(out) && lines(out).length >= 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    child.kill(signal);
-    expect(await exited).toBe(exitCode);
-    expect(stderr).toMatch(/stopping: runs in flight are dropped; run the same command again to resume/);
-    expect(stderr).toMatch(new RegExp(`interrupted with \\d+ of 24 runs in .*stopped-${signal}\\.jsonl; run the same command again to resume`));
-    const kept = lines(out).length;
-    expect(kept).toBeGreaterThanOrEqual(3);
-    expect(kept).toBeLessThan(24);
+  describe('stopped by a signal', () => {
+    let uninterrupted: string;
+    beforeAll(async () => {
+      const out = join(dir, 'slow-uninterrupted.jsonl');
+      await runSweep(loadSweepFile(slowSweepFile), { out, workers: 2 });
+      uninterrupted = readFileSync(out, 'utf8');
+    });
 
-    let stdout = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t) };
-    expect(await runCli(['sweep', sweepFile, '--workers', '2', '--out', out, '--json'], io)).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ resumed: kept, ran: 24 - kept, done: 24, interrupted: false });
-    expect(stderr).toMatch(new RegExp(`resuming: ${kept} of 24 runs are already in`));
-    expect(readFileSync(out, 'utf8')).toBe(twoWorkers.text);
+    it.each([
+      ['Ctrl-C (SIGINT)', 'SIGINT', 130],
+      ['SIGTERM (kill, systemd, the end of a Kubernetes pod)', 'SIGTERM', 143],
+    ] as const)('stops on %s and resumes from its results file to the same results', async (_how, signal, exitCode) => {
+      const out = join(dir, `stopped-${signal}.jsonl`);
+      const child = spawn(process.execPath, [join(root, 'bin', 'hv-balloon-sim.js'), 'sweep', slowSweepFile, '--workers', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Ctrl-C once a few runs are in the file.
+      const deadline = Date.now() + 180_000;
+      while (!(existsSync(out) && lines(out).length >= 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      child.kill(signal);
+      expect(await exited).toBe(exitCode);
+      expect(stderr).toMatch(/stopping: runs in flight are dropped; run the same command again to resume/);
+      expect(stderr).toMatch(new RegExp(`interrupted with \\d+ of 24 runs in .*stopped-${signal}\\.jsonl; run the same command again to resume`));
+      const kept = lines(out).length;
+      expect(kept).toBeGreaterThanOrEqual(3);
+      expect(kept).toBeLessThan(24);
+
+      let stdout = '';
+      const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t) };
+      expect(await runCli(['sweep', slowSweepFile, '--workers', '2', '--out', out, '--json'], io)).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ resumed: kept, ran: 24 - kept, done: 24, interrupted: false });
+      expect(stderr).toMatch(new RegExp(`resuming: ${kept} of 24 runs are already in`));
+      expect(readFileSync(out, 'utf8')).toBe(uninterrupted);
+    });
   });
 });
