@@ -46,18 +46,30 @@ function sweepOnce(file: string, out: string, workers: number, runs: number, lab
   return json;
 }
 
+/** The yardsticks' loops: arithmetic only, and short-lived objects, arrays and sets (as a run makes, without the simulator). */
+const YARDSTICK_LOOPS = {
+  cpu: 'let x = 0; for (let i = 0; i < 1.5e8; i++) x = (x + i * 7) % 1000003; if (x < 0) console.log(x);',
+  alloc:
+    'let keep = []; let s = 0; for (let i = 0; i < 1.2e7; i++) { const o = { a: i, b: [i, i + 1, i + 2], c: new Set([i]) }; s += o.b[1] + o.c.size; if ((i & 1023) === 0) { keep.push(o); if (keep.length > 2000) keep = []; } } if (s < 0) console.log(s);',
+} as const;
+
 /**
- * The machine's own parallel speed-up right now: `copies` processes of a fixed CPU-bound loop at
- * once against one alone (wall time). On idle cores it is `copies`; on cores other jobs (or the
- * hypervisor) take, less. The sweep cannot scale better than this yardstick, whatever its pool.
+ * The machine's own parallel speed-up right now: `copies` processes of a fixed loop at once against
+ * one alone (wall time). On idle cores it is `copies`; on cores other jobs (or the hypervisor) take,
+ * less. The sweep cannot scale better than this yardstick, whatever its pool. The `cpu` loop
+ * allocates nothing; the `alloc` loop allocates as hard as a run does (single-threaded, like the
+ * workers), so it also feels what two allocating processes cost each other on this host (caches,
+ * memory bandwidth, a neighbour's load): on the shared two-vCPU machine of session 6 it read
+ * 1.08-1.97 in consecutive rounds where the `cpu` loop read 1.85-1.95.
  */
-function machineSpeedup(copies: number): number {
+function machineSpeedup(copies: number, kind: keyof typeof YARDSTICK_LOOPS): number {
   const script = `
     const { spawn } = require('node:child_process');
-    const loop = 'let x = 0; for (let i = 0; i < 1.5e8; i++) x = (x + i * 7) % 1000003; if (x < 0) console.log(x);';
+    const loop = ${JSON.stringify(YARDSTICK_LOOPS[kind])};
+    const flags = ${JSON.stringify(kind === 'alloc' ? ['--single-threaded'] : [])};
     const wall = async (n) => {
       const t0 = performance.now();
-      await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => spawn(process.execPath, ['-e', loop]).on('exit', resolve))));
+      await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => spawn(process.execPath, [...flags, '-e', loop]).on('exit', resolve))));
       return performance.now() - t0;
     };
     (async () => {
@@ -66,7 +78,7 @@ function machineSpeedup(copies: number): number {
       process.stdout.write(String((${copies} * one) / many));
     })();`;
   const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-  if (child.status !== 0) throw new Error(`sweep-1000: the machine yardstick failed: ${child.stderr.trim()}`);
+  if (child.status !== 0) throw new Error(`sweep benchmark: the machine yardstick (${kind}) failed: ${child.stderr.trim()}`);
   return Number(child.stdout);
 }
 
@@ -78,10 +90,12 @@ function measureSweeps(sweep: object, runs: number, label: string): Record<strin
     writeFileSync(file, JSON.stringify(sweep));
     const load = loadavg()[0];
     const workers = availableParallelism();
-    const machineBefore = machineSpeedup(workers);
+    const machineBefore = machineSpeedup(workers, 'cpu');
+    const allocBefore = machineSpeedup(workers, 'alloc');
     const one = sweepOnce(file, join(dir, 'one.jsonl'), 1, runs, label);
     const all = sweepOnce(file, join(dir, 'all.jsonl'), workers, runs, label);
-    const machine = (machineBefore + machineSpeedup(workers)) / 2;
+    const machine = (machineBefore + machineSpeedup(workers, 'cpu')) / 2;
+    const machineAlloc = (allocBefore + machineSpeedup(workers, 'alloc')) / 2;
     const speedup = one.wallMs / all.wallMs;
     return {
       efficiency: Math.round((speedup / workers) * 100) / 100,
@@ -89,6 +103,9 @@ function measureSweeps(sweep: object, runs: number, label: string): Record<strin
       // What `workers` copies of a plain CPU loop gained on this machine around the sweeps, and the sweep's share of it.
       machineSpeedup: Math.round(machine * 100) / 100,
       efficiencyVsMachine: Math.round((speedup / machine) * 100) / 100,
+      // The same for copies of a loop that allocates as hard as a run: what this host gives processes like the workers.
+      machineSpeedupAlloc: Math.round(machineAlloc * 100) / 100,
+      efficiencyVsMachineAlloc: Math.round((speedup / machineAlloc) * 100) / 100,
       workers,
       runsPerSec1: one.runsPerSecond,
       runsPerSecAll: all.runsPerSecond,
