@@ -16,23 +16,26 @@ jest.setTimeout(240_000);
 const dir = mkdtempSync(join(tmpdir(), 'hvb-sweep-threads-'));
 const root = join(__dirname, '..', '..', '..');
 
-/** 24 short runs: two guest profiles, two ring sizes, six seeds of a churning workload. */
+/** A 4 GiB guest with a churning workload, ballooned to 3 GiB once the post-init wait is over. */
+const churningBase = {
+  machine: { memory: '4G' },
+  device: { statusReport: true },
+  guest: { profile: 'linux' },
+  workload: { kind: 'steady', usedBytes: '1G', churnBytes: '64M', periodMs: '1s' },
+  steps: [{ at: '55s', hmp: 'balloon 3072' }],
+};
+
+/** 24 short runs: two guest profiles, two ring sizes, six seeds of the churning base. */
 const sweepFile = join(dir, 'rings.json');
 writeFileSync(
   sweepFile,
   JSON.stringify({
-    base: {
-      machine: { memory: '4G' },
-      device: { statusReport: true },
-      guest: { profile: 'linux' },
-      workload: { kind: 'steady', usedBytes: '1G', churnBytes: '64M', periodMs: '1s' },
-      steps: [{ at: '55s', hmp: 'balloon 3072' }],
-      until: '60s',
-    },
+    base: { ...churningBase, until: '60s' },
     axes: { 'guest.profile': ['linux', 'windows'], 'channel.ringBytes': ['4128', '16K'], seed: '1..6' },
     figures: { actual: { path: 'final.actualBytes', in: 'MiB' }, ringFullRetries: 'final.counters.guest.stats.ringFullRetries' },
   }),
 );
+
 /**
  * 24 runs of 20 virtual minutes each (a tenth of a second or more of CPU): the sweep that is stopped.
  * Once a run is timed, runs this long go to a worker one at a time, so when the third line is in
@@ -43,14 +46,7 @@ const slowSweepFile = join(dir, 'slow.json');
 writeFileSync(
   slowSweepFile,
   JSON.stringify({
-    base: {
-      machine: { memory: '4G' },
-      device: { statusReport: true },
-      guest: { profile: 'linux' },
-      workload: { kind: 'steady', usedBytes: '1G', churnBytes: '64M', periodMs: '1s' },
-      steps: [{ at: '55s', hmp: 'balloon 3072' }],
-      until: '20min',
-    },
+    base: { ...churningBase, until: '20min' },
     axes: { 'guest.profile': ['linux', 'windows'], seed: '1..12' },
     figures: { actual: { path: 'final.actualBytes', in: 'MiB' } },
   }),
