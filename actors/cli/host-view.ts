@@ -16,7 +16,6 @@ import type { ViewServer } from '../view/view-server';
 import type { HostViewSource } from '../view/host/host-view-source';
 import type { LiveViewFlags } from './commands/view';
 
-
 /** Runs the host scenario in `file` live in the view until Ctrl-C; it pauses at the scenario's end. */
 export async function viewHostLive(file: string, flags: LiveViewFlags, io: CliIo, options: { printSteps?: boolean } = {}): Promise<void> {
   const scenario = loadHostScenarioForCli(file);
